@@ -1,0 +1,448 @@
+//! `FitConfig`: the one settings type shared by the URL, the UI, the worker and the CLI.
+//!
+//! Every hyper-parameter default lives here, each with the reason it was chosen
+//! (most were measured in the JAX prototype, see DESIGN.md §3).
+
+use serde::{Deserialize, Serialize};
+
+/// Which Bayesian neural network to fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// y ~ N(mu_w(x), sigma^2), sigma ~ HalfNormal(1).
+    Homoskedastic,
+    /// The network outputs the mean and the noise sd (softplus + floor).
+    TwoHead,
+    /// y ~ N(mu_w(x), sigma(x; theta)^2) with a parametric noise law.
+    NoiseModel,
+}
+
+/// Parametric noise laws sigma(x; theta) for the noise-model BNN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseLawKind {
+    Constant,
+    Linear,
+    Exponential,
+    LogQuadratic,
+    Step,
+    Bump,
+    Signal,
+}
+
+impl NoiseLawKind {
+    pub const ALL: [NoiseLawKind; 7] = [
+        NoiseLawKind::Constant,
+        NoiseLawKind::Linear,
+        NoiseLawKind::Exponential,
+        NoiseLawKind::LogQuadratic,
+        NoiseLawKind::Step,
+        NoiseLawKind::Bump,
+        NoiseLawKind::Signal,
+    ];
+
+    /// The short name used by the CLI (`noise:NAME`) and the URL.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseLawKind::Constant => "constant",
+            NoiseLawKind::Linear => "linear",
+            NoiseLawKind::Exponential => "exponential",
+            NoiseLawKind::LogQuadratic => "logquad",
+            NoiseLawKind::Step => "step",
+            NoiseLawKind::Bump => "bump",
+            NoiseLawKind::Signal => "signal",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// The network's hidden-layer activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Tanh,
+    Silu,
+    Relu,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Silu => "silu",
+            Activation::Relu => "relu",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "tanh" => Some(Activation::Tanh),
+            "silu" => Some(Activation::Silu),
+            "relu" => Some(Activation::Relu),
+            _ => None,
+        }
+    }
+}
+
+/// The inference method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Mean-field variational inference (Bayes by Backprop, local reparameterisation).
+    Vi,
+    /// Stochastic-gradient Langevin dynamics (Welling & Teh 2011).
+    Sgld,
+    /// RMSprop-preconditioned SGLD (Li et al. 2016): the default sampler.
+    Psgld,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Vi => "vi",
+            Method::Sgld => "sgld",
+            Method::Psgld => "psgld",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "vi" => Some(Method::Vi),
+            "sgld" => Some(Method::Sgld),
+            "psgld" => Some(Method::Psgld),
+            _ => None,
+        }
+    }
+}
+
+/// The model: network shape, likelihood and priors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    /// Only read when `kind == NoiseModel`.
+    pub noise_law: NoiseLawKind,
+    /// Hidden widths; NeuroBayes's example architecture by default. Empty = linear model.
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    /// Prior sd of every weight and bias (NeuroBayes: N(0, 1)).
+    pub prior_scale: f64,
+    /// Fit on the data as given instead of z-scores (what NeuroBayes does).
+    pub raw_scale: bool,
+    /// Two-head noise floor, as a fraction of the y scale: keeps the likelihood
+    /// from collapsing onto a single point.
+    pub sigma_floor: f64,
+    /// Test-only: a known, fixed noise sd (standardised units) for the homoskedastic
+    /// model, which makes a network without hidden layers Bayesian linear regression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_sigma: Option<f64>,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            kind: ModelKind::TwoHead,
+            noise_law: NoiseLawKind::Exponential,
+            hidden: vec![32, 16, 8],
+            activation: Activation::Tanh,
+            prior_scale: 1.0,
+            raw_scale: false,
+            sigma_floor: 1e-3,
+            fixed_sigma: None,
+        }
+    }
+}
+
+/// Settings of the inference method. One struct for all methods so that the UI can
+/// keep a user's choices when switching method; each method reads its own fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InferenceConfig {
+    pub method: Method,
+    /// Gradient budget per chain, warm start included (prototype: 20k reaches
+    /// NeuroBayes's quality on the reference data).
+    pub steps: usize,
+    /// Independent chains, pooled (2: the seed spread of the NLL at N = 40 was 0.03-0.08).
+    pub chains: usize,
+    pub seed: u64,
+    /// Warm start (Adam on the log posterior) as a fraction of the budget; the
+    /// actual count is clamped to min(max(frac·B, 2000), 0.4·B): fewer than
+    /// ~1000-2000 steps left N = 40-50 fits unconverged.
+    pub warm_start_frac: f64,
+    pub warm_start_lr: f64,
+    /// First half of the warm start fits the mean with one constant sigma, then hands
+    /// it to the noise head/law: otherwise the noise soaks up the signal.
+    pub mean_warmup: bool,
+    /// Sampler step size: pSGLD eps (5e-4: 1e-4 gave stuck chains, 1e-3 over-wide
+    /// bands at N = 40); SGLD initial step a·b^-0.55.
+    pub step_size: f64,
+    /// pSGLD RMSprop decay and damping (Li et al. 2016).
+    pub psgld_alpha: f64,
+    pub psgld_lambda: f64,
+    /// SGLD polynomial decay offset b in a(b+t)^-0.55.
+    pub sgld_decay_offset: f64,
+    /// Cyclical step size (Zhang et al. 2020): number of cycles over the sampling phase; 0 = off.
+    pub cycles: usize,
+    /// Fraction of the post-warm-start budget discarded as burn-in.
+    pub burn_in_frac: f64,
+    /// Draws kept per chain, evenly spaced over the sampling phase.
+    pub draws: usize,
+    /// VI: Adam learning rate, cosine-decayed to `vi_lr_final`.
+    pub vi_lr: f64,
+    pub vi_lr_final: f64,
+    /// VI: initial posterior sd of every parameter.
+    pub vi_init_sd: f64,
+    /// VI: final KL weight; below 1 the posterior is tempered (said so in the UI).
+    /// 0.1: with the full weight mean-field VI pruned the network to the prior.
+    pub kl_weight: f64,
+    /// VI: fraction of the budget over which the KL weight ramps up from 0.
+    pub kl_ramp_frac: f64,
+    /// Two-head only: beta-NLL (Seitzer et al. 2022), 0 = plain NLL.
+    pub beta_nll: f64,
+    /// Above this many points the gradient uses minibatches scaled by N/B.
+    pub minibatch_above: usize,
+    pub batch_size: usize,
+}
+
+impl Default for InferenceConfig {
+    fn default() -> Self {
+        InferenceConfig {
+            method: Method::Psgld,
+            steps: 20_000,
+            chains: 2,
+            seed: 0,
+            warm_start_frac: 0.1,
+            warm_start_lr: 1e-2,
+            mean_warmup: true,
+            step_size: 5e-4,
+            psgld_alpha: 0.99,
+            psgld_lambda: 1e-5,
+            sgld_decay_offset: 1000.0,
+            cycles: 0,
+            burn_in_frac: 0.3,
+            draws: 100,
+            vi_lr: 1e-3,
+            vi_lr_final: 1e-4,
+            vi_init_sd: 1e-3,
+            kl_weight: 0.1,
+            kl_ramp_frac: 0.3,
+            beta_nll: 0.0,
+            minibatch_above: 1000,
+            batch_size: 256,
+        }
+    }
+}
+
+/// Everything that defines a fit apart from the data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FitConfig {
+    pub model: ModelConfig,
+    pub inference: InferenceConfig,
+}
+
+/// A setting that cannot be used, with a message for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConfigError {}
+
+/// Largest hidden width accepted: beyond this a browser tab would crawl.
+pub const MAX_WIDTH: usize = 512;
+pub const MAX_LAYERS: usize = 6;
+pub const MAX_STEPS: usize = 10_000_000;
+pub const MAX_CHAINS: usize = 8;
+
+impl FitConfig {
+    /// Check every setting; the message names the setting and the accepted range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let m = &self.model;
+        let i = &self.inference;
+        let err = |s: String| Err(ConfigError(s));
+        if m.hidden.len() > MAX_LAYERS {
+            return err(format!("at most {MAX_LAYERS} hidden layers are supported (got {})", m.hidden.len()));
+        }
+        if let Some(w) = m.hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return err(format!("hidden widths must be between 1 and {MAX_WIDTH} (got {w})"));
+        }
+        if !(m.prior_scale.is_finite() && m.prior_scale >= 1e-3 && m.prior_scale <= 100.0) {
+            return err(format!("prior scale must be between 0.001 and 100 (got {})", m.prior_scale));
+        }
+        if !(m.sigma_floor.is_finite() && m.sigma_floor >= 0.0 && m.sigma_floor < 1.0) {
+            return err(format!("sigma floor must be in [0, 1) (got {})", m.sigma_floor));
+        }
+        if let Some(s) = m.fixed_sigma {
+            if !(s.is_finite() && s > 0.0) {
+                return err(format!("fixed sigma must be positive (got {s})"));
+            }
+        }
+        if i.steps == 0 || i.steps > MAX_STEPS {
+            return err(format!("steps must be between 1 and {MAX_STEPS} (got {})", i.steps));
+        }
+        if i.chains == 0 || i.chains > MAX_CHAINS {
+            return err(format!("chains must be between 1 and {MAX_CHAINS} (got {})", i.chains));
+        }
+        if i.seed > (1u64 << 53) {
+            return err(format!(
+                "seed must be at most 2^53 = 9007199254740992 so that it survives a URL and JavaScript (got {})",
+                i.seed
+            ));
+        }
+        let pos = |name: &str, v: f64, max: f64| -> Result<(), ConfigError> {
+            if v.is_finite() && v > 0.0 && v <= max {
+                Ok(())
+            } else {
+                Err(ConfigError(format!("{name} must be positive and at most {max} (got {v})")))
+            }
+        };
+        pos("step size", i.step_size, 1.0)?;
+        pos("warm-start learning rate", i.warm_start_lr, 1.0)?;
+        pos("VI learning rate", i.vi_lr, 1.0)?;
+        pos("VI final learning rate", i.vi_lr_final, 1.0)?;
+        pos("VI initial sd", i.vi_init_sd, 10.0)?;
+        pos("pSGLD lambda", i.psgld_lambda, 1.0)?;
+        pos("SGLD decay offset", i.sgld_decay_offset, 1e9)?;
+        if !(i.psgld_alpha > 0.0 && i.psgld_alpha < 1.0) {
+            return err(format!("pSGLD alpha must be in (0, 1) (got {})", i.psgld_alpha));
+        }
+        let frac = |name: &str, v: f64| -> Result<(), ConfigError> {
+            if (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(ConfigError(format!("{name} must be in [0, 1) (got {v})")))
+            }
+        };
+        frac("warm-start fraction", i.warm_start_frac)?;
+        frac("burn-in fraction", i.burn_in_frac)?;
+        frac("KL ramp fraction", i.kl_ramp_frac)?;
+        if !(i.kl_weight.is_finite() && i.kl_weight >= 0.0 && i.kl_weight <= 1.0) {
+            return err(format!("KL weight must be in [0, 1] (got {})", i.kl_weight));
+        }
+        if !(0.0..=1.0).contains(&i.beta_nll) {
+            return err(format!("beta-NLL must be in [0, 1] (got {})", i.beta_nll));
+        }
+        if i.draws == 0 || i.draws > 10_000 {
+            return err(format!("draws per chain must be between 1 and 10000 (got {})", i.draws));
+        }
+        if i.batch_size == 0 {
+            return err("batch size must be at least 1".into());
+        }
+        if i.cycles > 1000 {
+            return err(format!("at most 1000 step-size cycles (got {})", i.cycles));
+        }
+        Ok(())
+    }
+
+    /// The CLI's model name: `homoskedastic`, `two-head` or `noise:LAW`.
+    pub fn model_name(&self) -> String {
+        match self.model.kind {
+            ModelKind::Homoskedastic => "homoskedastic".into(),
+            ModelKind::TwoHead => "two-head".into(),
+            ModelKind::NoiseModel => format!("noise:{}", self.model.noise_law.name()),
+        }
+    }
+
+    /// Set the model from a CLI model name.
+    pub fn set_model_name(&mut self, name: &str) -> Result<(), ConfigError> {
+        match name {
+            "homoskedastic" => self.model.kind = ModelKind::Homoskedastic,
+            "two-head" => self.model.kind = ModelKind::TwoHead,
+            _ => {
+                let law = name
+                    .strip_prefix("noise:")
+                    .and_then(NoiseLawKind::from_name)
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "unknown model '{name}': use homoskedastic, two-head or noise:LAW with LAW one of \
+                             constant, linear, exponential, logquad, step, bump, signal"
+                        ))
+                    })?;
+                self.model.kind = ModelKind::NoiseModel;
+                self.model.noise_law = law;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parse `32,16,8` (or an empty string for no hidden layer).
+pub fn parse_hidden(s: &str) -> Result<Vec<usize>, ConfigError> {
+    let s = s.trim();
+    if s.is_empty() || s == "none" {
+        return Ok(vec![]);
+    }
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<usize>()
+                .map_err(|_| ConfigError(format!("hidden widths must be whole numbers separated by commas, like 32,16,8 (got '{s}')")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_round_trips_through_json() {
+        let c = FitConfig::default();
+        c.validate().unwrap();
+        let s = serde_json::to_string(&c).unwrap();
+        let back: FitConfig = serde_json::from_str(&s).unwrap();
+        assert_eq!(c, back);
+    }
+
+    #[test]
+    fn partial_json_fills_in_defaults() {
+        let c: FitConfig = serde_json::from_str(r#"{"inference":{"steps":500}}"#).unwrap();
+        assert_eq!(c.inference.steps, 500);
+        assert_eq!(c.inference.chains, 2);
+        assert_eq!(c.model.hidden, vec![32, 16, 8]);
+    }
+
+    #[test]
+    fn model_names_round_trip() {
+        let mut c = FitConfig::default();
+        for name in ["homoskedastic", "two-head", "noise:constant", "noise:linear", "noise:exponential",
+            "noise:logquad", "noise:step", "noise:bump", "noise:signal"] {
+            c.set_model_name(name).unwrap();
+            assert_eq!(c.model_name(), name);
+        }
+        assert!(c.set_model_name("noise:cubic").is_err());
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_message() {
+        let mut c = FitConfig::default();
+        c.model.hidden = vec![32, 0];
+        assert!(c.validate().unwrap_err().0.contains("hidden widths"));
+        let mut c = FitConfig::default();
+        c.inference.step_size = -1.0;
+        assert!(c.validate().unwrap_err().0.contains("step size"));
+        let mut c = FitConfig::default();
+        c.inference.steps = 0;
+        assert!(c.validate().is_err());
+        let mut c = FitConfig::default();
+        c.inference.seed = (1u64 << 53) + 1;
+        assert!(c.validate().is_err());
+        let mut c = FitConfig::default();
+        c.model.prior_scale = 0.0;
+        assert!(c.validate().is_err());
+        c.model.prior_scale = 1e9;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn hidden_widths_parse() {
+        assert_eq!(parse_hidden("32,16,8").unwrap(), vec![32, 16, 8]);
+        assert_eq!(parse_hidden("").unwrap(), Vec::<usize>::new());
+        assert!(parse_hidden("32,x").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! Predictive summary: bands on an x grid, noise-law parameters, convergence
+//! diagnostics and metrics against a known truth.
+
+pub mod bands;
+pub mod diagnostics;
+pub mod metrics;
+
+use serde::{Deserialize, Serialize};
+
+pub use bands::PredictiveSummary;
+pub use diagnostics::{ess, split_rhat};
+pub use metrics::{GridMetrics, HeldOutMetrics};
+
+/// Which stage a fit is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Adam on the log posterior (the first half with one constant sigma when the
+    /// mean-only warm-up is on).
+    WarmStart,
+    /// Sampler running, draws discarded.
+    BurnIn,
+    /// Sampler running, draws kept (VI: optimising the variational posterior).
+    Sampling,
+    Finished,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::WarmStart => "warm start",
+            Phase::BurnIn => "burn-in",
+            Phase::Sampling => "sampling",
+            Phase::Finished => "finished",
+        }
+    }
+}
+
+/// A noise-law parameter (or the homoskedastic sigma) in data units.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParamSummary {
+    pub name: String,
+    pub mean: f64,
+    /// 2.5% and 97.5% posterior quantiles.
+    pub lo: f64,
+    pub hi: f64,
+    /// Split R-hat over the pooled chains (None until there are enough draws).
+    pub rhat: Option<f64>,
+    pub ess: Option<f64>,
+}
+
+/// Progress figures and the predictive summary of a fit at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Gradient steps done per chain, and the budget per chain.
+    pub step: usize,
+    pub total_steps: usize,
+    pub phase: Phase,
+    /// The current objective: negative log posterior (samplers) or negative ELBO (VI),
+    /// per data point, averaged over chains.
+    pub loss: f64,
+    /// (step, loss) pairs, thinned to at most a few hundred points.
+    pub trace: Vec<(usize, f64)>,
+    /// Posterior draws kept so far, all chains together.
+    pub draws_kept: usize,
+    /// Largest split R-hat over the noise parameters and the mean at a few x.
+    pub rhat_max: Option<f64>,
+    pub summary: PredictiveSummary,
+    pub params: Vec<ParamSummary>,
+    /// Things the user should know (R-hat > 1.05, tempered VI, ...).
+    pub warnings: Vec<String>,
+}
