@@ -47,4 +47,40 @@ impl Dataset {
         let n = n.max(2);
         (0..n).map(|i| a + (b - a) * i as f64 / (n - 1) as f64).collect()
     }
+
+    /// Whether the data can be fitted: x and y of the same length, at least 3
+    /// points, every value finite, and x not all equal (a function of x needs x to vary).
+    pub fn check(&self) -> Result<(), CsvError> {
+        if self.x.len() != self.y.len() {
+            return Err(CsvError::new(format!("x has {} values but y has {}", self.x.len(), self.y.len())));
+        }
+        let n = self.len();
+        if n < MIN_POINTS {
+            let what = match n {
+                0 => "no data points".to_string(),
+                1 => "only 1 data point".to_string(),
+                _ => format!("only {n} data points"),
+            };
+            return Err(CsvError::new(format!("{what}; at least {MIN_POINTS} are needed")));
+        }
+        for (axis, label, values) in [("x", &self.x_label, &self.x), ("y", &self.y_label, &self.y)] {
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(CsvError::new(format!(
+                    "point {} has {axis} ({label}) = {}; only finite numbers can be fitted",
+                    i + 1,
+                    values[i]
+                )));
+            }
+        }
+        if self.x.iter().all(|&v| v == self.x[0]) {
+            return Err(CsvError::new(format!(
+                "all x values ({}) are equal ({}): x must vary to fit a function of x",
+                self.x_label, self.x[0]
+            )));
+        }
+        Ok(())
+    }
 }
+
+/// Fewest points accepted: with two, any curve fits exactly and the noise is undetermined.
+pub const MIN_POINTS: usize = 3;
