@@ -45,27 +45,31 @@ const fn shape(name: &'static str, meaning: &'static str) -> ParamSpec {
 
 impl NoiseLaw {
     pub fn specs(kind: NoiseLawKind) -> &'static [ParamSpec] {
+        const CONSTANT: &[ParamSpec] = &[pos("c", "noise sd")];
+        const LINEAR: &[ParamSpec] = &[pos("a", "noise sd at the smallest x"), pos("b", "noise sd at the largest x")];
+        const EXPONENTIAL: &[ParamSpec] = &[pos("a", "noise sd at x = 0"), shape("b", "growth rate per unit x")];
+        const LOG_QUADRATIC: &[ParamSpec] = &[
+            ParamSpec { name: "a", meaning: "log noise sd at x = 0", log_scale: false, prior_sd: LOG_SCALE_PRIOR_SD },
+            shape("b", "slope of log sd"),
+            shape("c", "curvature of log sd"),
+        ];
+        const STEP: &[ParamSpec] =
+            &[pos("left", "noise sd left of the step"), pos("right", "noise sd right of the step"), shape("t", "step location")];
+        const BUMP: &[ParamSpec] = &[
+            pos("base", "noise sd far from the bump"),
+            pos("amp", "height of the bump"),
+            shape("c", "bump centre"),
+            pos("w", "bump width (sd)"),
+        ];
+        const SIGNAL: &[ParamSpec] = &[pos("a", "noise sd at zero signal"), pos("b", "noise per unit of |signal|")];
         match kind {
-            NoiseLawKind::Constant => &[pos("c", "noise sd")],
-            NoiseLawKind::Linear => &[pos("a", "noise sd at the smallest x"), pos("b", "noise sd at the largest x")],
-            NoiseLawKind::Exponential => &[pos("a", "noise sd at x = 0"), shape("b", "growth rate per unit x")],
-            NoiseLawKind::LogQuadratic => &[
-                ParamSpec { name: "a", meaning: "log noise sd at x = 0", log_scale: false, prior_sd: LOG_SCALE_PRIOR_SD },
-                shape("b", "slope of log sd"),
-                shape("c", "curvature of log sd"),
-            ],
-            NoiseLawKind::Step => &[
-                pos("left", "noise sd left of the step"),
-                pos("right", "noise sd right of the step"),
-                shape("t", "step location"),
-            ],
-            NoiseLawKind::Bump => &[
-                pos("base", "noise sd far from the bump"),
-                pos("amp", "height of the bump"),
-                shape("c", "bump centre"),
-                pos("w", "bump width (sd)"),
-            ],
-            NoiseLawKind::Signal => &[pos("a", "noise sd at zero signal"), pos("b", "noise per unit of |signal|")],
+            NoiseLawKind::Constant => CONSTANT,
+            NoiseLawKind::Linear => LINEAR,
+            NoiseLawKind::Exponential => EXPONENTIAL,
+            NoiseLawKind::LogQuadratic => LOG_QUADRATIC,
+            NoiseLawKind::Step => STEP,
+            NoiseLawKind::Bump => BUMP,
+            NoiseLawKind::Signal => SIGNAL,
         }
     }
 

@@ -1,0 +1,486 @@
+//! The chunked fit driver shared by the worker, the CLI and the tests: warm start,
+//! sampler or VI, kept draws, divergence handling, snapshots.
+//!
+//! Per chain and gradient budget B: Adam warm start for min(max(0.1 B, 2000), 0.4 B)
+//! steps (its first half fits the mean with one constant sigma, then hands that sigma
+//! to the noise head or law); then the sampler, 30% burn-in and `draws` evenly spaced
+//! kept draws over the rest; or VI for the rest. Chains advance in lock step.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::adam::Adam;
+use super::psgld::Psgld;
+use super::sgld::Sgld;
+use super::vi::{MeanField, ViScratch};
+use crate::config::{FitConfig, Method};
+use crate::data::{Dataset, Scaling};
+use crate::model::{EvalOptions, Model, ModelWorkspace};
+use crate::summary::Phase;
+
+/// Why a fit cannot start or cannot go on, in words for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FitError {
+    /// Unusable data or settings.
+    Invalid(String),
+    /// The objective or the parameters became NaN/Inf or exploded.
+    Diverged(String),
+}
+
+impl std::fmt::Display for FitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FitError::Invalid(s) | FitError::Diverged(s) => f.write_str(s),
+        }
+    }
+}
+impl std::error::Error for FitError {}
+
+/// A loss (negative log posterior per point) this far above the best seen counts as
+/// exploding: an honest sampler wanders by O(1) nats per point, never by 50.
+const EXPLODE_NATS_PER_POINT: f64 = 50.0;
+/// At most this many (step, loss) points are kept for the trace plot.
+const TRACE_POINTS: usize = 400;
+
+/// The sampler of one chain after its warm start.
+#[derive(Clone, Debug)]
+enum Sampler {
+    None,
+    Psgld(Psgld),
+    Sgld(Sgld),
+    Vi(MeanField),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Chain {
+    rng: Xoshiro256PlusPlus,
+    pub(crate) params: Vec<f64>,
+    const_log_sigma: f64,
+    adam: Adam,
+    adam_sigma: Adam,
+    sampler: Sampler,
+    pub(crate) draws: Vec<Vec<f64>>,
+    loss: f64,
+    best_loss: f64,
+}
+
+impl Chain {
+    /// The variational posterior, once VI has started.
+    pub(crate) fn vi_posterior(&self) -> Option<&MeanField> {
+        match &self.sampler {
+            Sampler::Vi(q) => Some(q),
+            _ => None,
+        }
+    }
+}
+
+/// The budget's phases in per-chain steps.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Schedule {
+    pub budget: usize,
+    pub mean_warm: usize,
+    pub warm: usize,
+    pub burn: usize,
+    /// Per-chain step indices after which a draw is kept (samplers), ascending.
+    pub keep: Vec<usize>,
+}
+
+impl Schedule {
+    pub fn new(cfg: &FitConfig) -> Schedule {
+        let i = &cfg.inference;
+        let b = i.steps;
+        let bf = b as f64;
+        let warm = ((i.warm_start_frac * bf).max(2000.0).min(0.4 * bf)).round() as usize;
+        let mean_warm = if i.mean_warmup { warm / 2 } else { 0 };
+        let rest = b - warm;
+        let (burn, keep) = match i.method {
+            Method::Vi => (0, vec![]),
+            _ if i.cycles > 0 => (0, cyclical_keep(warm, rest, i.cycles, i.draws)),
+            _ => {
+                let burn = (i.burn_in_frac * rest as f64).round() as usize;
+                let s = rest - burn;
+                let d = i.draws.min(s);
+                let keep = (0..d).map(|j| warm + burn + ((j + 1) * s) / d - 1).collect();
+                (burn, keep)
+            }
+        };
+        Schedule { budget: b, mean_warm, warm, burn, keep }
+    }
+
+    pub fn phase(&self, step: usize) -> Phase {
+        if step >= self.budget {
+            Phase::Finished
+        } else if step < self.warm {
+            Phase::WarmStart
+        } else if step < self.warm + self.burn {
+            Phase::BurnIn
+        } else {
+            Phase::Sampling
+        }
+    }
+}
+
+/// Cycle length and position of sampler step t (0-based after the warm start).
+fn cycle_pos(t: usize, rest: usize, cycles: usize) -> f64 {
+    let len = rest.div_ceil(cycles).max(1);
+    (t % len) as f64 / len as f64
+}
+
+/// Cyclical SG-MCMC (Zhang et al. 2020): the first half of each cycle explores, draws
+/// come from the second half, evenly spaced over all second halves.
+fn cyclical_keep(warm: usize, rest: usize, cycles: usize, draws: usize) -> Vec<usize> {
+    let len = rest.div_ceil(cycles).max(1);
+    let half = len / 2;
+    // Candidate steps: t with t % len >= half, t < rest.
+    let count = |upto: usize| -> usize { (upto / len) * (len - half) + (upto % len).saturating_sub(half) };
+    let total = count(rest);
+    let d = draws.min(total);
+    (0..d)
+        .map(|j| {
+            let k = ((j + 1) * total) / d - 1; // k-th candidate (0-based)
+            let (c, r) = (k / (len - half), k % (len - half));
+            warm + c * len + half + r
+        })
+        .collect()
+}
+
+/// A fit in progress.
+pub struct Fit {
+    pub config: FitConfig,
+    pub model: Model,
+    pub scaling: Scaling,
+    /// Training data in fitting units.
+    pub(crate) x: Vec<f64>,
+    pub(crate) y: Vec<f64>,
+    pub(crate) data: Dataset,
+    pub(crate) chains: Vec<Chain>,
+    pub(crate) schedule: Schedule,
+    step: usize,
+    step_size: f64,
+    pub(crate) trace: Vec<(usize, f64)>,
+    trace_stride: usize,
+    error: Option<FitError>,
+    ws: ModelWorkspace,
+    grad: Vec<f64>,
+    vi_scratch: ViScratch,
+    batch: Vec<usize>,
+    bx: Vec<f64>,
+    by: Vec<f64>,
+    pub(crate) cache: super::snapshot::DrawCache,
+}
+
+impl Fit {
+    /// Check the data and the settings, standardise, initialise every chain.
+    pub fn new(config: FitConfig, data: &Dataset) -> Result<Fit, FitError> {
+        config.validate().map_err(|e| FitError::Invalid(e.0))?;
+        data.check().map_err(|e| FitError::Invalid(e.to_string()))?;
+        let scaling = Scaling::fit(data, config.model.raw_scale);
+        let x: Vec<f64> = data.x.iter().map(|&v| scaling.x_to_std(v)).collect();
+        let y: Vec<f64> = data.y.iter().map(|&v| scaling.y_to_std(v)).collect();
+        if x.iter().chain(&y).any(|v| !v.is_finite()) {
+            return Err(FitError::Invalid("the data cannot be standardised (values too large)".into()));
+        }
+        let y_spread = sd(&y).max(1e-12);
+        let model = Model::new(&config.model, &x, &scaling, y_spread);
+        let schedule = Schedule::new(&config);
+        let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
+        let mut chains = Vec::with_capacity(config.inference.chains);
+        for _ in 0..config.inference.chains {
+            let mut rng = base.clone();
+            base.jump();
+            let params = model.init(&mut rng);
+            let d = model.dim();
+            chains.push(Chain {
+                rng,
+                params,
+                // The warm-up sigma starts at half the y spread: a mean that has not
+                // been fitted yet explains nothing.
+                const_log_sigma: (0.5 * y_spread).ln(),
+                adam: Adam::new(d),
+                adam_sigma: Adam::new(1),
+                sampler: Sampler::None,
+                draws: Vec::new(),
+                loss: f64::NAN,
+                best_loss: f64::INFINITY,
+            });
+        }
+        let d = model.dim();
+        let step_size = config.inference.step_size;
+        Ok(Fit {
+            config,
+            model,
+            scaling,
+            x,
+            y,
+            data: data.clone(),
+            chains,
+            schedule,
+            step: 0,
+            step_size,
+            trace: Vec::new(),
+            trace_stride: 1,
+            error: None,
+            ws: ModelWorkspace::default(),
+            grad: vec![0.0; d],
+            vi_scratch: ViScratch::default(),
+            batch: Vec::new(),
+            bx: Vec::new(),
+            by: Vec::new(),
+            cache: Default::default(),
+        })
+    }
+
+    pub fn steps_done(&self) -> usize {
+        self.step
+    }
+    pub fn total_steps(&self) -> usize {
+        self.schedule.budget
+    }
+    pub fn is_finished(&self) -> bool {
+        self.step >= self.schedule.budget
+    }
+    pub fn phase(&self) -> Phase {
+        self.schedule.phase(self.step)
+    }
+    /// The error that stopped the fit, if any.
+    pub fn error(&self) -> Option<&FitError> {
+        self.error.as_ref()
+    }
+    /// Change the sampler step size (or the VI learning rate) while running.
+    pub fn set_step_size(&mut self, eps: f64) {
+        if eps.is_finite() && eps > 0.0 {
+            self.step_size = eps;
+            for c in &mut self.chains {
+                if let Sampler::Sgld(s) = &mut c.sampler {
+                    *s = Sgld::new(eps, self.x.len(), self.config.inference.sgld_decay_offset);
+                }
+            }
+        }
+    }
+    pub fn step_size(&self) -> f64 {
+        self.step_size
+    }
+    /// Mean loss over chains (negative log posterior or negative ELBO per point).
+    pub fn loss(&self) -> f64 {
+        self.chains.iter().map(|c| c.loss).sum::<f64>() / self.chains.len() as f64
+    }
+    pub fn draws_kept(&self) -> usize {
+        self.chains.iter().map(|c| c.draws.len()).sum()
+    }
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// Advance every chain by up to `n` gradient steps. On divergence the fit goes back
+    /// to its state before this call and returns an error saying what to change.
+    pub fn step(&mut self, n: usize) -> Result<(), FitError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let n = n.min(self.schedule.budget - self.step);
+        if n == 0 {
+            return Ok(());
+        }
+        let saved: Vec<(Chain, usize)> =
+            self.chains.iter().map(|c| (Chain { draws: Vec::new(), ..c.clone() }, c.draws.len())).collect();
+        let start = self.step;
+        for ci in 0..self.chains.len() {
+            for k in 0..n {
+                let t = start + k;
+                if let Err(e) = self.advance(ci, t) {
+                    for (c, (s, kept)) in self.chains.iter_mut().zip(saved) {
+                        let draws = std::mem::take(&mut c.draws);
+                        *c = s;
+                        c.draws = draws;
+                        c.draws.truncate(kept);
+                    }
+                    self.error = Some(e.clone());
+                    return Err(e);
+                }
+            }
+        }
+        self.step = start + n;
+        for t in start..self.step {
+            if t % self.trace_stride == 0 {
+                // The loss at the end of the chunk stands for the chunk's steps.
+                self.trace.push((t + 1, self.loss()));
+                break;
+            }
+        }
+        if self.trace.len() > TRACE_POINTS {
+            self.trace = self.trace.iter().step_by(2).copied().collect();
+            self.trace_stride *= 2;
+        }
+        Ok(())
+    }
+
+    /// Pick the batch for one step: everything, or a random minibatch (scale N/B).
+    fn batch(&mut self, ci: usize) -> f64 {
+        let n = self.x.len();
+        let inf = &self.config.inference;
+        if n <= inf.minibatch_above {
+            return 1.0;
+        }
+        let b = inf.batch_size.min(n);
+        if self.batch.len() != n {
+            self.batch = (0..n).collect();
+        }
+        let rng = &mut self.chains[ci].rng;
+        let (chosen, _) = self.batch.partial_shuffle(rng, b);
+        self.bx.clear();
+        self.by.clear();
+        for &i in chosen.iter() {
+            self.bx.push(self.x[i]);
+            self.by.push(self.y[i]);
+        }
+        n as f64 / b as f64
+    }
+
+    /// One gradient step of chain `ci` at per-chain step `t`.
+    fn advance(&mut self, ci: usize, t: usize) -> Result<(), FitError> {
+        let scale = self.batch(ci);
+        let sched = &self.schedule;
+        let (mean_warm, warm) = (sched.mean_warm, sched.warm);
+        let full = scale == 1.0;
+        let n = self.x.len() as f64;
+        let inf = &self.config.inference;
+        let chain = &mut self.chains[ci];
+        let (x, y) = if full { (&self.x[..], &self.y[..]) } else { (&self.bx[..], &self.by[..]) };
+
+        if t < warm {
+            if t == mean_warm && mean_warm > 0 {
+                self.model.hand_off_sigma(&mut chain.params, chain.const_log_sigma.exp());
+                let model = &self.model;
+                chain.adam.restart(|i| model.is_noise_param(i));
+            }
+            let mean_only = t < mean_warm;
+            let opts = EvalOptions {
+                const_log_sigma: mean_only.then_some(chain.const_log_sigma),
+                beta_nll: inf.beta_nll,
+            };
+            let e = self.model.log_posterior(&chain.params, x, y, scale, &opts, &mut self.ws, &mut self.grad);
+            if mean_only {
+                for (i, g) in self.grad.iter_mut().enumerate() {
+                    if self.model.is_noise_param(i) {
+                        *g = 0.0;
+                    }
+                }
+                let mut s = [chain.const_log_sigma];
+                chain.adam_sigma.ascend(&mut s, &[e.d_const_log_sigma], inf.warm_start_lr);
+                chain.const_log_sigma = s[0];
+            }
+            chain.adam.ascend(&mut chain.params, &self.grad, inf.warm_start_lr);
+            chain.loss = -e.log_post / n;
+            if t + 1 == warm {
+                chain.sampler = match inf.method {
+                    Method::Psgld => Sampler::Psgld(Psgld::new(chain.adam.second_moment(), inf.psgld_alpha, inf.psgld_lambda)),
+                    Method::Sgld => Sampler::Sgld(Sgld::new(self.step_size, self.x.len(), inf.sgld_decay_offset)),
+                    Method::Vi => Sampler::Vi(MeanField::new(chain.params.clone(), inf.vi_init_sd)),
+                };
+            }
+            return check(chain, t, "warm-start learning rate", inf.warm_start_lr);
+        }
+
+        let ts = t - warm;
+        let rest = sched.budget - warm;
+        let cyc = if inf.cycles > 0 {
+            0.5 * ((std::f64::consts::PI * cycle_pos(ts, rest, inf.cycles)).cos() + 1.0)
+        } else {
+            1.0
+        };
+        let (what, value) = match &mut chain.sampler {
+            Sampler::Vi(q) => {
+                let frac = ts as f64 / rest.max(1) as f64;
+                let ramp = if inf.kl_ramp_frac > 0.0 { (frac / inf.kl_ramp_frac).min(1.0) } else { 1.0 };
+                let lr_scale = self.step_size / inf.vi_lr;
+                let lr = lr_scale
+                    * (inf.vi_lr_final + 0.5 * (inf.vi_lr - inf.vi_lr_final) * (1.0 + (std::f64::consts::PI * frac).cos()));
+                let elbo =
+                    q.step(&self.model, x, y, scale, inf.kl_weight * ramp, lr, &mut chain.rng, &mut self.ws, &mut self.vi_scratch);
+                chain.params.copy_from_slice(&q.m);
+                chain.loss = -elbo / n;
+                ("learning rate", self.step_size)
+            }
+            sampler => {
+                let opts = EvalOptions::default();
+                let e = self.model.log_posterior(&chain.params, x, y, scale, &opts, &mut self.ws, &mut self.grad);
+                chain.loss = -e.log_post / n;
+                match sampler {
+                    Sampler::Psgld(p) => p.update(&mut chain.params, &self.grad, self.step_size * cyc, &mut chain.rng),
+                    Sampler::Sgld(s) => {
+                        let eps = s.step_at(ts) * cyc;
+                        s.update(&mut chain.params, &self.grad, eps, &mut chain.rng)
+                    }
+                    _ => unreachable!("the sampler is set at the end of the warm start"),
+                }
+                ("step size", self.step_size)
+            }
+        };
+        check(chain, t, what, value)?;
+        if self.schedule.keep.binary_search(&t).is_ok() {
+            chain.draws.push(chain.params.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Divergence test after a step: NaN/Inf anywhere, or a loss far above the best seen.
+fn check(chain: &mut Chain, t: usize, what: &str, value: f64) -> Result<(), FitError> {
+    let bad_params = chain.params.iter().any(|v| !v.is_finite());
+    let exploded = chain.loss > chain.best_loss + EXPLODE_NATS_PER_POINT;
+    if bad_params || !chain.loss.is_finite() || exploded {
+        let how = if bad_params || !chain.loss.is_finite() { "became NaN/Inf" } else { "exploded" };
+        return Err(FitError::Diverged(format!(
+            "training diverged at step {} (the loss {how}): the {what} {value:e} is too large; try {:e} or smaller. \
+             The last good state is kept.",
+            t + 1,
+            value / 10.0
+        )));
+    }
+    chain.best_loss = chain.best_loss.min(chain.loss);
+    Ok(())
+}
+
+/// Population standard deviation.
+fn sd(v: &[f64]) -> f64 {
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / v.len() as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_follows_the_measured_defaults() {
+        let c = FitConfig::default();
+        let s = Schedule::new(&c);
+        assert_eq!((s.warm, s.mean_warm), (2000, 1000));
+        assert_eq!(s.burn, 5400);
+        assert_eq!(s.keep.len(), 100);
+        assert_eq!(*s.keep.last().unwrap(), 19_999);
+        assert!(s.keep[0] >= 7400);
+        assert!(s.keep.windows(2).all(|w| w[1] - w[0] == 126));
+    }
+
+    #[test]
+    fn cyclical_draws_come_from_second_halves_of_cycles() {
+        let mut c = FitConfig::default();
+        c.inference.cycles = 4;
+        let s = Schedule::new(&c);
+        let rest = c.inference.steps - s.warm;
+        assert_eq!(s.keep.len(), 100);
+        for &k in &s.keep {
+            assert!(cycle_pos(k - s.warm, rest, 4) >= 0.5);
+        }
+    }
+
+    #[test]
+    fn small_budgets_still_give_a_valid_schedule() {
+        let mut c = FitConfig::default();
+        c.inference.steps = 50;
+        let s = Schedule::new(&c);
+        assert!(s.warm <= 20 && s.keep.len() <= 100 && s.keep.iter().all(|&k| k < 50));
+    }
+}

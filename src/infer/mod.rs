@@ -1,0 +1,11 @@
+//! Inference: the warm start (Adam), the samplers (SGLD, pSGLD), mean-field VI, and
+//! the chunked [`Fit`] driver that runs them and reports [`crate::summary::Snapshot`]s.
+
+pub mod adam;
+pub mod fit;
+pub mod psgld;
+pub mod sgld;
+pub mod snapshot;
+pub mod vi;
+
+pub use fit::{Fit, FitError};

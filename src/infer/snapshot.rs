@@ -1,0 +1,217 @@
+//! Turning a fit's posterior draws into a [`Snapshot`]: predictive bands on a grid,
+//! noise parameters in data units, split R-hat and ESS across chains.
+//!
+//! Kept sampler draws never change, so their predictions on the grid are cached: a
+//! snapshot then costs only the draws added since the last one.
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::fit::Fit;
+use crate::config::{Method, ModelKind};
+use crate::model::{Model, ModelWorkspace, Noise};
+use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
+
+/// R-hat above this earns a warning (Vehtari et al. 2021 suggest 1.01 for final
+/// results; 1.05 is the classic "not converged" line for quick fits).
+pub const RHAT_WARN: f64 = 1.05;
+/// VI draws per chain for a snapshot taken while training (the final one uses `draws`).
+const VI_LIVE_DRAWS: usize = 20;
+
+/// One posterior draw evaluated on the grid, in data units.
+#[derive(Clone, Debug, Default)]
+pub struct DrawPrediction {
+    pub mu: Vec<f64>,
+    pub sigma: Vec<f64>,
+    pub theta: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DrawCache {
+    grid: Vec<f64>,
+    per_chain: Vec<Vec<DrawPrediction>>,
+}
+
+/// Names of the reported noise parameters.
+pub fn param_names(model: &Model) -> Vec<String> {
+    match &model.noise {
+        Noise::Homoskedastic { fixed: None } => vec!["sigma".into()],
+        Noise::Law(l) => crate::model::noise_law::NoiseLaw::specs(l.kind).iter().map(|s| s.name.to_string()).collect(),
+        _ => vec![],
+    }
+}
+
+impl Fit {
+    fn predict_draw(&self, p: &[f64], grid_fit: &[f64], ws: &mut ModelWorkspace) -> DrawPrediction {
+        let n = grid_fit.len();
+        let (mut mu, mut sigma) = (vec![0.0; n], vec![0.0; n]);
+        self.model.predict(p, grid_fit, ws, &mut mu, &mut sigma);
+        let sc = &self.scaling;
+        mu.iter_mut().for_each(|m| *m = sc.y_from_std(*m));
+        sigma.iter_mut().for_each(|s| *s = sc.sd_from_std(*s));
+        let np = self.model.noise_params(p);
+        let theta = match &self.model.noise {
+            Noise::Homoskedastic { fixed: None } => vec![sc.sd_from_std(np[0].exp())],
+            Noise::Law(l) => l.to_data_units(np, sc),
+            _ => vec![],
+        };
+        DrawPrediction { mu, sigma, theta }
+    }
+
+    /// Posterior draws as grid predictions, one list per chain.
+    fn draw_predictions(&mut self, grid: &[f64]) -> Vec<Vec<DrawPrediction>> {
+        let grid_fit: Vec<f64> = grid.iter().map(|&x| self.scaling.x_to_std(x)).collect();
+        let mut ws = ModelWorkspace::default();
+        let phase = self.phase();
+        let method = self.config.inference.method;
+        let past_warm = self.steps_done() >= self.schedule.warm;
+        if method == Method::Vi && past_warm {
+            let k = if phase == Phase::Finished { self.config.inference.draws } else { VI_LIVE_DRAWS };
+            let seed = self.config.inference.seed ^ (self.steps_done() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let qs: Vec<_> = self.chains.iter().map(|c| c.vi_posterior().cloned()).collect();
+            return qs
+                .into_iter()
+                .map(|q| match q {
+                    Some(q) => (0..k).map(|_| self.predict_draw(&q.sample(&mut rng), &grid_fit, &mut ws)).collect(),
+                    None => vec![],
+                })
+                .collect();
+        }
+        if self.draws_kept() == 0 {
+            return self.chains.iter().map(|c| vec![self.predict_draw(&c.params, &grid_fit, &mut ws)]).collect();
+        }
+        if self.cache.grid != grid || self.cache.per_chain.len() != self.chains.len() {
+            self.cache.grid = grid.to_vec();
+            self.cache.per_chain = vec![Vec::new(); self.chains.len()];
+        }
+        for ci in 0..self.chains.len() {
+            let have = self.cache.per_chain[ci].len().min(self.chains[ci].draws.len());
+            self.cache.per_chain[ci].truncate(have);
+            for di in have..self.chains[ci].draws.len() {
+                let pred = self.predict_draw(&self.chains[ci].draws[di], &grid_fit, &mut ws);
+                self.cache.per_chain[ci].push(pred);
+            }
+        }
+        self.cache.per_chain.clone()
+    }
+
+    /// Progress figures and the predictive summary on `grid` (data units).
+    pub fn snapshot(&mut self, grid: &[f64]) -> Snapshot {
+        let per_chain = self.draw_predictions(grid);
+        let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
+        let summary = bands(grid, &all);
+        let names = param_names(&self.model);
+        let mut rhat_max: Option<f64> = None;
+        let mut note_rhat = |r: Option<f64>| {
+            if let Some(r) = r {
+                rhat_max = Some(rhat_max.map_or(r, |m: f64| m.max(r)));
+            }
+        };
+        let mut params = Vec::new();
+        for (k, name) in names.iter().enumerate() {
+            let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.theta[k]).collect()).collect();
+            let mut pooled: Vec<f64> = chains.iter().flatten().copied().collect();
+            let mean = pooled.iter().sum::<f64>() / pooled.len().max(1) as f64;
+            pooled.sort_by(f64::total_cmp);
+            let rhat = split_rhat(&chains);
+            note_rhat(rhat);
+            params.push(ParamSummary {
+                name: name.clone(),
+                mean,
+                lo: quantile(&pooled, 0.025),
+                hi: quantile(&pooled, 0.975),
+                rhat,
+                ess: ess(&chains),
+            });
+        }
+        // R-hat of the mean at five x inside the data range.
+        let (lo, hi) = self.data.x_range();
+        for j in 1..=5 {
+            let xq = lo + (hi - lo) * j as f64 / 6.0;
+            let gi = nearest(grid, xq);
+            if let Some(gi) = gi {
+                let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.mu[gi]).collect()).collect();
+                note_rhat(split_rhat(&chains));
+            }
+        }
+        let mut warnings = Vec::new();
+        let inf = &self.config.inference;
+        if let Some(r) = rhat_max {
+            if r > RHAT_WARN && self.phase() == Phase::Finished {
+                warnings.push(format!(
+                    "R-hat {r:.2} > {RHAT_WARN}: the chains disagree; run more steps or more chains"
+                ));
+            }
+        }
+        if inf.method == Method::Vi && inf.kl_weight < 1.0 {
+            warnings.push(format!(
+                "VI with KL weight {} is tempered: its bands are narrower than the exact posterior's",
+                inf.kl_weight
+            ));
+        }
+        if self.config.model.kind == ModelKind::Homoskedastic && self.config.model.fixed_sigma.is_some() {
+            warnings.push("the noise sd is fixed (test setting)".into());
+        }
+        if let Some(e) = self.error() {
+            warnings.push(e.to_string());
+        }
+        Snapshot {
+            step: self.steps_done(),
+            total_steps: self.total_steps(),
+            phase: self.phase(),
+            loss: self.loss(),
+            trace: self.trace.clone(),
+            draws_kept: self.draws_kept(),
+            rhat_max,
+            summary,
+            params,
+            warnings,
+        }
+    }
+}
+
+fn nearest(grid: &[f64], x: f64) -> Option<usize> {
+    (0..grid.len()).min_by(|&a, &b| (grid[a] - x).abs().total_cmp(&(grid[b] - x).abs()))
+}
+
+/// Linear-interpolation quantile of sorted values.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = q * (n - 1) as f64;
+            let (i, f) = (h.floor() as usize, h - h.floor());
+            if i + 1 < n {
+                sorted[i] + f * (sorted[i + 1] - sorted[i])
+            } else {
+                sorted[n - 1]
+            }
+        }
+    }
+}
+
+/// mean = avg mu_s; epistemic var = var mu_s; aleatoric var = avg sigma_s^2.
+pub fn bands(grid: &[f64], draws: &[&DrawPrediction]) -> PredictiveSummary {
+    let n = grid.len();
+    let s = draws.len().max(1) as f64;
+    let mut out = PredictiveSummary { x: grid.to_vec(), ..Default::default() };
+    let mut sig = Vec::with_capacity(draws.len());
+    for i in 0..n {
+        let mean = draws.iter().map(|d| d.mu[i]).sum::<f64>() / s;
+        let var_e = draws.iter().map(|d| (d.mu[i] - mean).powi(2)).sum::<f64>() / s;
+        let var_a = draws.iter().map(|d| d.sigma[i] * d.sigma[i]).sum::<f64>() / s;
+        sig.clear();
+        sig.extend(draws.iter().map(|d| d.sigma[i]));
+        sig.sort_by(f64::total_cmp);
+        out.mean.push(mean);
+        out.sd_epistemic.push(var_e.sqrt());
+        out.sd_aleatoric.push(var_a.sqrt());
+        out.sd_total.push((var_e + var_a).sqrt());
+        out.sigma_mean.push(sig.iter().sum::<f64>() / s);
+        out.sigma_lo.push(quantile(&sig, 0.025));
+        out.sigma_hi.push(quantile(&sig, 0.975));
+    }
+    out
+}

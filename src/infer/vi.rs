@@ -1,0 +1,140 @@
+//! Mean-field variational inference, Bayes by Backprop (Blundell et al. 2015) with
+//! the local reparameterisation trick for the dense layers (Kingma et al. 2015).
+//!
+//! q(w) = N(m, softplus(rho)^2) per parameter. The network's KL to its N(0, s^2)
+//! prior is analytic; the noise parameters (few, with non-Gaussian priors in the
+//! homoskedastic case) use the reparameterised single-sample estimate of
+//! E_q[log p] plus the analytic entropy. The KL enters with a weight that ramps up
+//! from 0 (a weight below 1 is a tempered posterior).
+
+use rand::Rng;
+use rand_distr::StandardNormal;
+
+use super::adam::Adam;
+use crate::model::activation::{sigmoid, softplus, softplus_inv};
+use crate::model::{EvalOptions, Model, ModelWorkspace};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeanField {
+    pub m: Vec<f64>,
+    pub rho: Vec<f64>,
+    pub adam: Adam,
+}
+
+/// Reusable buffers of one VI step.
+#[derive(Clone, Debug, Default)]
+pub struct ViScratch {
+    var: Vec<f64>,
+    gm: Vec<f64>,
+    gv: Vec<f64>,
+    theta: Vec<f64>,
+    xi: Vec<f64>,
+    g_prior: Vec<f64>,
+    g_all: Vec<f64>,
+}
+
+impl MeanField {
+    /// Centred on `m` (the warm-start MAP) with every sd equal to `sd0`.
+    pub fn new(m: Vec<f64>, sd0: f64) -> MeanField {
+        let d = m.len();
+        MeanField { m, rho: vec![softplus_inv(sd0); d], adam: Adam::new(2 * d) }
+    }
+
+    pub fn sd(&self, i: usize) -> f64 {
+        softplus(self.rho[i])
+    }
+
+    /// A parameter vector drawn from q.
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> Vec<f64> {
+        (0..self.m.len()).map(|i| self.m[i] + self.sd(i) * rng.sample::<f64, _>(StandardNormal)).collect()
+    }
+
+    /// One stochastic-gradient step on the ELBO of the batch (log likelihood scaled by
+    /// `scale` = N/B); returns the ELBO estimate.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step<R: Rng>(
+        &mut self,
+        model: &Model,
+        x: &[f64],
+        y: &[f64],
+        scale: f64,
+        kl_weight: f64,
+        lr: f64,
+        rng: &mut R,
+        ws: &mut ModelWorkspace,
+        sc: &mut ViScratch,
+    ) -> f64 {
+        let d = self.m.len();
+        let nd = model.mlp.dim();
+        let nn = d - nd;
+        sc.var.resize(d, 0.0);
+        for i in 0..d {
+            let s = self.sd(i);
+            sc.var[i] = s * s;
+        }
+        sc.gm.clear();
+        sc.gm.resize(d, 0.0);
+        sc.gv.clear();
+        sc.gv.resize(d, 0.0);
+        // Noise parameters: theta = m + s xi.
+        sc.theta.clear();
+        sc.xi.clear();
+        for i in nd..d {
+            let xi: f64 = rng.sample(StandardNormal);
+            sc.xi.push(xi);
+            sc.theta.push(self.m[i] + self.sd(i) * xi);
+        }
+        let outs = model.mlp.outputs();
+        let mut d_out = ndarray::Array2::zeros((x.len(), outs));
+        let out = model.mlp.forward_lrt(&self.m[..nd], &sc.var[..nd], x, rng, &mut ws.mlp).clone();
+        let mut g_theta = vec![0.0; nn];
+        let (ll, _) =
+            model.log_lik_from_outputs(&sc.theta, x, y, &out, scale, &EvalOptions::default(), &mut d_out, &mut g_theta);
+        let (gm_net, gv_net) = (&mut sc.gm[..nd], &mut sc.gv[..nd]);
+        model.mlp.backward_lrt(&self.m[..nd], &sc.var[..nd], &d_out, &mut ws.mlp, gm_net, gv_net);
+
+        // Network KL to N(0, s0^2), analytic.
+        let v0 = model.prior_scale * model.prior_scale;
+        let mut kl = 0.0;
+        for i in 0..nd {
+            let (m, v) = (self.m[i], sc.var[i]);
+            kl += 0.5 * ((v0 / v).ln() + (v + m * m) / v0 - 1.0);
+            sc.gm[i] -= kl_weight * m / v0;
+            sc.gv[i] -= kl_weight * (0.5 / v0 - 0.5 / v);
+        }
+        // Noise parameters: E_q[log p(theta)] by the sample, entropy analytic.
+        sc.g_all.clear();
+        sc.g_all.resize(d, 0.0);
+        sc.g_all[nd..].copy_from_slice(&sc.theta);
+        sc.g_prior.clear();
+        sc.g_prior.resize(d, 0.0);
+        let lp_noise = model.log_prior_noise(&sc.g_all, &mut sc.g_prior);
+        let mut entropy = 0.0;
+        for k in 0..nn {
+            let i = nd + k;
+            let s = self.sd(i);
+            entropy += s.ln();
+            let g = g_theta[k] + kl_weight * sc.g_prior[i];
+            sc.gm[i] = g;
+            // d/ds of the sample term, plus the entropy's 1/s; stored as d/dvar below.
+            let ds = g * sc.xi[k] + kl_weight / s;
+            sc.gv[i] = ds / (2.0 * s);
+        }
+        kl -= lp_noise + entropy;
+
+        // Chain rule var -> rho: dvar/drho = 2 s sigmoid(rho).
+        sc.g_all.clear();
+        sc.g_all.extend_from_slice(&sc.gm);
+        for i in 0..d {
+            let s = self.sd(i);
+            sc.g_all.push(sc.gv[i] * 2.0 * s * sigmoid(self.rho[i]));
+        }
+        let mut params: Vec<f64> = Vec::with_capacity(2 * d);
+        params.extend_from_slice(&self.m);
+        params.extend_from_slice(&self.rho);
+        self.adam.ascend(&mut params, &sc.g_all, lr);
+        self.m.copy_from_slice(&params[..d]);
+        self.rho.copy_from_slice(&params[d..]);
+        ll - kl_weight * kl
+    }
+}
