@@ -1,0 +1,385 @@
+//! `bayesband`: the command-line front end over the same core as the web app.
+//!
+//! `bayesband fit` fits a model to a CSV and writes the predictive summary on a grid;
+//! `bayesband generate` writes one of the synthetic data sets. The flags and the
+//! prediction columns are a contract: extend them, never rename them.
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    std::process::exit(cli::main());
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::fmt::Write as _;
+    use std::io::{IsTerminal, Write};
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+
+    use bayesband::config::{parse_hidden, Activation, FitConfig, Method};
+    use bayesband::data::{parse_csv_bytes, CsvOptions, Synthetic};
+    use bayesband::infer::Fit;
+    use bayesband::summary::{GridMetrics, Snapshot};
+    use clap::{Args, Parser, Subcommand};
+
+    /// Heteroskedastic Bayesian neural networks for 1-D data.
+    #[derive(Parser, Debug)]
+    #[command(name = "bayesband", version, about, long_about = None)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(Subcommand, Debug)]
+    enum Command {
+        /// Fit a model to x,y data and write the predictive summary on a grid.
+        ///
+        /// PRED.csv columns: x,mean,sd_epistemic,sd_aleatoric,sd_total (data units; sd_total^2 =
+        /// sd_epistemic^2 + sd_aleatoric^2), then sigma_mean,sigma_lo,sigma_hi (posterior mean and
+        /// 95% band of the noise sd sigma(x)). One row per grid x, in the grid's order. The fitted
+        /// noise parameters (posterior mean, 95% interval, R-hat) go to stderr.
+        Fit(FitArgs),
+        /// Write a synthetic data set (x,y) with known truth to stdout.
+        ///
+        /// NAME: nb_exp, nb_step, bump, linear, homoskedastic. With --truth, also write the
+        /// x,f_true,sigma_true grid (400 points over the domain) to that file.
+        Generate(GenerateArgs),
+    }
+
+    #[derive(Args, Debug)]
+    struct FitArgs {
+        /// Training data: CSV with x and y (header optional; comma, semicolon, tab or spaces).
+        #[arg(long, value_name = "TRAIN.csv")]
+        data: PathBuf,
+        /// Model: homoskedastic, two-head, or noise:LAW with LAW one of constant, linear,
+        /// exponential, logquad, step, bump, signal [default: two-head]
+        #[arg(long, value_name = "MODEL")]
+        model: Option<String>,
+        /// Inference method: vi, sgld, psgld [default: psgld]
+        #[arg(long, value_name = "METHOD")]
+        method: Option<String>,
+        /// Grid CSV: x in the first column (header row allowed, other columns ignored).
+        #[arg(long, value_name = "GRID.csv")]
+        grid: PathBuf,
+        /// Where to write the predictions.
+        #[arg(long, value_name = "PRED.csv")]
+        out: PathBuf,
+        /// Random seed [default: 0]
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Gradient budget per chain, warm start included [default: 20000]
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Independent chains, pooled [default: 2]
+        #[arg(long)]
+        chains: Option<usize>,
+        /// Hidden widths, e.g. 32,16,8 (empty for a linear model) [default: 32,16,8]
+        #[arg(long, value_name = "W1,W2,..")]
+        hidden: Option<String>,
+        /// Settings as JSON (a FitConfig, every field optional); flags override it.
+        #[arg(long, value_name = "FILE.json")]
+        config: Option<PathBuf>,
+        /// Activation: tanh, silu, relu [default: tanh]
+        #[arg(long)]
+        activation: Option<String>,
+        /// Prior sd of every weight [default: 1]
+        #[arg(long)]
+        prior_scale: Option<f64>,
+        /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 5e-4, VI 1e-3]
+        #[arg(long)]
+        step_size: Option<f64>,
+        /// Posterior draws kept per chain [default: 100]
+        #[arg(long)]
+        draws: Option<usize>,
+        /// Fit on the data as given instead of z-scores (what NeuroBayes does).
+        #[arg(long)]
+        raw: bool,
+        /// x and y columns by header name or 1-based index, when the file has more than two.
+        #[arg(long, value_name = "NAME|INDEX")]
+        x_column: Option<String>,
+        #[arg(long, value_name = "NAME|INDEX")]
+        y_column: Option<String>,
+        /// A truth grid (x,f_true,sigma_true, same x as --grid): print the metrics of
+        /// ../shared/data/eval.py (closed form) to stderr.
+        #[arg(long, value_name = "TEST.csv")]
+        truth: Option<PathBuf>,
+        /// No progress bar and no parameter table.
+        #[arg(long, short)]
+        quiet: bool,
+    }
+
+    #[derive(Args, Debug)]
+    struct GenerateArgs {
+        /// nb_exp, nb_step, bump, linear or homoskedastic
+        name: String,
+        /// Number of points [default: the data set's own N]
+        #[arg(long)]
+        n: Option<usize>,
+        /// Random seed [default: 0]
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Also write the truth grid x,f_true,sigma_true to this file.
+        #[arg(long, value_name = "GRID.csv")]
+        truth: Option<PathBuf>,
+    }
+
+    /// Exit codes: 0 ok, 1 the fit failed (divergence), 2 bad input or usage.
+    pub fn main() -> i32 {
+        let cli = match Cli::try_parse() {
+            Ok(c) => c,
+            Err(e) => {
+                use clap::error::ErrorKind;
+                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                    let _ = e.print();
+                    return 0;
+                }
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+                eprintln!("error: {first} (see bayesband --help)");
+                return 2;
+            }
+        };
+        let result = match cli.command {
+            Command::Fit(a) => fit(a),
+            Command::Generate(a) => generate(a),
+        };
+        match result {
+            Ok(()) => 0,
+            Err((code, msg)) => {
+                eprintln!("error: {msg}");
+                code
+            }
+        }
+    }
+
+    type CliResult = Result<(), (i32, String)>;
+
+    fn bad(msg: impl Into<String>) -> (i32, String) {
+        (2, msg.into())
+    }
+
+    fn read(path: &Path) -> Result<Vec<u8>, (i32, String)> {
+        std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))
+    }
+
+    /// The settings: defaults, then --config, then flags.
+    fn config(a: &FitArgs) -> Result<FitConfig, (i32, String)> {
+        let mut c = match &a.config {
+            Some(p) => {
+                let text = String::from_utf8(read(p)?).map_err(|_| bad(format!("{} is not UTF-8 text", p.display())))?;
+                serde_json::from_str::<FitConfig>(&text)
+                    .map_err(|e| bad(format!("{}: not a valid BayesBand config: {e}", p.display())))?
+            }
+            None => FitConfig::default(),
+        };
+        if let Some(m) = &a.model {
+            c.set_model_name(m).map_err(|e| bad(e.0))?;
+        }
+        if let Some(m) = &a.method {
+            c.inference.method =
+                Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use vi, sgld or psgld")))?;
+            if m == "vi" && a.step_size.is_none() && a.config.is_none() {
+                c.inference.step_size = c.inference.vi_lr;
+            }
+        }
+        if let Some(s) = a.seed {
+            c.inference.seed = s;
+        }
+        if let Some(s) = a.steps {
+            c.inference.steps = s;
+        }
+        if let Some(s) = a.chains {
+            c.inference.chains = s;
+        }
+        if let Some(h) = &a.hidden {
+            c.model.hidden = parse_hidden(h).map_err(|e| bad(e.0))?;
+        }
+        if let Some(s) = &a.activation {
+            c.model.activation = Activation::from_name(s)
+                .ok_or_else(|| bad(format!("unknown activation '{s}': use tanh, silu or relu")))?;
+        }
+        if let Some(s) = a.prior_scale {
+            c.model.prior_scale = s;
+        }
+        if let Some(s) = a.step_size {
+            c.inference.step_size = s;
+        }
+        if let Some(d) = a.draws {
+            c.inference.draws = d;
+        }
+        if a.raw {
+            c.model.raw_scale = true;
+        }
+        c.validate().map_err(|e| bad(e.0))?;
+        Ok(c)
+    }
+
+    /// x values from the first column of a grid file; a non-numeric first row is a header.
+    pub(crate) fn read_grid(text: &str, name: &str) -> Result<Vec<f64>, String> {
+        let mut xs = Vec::new();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let first = line.split([',', ';', '\t', ' ']).next().unwrap_or("").trim().trim_matches('"');
+            match first.parse::<f64>() {
+                Ok(v) if v.is_finite() => xs.push(v),
+                Ok(_) => return Err(format!("{name} line {}: '{first}' is not a finite number", i + 1)),
+                Err(_) if xs.is_empty() && i == first_content_line(text) => {} // header
+                Err(_) => return Err(format!("{name} line {}: '{first}' is not a number", i + 1)),
+            }
+        }
+        if xs.is_empty() {
+            return Err(format!("{name} has no x values"));
+        }
+        Ok(xs)
+    }
+
+    fn first_content_line(text: &str) -> usize {
+        text.lines().position(|l| !l.trim().is_empty() && !l.trim().starts_with('#')).unwrap_or(0)
+    }
+
+    fn fit(a: FitArgs) -> CliResult {
+        let cfg = config(&a)?;
+        let opts = CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..CsvOptions::default() };
+        let data = parse_csv_bytes(&read(&a.data)?, &opts).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+        let grid_text =
+            String::from_utf8(read(&a.grid)?).map_err(|_| bad(format!("{} is not UTF-8 text", a.grid.display())))?;
+        let grid = read_grid(&grid_text, &a.grid.display().to_string()).map_err(bad)?;
+        let truth = match &a.truth {
+            Some(p) => Some(read_truth(p, &grid)?),
+            None => None,
+        };
+        let t0 = Instant::now();
+        let mut fit = Fit::new(cfg.clone(), &data).map_err(|e| bad(e.to_string()))?;
+        let bar = !a.quiet && std::io::stderr().is_terminal();
+        let chunk = (fit.total_steps() / 200).max(50);
+        while !fit.is_finished() {
+            fit.step(chunk).map_err(|e| (1, e.to_string()))?;
+            if bar {
+                progress(&fit);
+            }
+        }
+        if bar {
+            eprint!("\r{:78}\r", "");
+        }
+        let snap = fit.snapshot(&grid);
+        write_predictions(&a.out, &snap)?;
+        let secs = t0.elapsed().as_secs_f64();
+        if !a.quiet {
+            eprint!("{}", report(&cfg, data.x.len(), &snap, secs));
+        }
+        if let Some((f, s)) = truth {
+            let p = &snap.summary;
+            let m = GridMetrics::compute(&p.mean, &p.sd_aleatoric, &p.sd_total, &f, &s);
+            eprintln!(
+                "metrics vs truth: rmse_mean {:.4}  rmse_noise {:.4}  nll {:.4}  coverage95 {:.3}  width95 {:.4}",
+                m.rmse_mean, m.rmse_noise, m.nll, m.coverage95, m.width95
+            );
+        }
+        Ok(())
+    }
+
+    fn read_truth(p: &Path, grid: &[f64]) -> Result<(Vec<f64>, Vec<f64>), (i32, String)> {
+        let t = bayesband::data::csv::parse_table_bytes(&read(p)?, usize::MAX)
+            .map_err(|e| bad(format!("{}: {e}", p.display())))?;
+        let col = |name: &str| -> Result<&Vec<f64>, (i32, String)> {
+            t.headers
+                .iter()
+                .position(|h| h == name)
+                .map(|i| &t.columns[i])
+                .ok_or_else(|| bad(format!("{}: no column '{name}'", p.display())))
+        };
+        let (x, f, s) = (col("x")?, col("f_true")?, col("sigma_true")?);
+        if x.len() != grid.len() || x.iter().zip(grid).any(|(a, b)| (a - b).abs() > 1e-6) {
+            return Err(bad(format!("{}: its x values differ from the grid's", p.display())));
+        }
+        Ok((f.clone(), s.clone()))
+    }
+
+    fn progress(fit: &Fit) {
+        let frac = fit.steps_done() as f64 / fit.total_steps() as f64;
+        let w = 30;
+        let done = (frac * w as f64).round() as usize;
+        eprint!(
+            "\r[{}{}] {:3.0}%  step {}/{}  {}  loss {:.3} ",
+            "#".repeat(done),
+            " ".repeat(w - done),
+            100.0 * frac,
+            fit.steps_done(),
+            fit.total_steps(),
+            fit.phase().label(),
+            fit.loss()
+        );
+        let _ = std::io::stderr().flush();
+    }
+
+    fn write_predictions(path: &Path, s: &Snapshot) -> CliResult {
+        let p = &s.summary;
+        let mut out = String::from("x,mean,sd_epistemic,sd_aleatoric,sd_total,sigma_mean,sigma_lo,sigma_hi\n");
+        for i in 0..p.x.len() {
+            let _ = writeln!(
+                out,
+                "{:?},{:?},{:?},{:?},{:?},{:?},{:?},{:?}",
+                p.x[i], p.mean[i], p.sd_epistemic[i], p.sd_aleatoric[i], p.sd_total[i], p.sigma_mean[i], p.sigma_lo[i],
+                p.sigma_hi[i]
+            );
+        }
+        std::fs::write(path, out).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
+    }
+
+    fn report(cfg: &FitConfig, n: usize, s: &Snapshot, secs: f64) -> String {
+        let mut r = String::new();
+        let _ = writeln!(
+            r,
+            "{} / {} on {n} points: {} steps x {} chains, {} draws, {secs:.2} s",
+            cfg.model_name(),
+            cfg.inference.method.name(),
+            s.total_steps,
+            cfg.inference.chains,
+            s.draws_kept
+        );
+        if !s.params.is_empty() {
+            let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7}", "param", "mean", "2.5%", "97.5%", "R-hat");
+            for p in &s.params {
+                let rhat = p.rhat.map_or("-".to_string(), |v| format!("{v:.3}"));
+                let _ = writeln!(r, "{:<8} {:>12.5} {:>12.5} {:>12.5} {:>7}", p.name, p.mean, p.lo, p.hi, rhat);
+            }
+        }
+        if let Some(rh) = s.rhat_max {
+            let _ = writeln!(r, "max split R-hat (noise parameters and the mean at 5 x): {rh:.3}");
+        }
+        for w in &s.warnings {
+            let _ = writeln!(r, "warning: {w}");
+        }
+        r
+    }
+
+    fn generate(a: GenerateArgs) -> CliResult {
+        let which = Synthetic::from_name(&a.name).ok_or_else(|| {
+            bad(format!("unknown data set '{}': use nb_exp, nb_step, bump, linear or homoskedastic", a.name))
+        })?;
+        let n = a.n.unwrap_or(which.default_n());
+        if !(3..=10_000_000).contains(&n) {
+            return Err(bad(format!("--n must be between 3 and 10000000 (got {n})")));
+        }
+        let d = which.generate(n, a.seed);
+        let mut out = String::from("x,y\n");
+        for (x, y) in d.x.iter().zip(&d.y) {
+            let _ = writeln!(out, "{x:?},{y:?}");
+        }
+        if let Some(p) = &a.truth {
+            let mut t = String::from("x,f_true,sigma_true\n");
+            for (x, f, s) in which.truth_grid(400) {
+                let _ = writeln!(t, "{x:?},{f:?},{s:?}");
+            }
+            std::fs::write(p, t).map_err(|e| bad(format!("cannot write {}: {e}", p.display())))?;
+        }
+        std::io::stdout().write_all(out.as_bytes()).map_err(|e| bad(format!("cannot write to stdout: {e}")))
+    }
+}
