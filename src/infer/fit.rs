@@ -271,6 +271,16 @@ impl Fit {
     pub fn data(&self) -> &Dataset {
         &self.data
     }
+    /// The kept posterior draws of every chain, pooled, as flat parameter vectors in
+    /// fitting units (network weights, then the noise parameters).
+    pub fn draws(&self) -> Vec<Vec<f64>> {
+        self.chains.iter().flat_map(|c| c.draws.iter().cloned()).collect()
+    }
+    /// VI only: the means and sds of chain `ci`'s variational posterior.
+    pub fn variational_posterior(&self, ci: usize) -> Option<(Vec<f64>, Vec<f64>)> {
+        let q = self.chains.get(ci)?.vi_posterior()?;
+        Some((q.m.clone(), (0..q.m.len()).map(|i| q.sd(i)).collect()))
+    }
 
     /// Advance every chain by up to `n` gradient steps. On divergence the fit goes back
     /// to its state before this call and returns an error saying what to change.
@@ -407,7 +417,12 @@ impl Fit {
                 let e = self.model.log_posterior(&chain.params, x, y, scale, &opts, &mut self.ws, &mut self.grad);
                 chain.loss = -e.log_post / n;
                 match sampler {
-                    Sampler::Psgld(p) => p.update(&mut chain.params, &self.grad, self.step_size * cyc, &mut chain.rng),
+                    Sampler::Psgld(p) => {
+                        if inf.psgld_freeze && t >= warm + sched.burn {
+                            p.frozen = true;
+                        }
+                        p.update(&mut chain.params, &self.grad, self.step_size * cyc, &mut chain.rng)
+                    }
                     Sampler::Sgld(s) => {
                         let eps = s.step_at(ts) * cyc;
                         s.update(&mut chain.params, &self.grad, eps, &mut chain.rng)

@@ -11,13 +11,15 @@ pub struct Psgld {
     pub v: Vec<f64>,
     pub alpha: f64,
     pub lambda: f64,
+    /// When frozen, V no longer adapts (see `InferenceConfig::psgld_freeze`).
+    pub frozen: bool,
 }
 
 impl Psgld {
     /// Start from a second-moment estimate (Adam's at the end of the warm start):
     /// V = 0 would make the first step 1/lambda times too large.
     pub fn new(v0: Vec<f64>, alpha: f64, lambda: f64) -> Psgld {
-        Psgld { v: v0, alpha, lambda }
+        Psgld { v: v0, alpha, lambda, frozen: false }
     }
 
     /// theta += eps/2 G grad + N(0, eps G).
@@ -25,7 +27,9 @@ impl Psgld {
         let (a, l) = (self.alpha, self.lambda);
         for i in 0..theta.len() {
             let g = grad[i];
-            self.v[i] = a * self.v[i] + (1.0 - a) * g * g;
+            if !self.frozen {
+                self.v[i] = a * self.v[i] + (1.0 - a) * g * g;
+            }
             let pre = 1.0 / (l + self.v[i].sqrt());
             let xi: f64 = rng.sample(StandardNormal);
             theta[i] += 0.5 * eps * pre * g + (eps * pre).sqrt() * xi;
