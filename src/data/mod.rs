@@ -6,9 +6,9 @@ pub mod synthetic;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::csv::{parse_csv, CsvError, CsvOptions, Table};
+pub use self::csv::{parse_csv, parse_csv_bytes, parse_table, CsvError, CsvOptions, Table};
 pub use self::scaling::Scaling;
-pub use self::synthetic::Synthetic;
+pub use self::synthetic::{notebook_preset, Synthetic};
 
 /// One-dimensional regression data in data units.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
