@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
+use super::kernels::{self, Bufs, Kernel};
 use crate::config::Activation;
 
 /// Shapes of the network and where each layer sits in the flat parameter vector.
@@ -16,6 +17,9 @@ use crate::config::Activation;
 pub struct Mlp {
     pub widths: Vec<usize>,
     pub activation: Activation,
+    /// Which implementation `forward`/`backward` use (default [`Kernel::Fast`]; see
+    /// [`Kernel`] for the unit-test build). The LRT passes always use the reference code.
+    pub kernel: Kernel,
     offsets: Vec<usize>,
     dim: usize,
 }
@@ -34,6 +38,12 @@ pub struct Workspace {
     /// Backward buffers: gradient w.r.t. pre-activation and w.r.t. layer input.
     dz: Vec<Array2<f64>>,
     da: Vec<Array2<f64>>,
+    /// Buffers of the hand-written kernels (f32 fast path, f64 precise path), the
+    /// outputs they return, and the kernel of the last `forward`.
+    k32: Bufs<f32>,
+    k64: Bufs<f64>,
+    out: Array2<f64>,
+    last: Option<Kernel>,
 }
 
 impl Mlp {
@@ -48,7 +58,7 @@ impl Mlp {
             offsets.push(off);
             off += widths[l] * widths[l + 1] + widths[l + 1];
         }
-        Mlp { widths, activation, offsets, dim: off }
+        Mlp { widths, activation, kernel: Kernel::default(), offsets, dim: off }
     }
 
     pub fn dim(&self) -> usize {
@@ -120,6 +130,33 @@ impl Mlp {
 
     /// Forward pass with point weights; returns the network outputs (rows x outputs).
     pub fn forward<'w>(&self, p: &[f64], x: &[f64], ws: &'w mut Workspace) -> &'w Array2<f64> {
+        ws.last = Some(self.kernel);
+        match self.kernel {
+            Kernel::Fast => {
+                kernels::forward_f32(&self.widths, self.activation, p, x, &mut ws.k32, &mut ws.out);
+                &ws.out
+            }
+            Kernel::Precise => {
+                kernels::forward_f64(&self.widths, self.activation, p, x, &mut ws.k64, &mut ws.out);
+                &ws.out
+            }
+            Kernel::Reference => self.forward_reference(p, x, ws),
+        }
+    }
+
+    /// Backward pass after `forward`: adds d objective / d params to `grad`, given
+    /// `d_out` = d objective / d outputs (rows x outputs).
+    pub fn backward(&self, p: &[f64], d_out: &Array2<f64>, ws: &mut Workspace, grad: &mut [f64]) {
+        assert_eq!(ws.last, Some(self.kernel), "Mlp::backward: run forward with the same kernel first");
+        match self.kernel {
+            Kernel::Fast => kernels::backward_f32(&self.widths, p, d_out, &mut ws.k32, &mut grad[..self.dim]),
+            Kernel::Precise => kernels::backward_f64(&self.widths, p, d_out, &mut ws.k64, &mut grad[..self.dim]),
+            Kernel::Reference => self.backward_reference(p, d_out, ws, grad),
+        }
+    }
+
+    /// The original ndarray forward pass (kept as the plain reference).
+    fn forward_reference<'w>(&self, p: &[f64], x: &[f64], ws: &'w mut Workspace) -> &'w Array2<f64> {
         self.ensure(ws, x.len(), false);
         ws.a[0].column_mut(0).iter_mut().zip(x).for_each(|(a, &x)| *a = x);
         let last = self.layers() - 1;
@@ -140,9 +177,7 @@ impl Mlp {
         &ws.z[last]
     }
 
-    /// Backward pass after `forward`: adds d objective / d params to `grad`, given
-    /// `d_out` = d objective / d outputs (rows x outputs).
-    pub fn backward(&self, p: &[f64], d_out: &Array2<f64>, ws: &mut Workspace, grad: &mut [f64]) {
+    fn backward_reference(&self, p: &[f64], d_out: &Array2<f64>, ws: &mut Workspace, grad: &mut [f64]) {
         let last = self.layers() - 1;
         ws.dz[last].assign(d_out);
         for l in (0..self.layers()).rev() {
@@ -182,6 +217,7 @@ impl Mlp {
         rng: &mut R,
         ws: &'w mut Workspace,
     ) -> &'w Array2<f64> {
+        ws.last = Some(Kernel::Reference);
         self.ensure(ws, x.len(), true);
         ws.a[0].column_mut(0).iter_mut().zip(x).for_each(|(a, &x)| *a = x);
         let last = self.layers() - 1;

@@ -9,6 +9,7 @@
 //! Every weight and bias has prior N(0, s^2).
 
 pub mod activation;
+pub mod kernels;
 pub mod mlp;
 pub mod noise_law;
 

@@ -1,0 +1,304 @@
+//! Hand-written forward/backward kernels for the MLP at the sizes BayesBand uses
+//! (widths 1-512, usually 1-32-16-8-2, batches of 10-2000 points).
+//!
+//! Layout: batch-major. Every layer's activations are stored unit by unit, each unit's
+//! values over the batch contiguous (`width x np`, `np` = the batch rounded up to
+//! [`LANES`]), so every inner loop runs over `LANES` points at once and vectorises.
+//! A dense layer is computed in register tiles of up to 8 output units x `LANES`
+//! points; the weight gradient in tiles of 4 x 2 (input, output) units, summed over the
+//! batch in `LANES` partial sums and reduced in f64. The padded points have x = 0 and a
+//! zero output gradient, so they add nothing to any gradient.
+//!
+//! Three kernels (DESIGN §6 has the measurements that motivated them):
+//! - [`Kernel::Fast`] (the default): f32 arithmetic, a rational tanh (the Eigen/XLA
+//!   approximation, error < 1e-6), FMA; on x86_64 the AVX2+FMA instantiation is chosen
+//!   at run time (`is_x86_feature_detected!`), never by `target-cpu=native`; in wasm32
+//!   with `+simd128` the same loops compile to 128-bit SIMD. Outputs carry f32 rounding
+//!   (relative ~1e-6); the last layer's bias is added in f64 and the output-gradient
+//!   sums of the last layer's bias are f64.
+//! - [`Kernel::Precise`]: the same loops in f64 with the exact std activations: agrees
+//!   with the reference to rounding and passes the finite-difference gradient checks.
+//! - [`Kernel::Reference`]: the original ndarray (`general_mat_mul`) code path.
+
+mod dense;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
+
+use ndarray::Array2;
+
+use crate::config::Activation;
+pub(crate) use dense::Bufs;
+
+/// Points processed together by every kernel loop; batches are padded to a multiple.
+pub const LANES: usize = 8;
+
+/// Which implementation `Mlp::forward`/`backward` use (the LRT passes always use the
+/// reference code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// f32, rational tanh, SIMD chosen at run time: the hot path.
+    Fast,
+    /// f64 with exact activations, same loop structure as `Fast`.
+    Precise,
+    /// The original ndarray implementation (f64, `general_mat_mul`).
+    Reference,
+}
+
+impl Default for Kernel {
+    /// `Fast`, except in this crate's own unit-test build (`cfg(test)`), where the
+    /// finite-difference gradient checks (relative error < 1e-6, impossible in f32)
+    /// construct models through `Model::new` and need the exact f64 path. Tests of the
+    /// fast path set `mlp.kernel = Kernel::Fast` explicitly.
+    fn default() -> Self {
+        if cfg!(test) {
+            Kernel::Precise
+        } else {
+            Kernel::Fast
+        }
+    }
+}
+
+impl Kernel {
+    /// What this kernel runs as on this machine, for benchmark reports.
+    pub fn describe(self) -> &'static str {
+        match (self, simd()) {
+            (Kernel::Fast, Simd::Avx2Fma) => "f32, rational tanh, x86_64 AVX2+FMA (run-time detected)",
+            (Kernel::Fast, Simd::Wasm128) => "f32, rational tanh, wasm simd128",
+            (Kernel::Fast, Simd::Portable) => "f32, rational tanh, portable auto-vectorised loops",
+            (Kernel::Precise, _) => "f64, exact activations, portable loops",
+            (Kernel::Reference, _) => "f64, ndarray general_mat_mul (original)",
+        }
+    }
+}
+
+/// The instruction set a kernel was compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Simd {
+    /// Whatever the build target guarantees (SSE2 on x86_64), auto-vectorised.
+    Portable,
+    /// x86_64 with AVX2 and FMA, detected at run time.
+    Avx2Fma,
+    /// wasm32 built with `+simd128`: explicit `core::arch::wasm32` kernels.
+    Wasm128,
+}
+
+/// The best instruction set available here.
+#[inline]
+pub(crate) fn simd() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Simd::Avx2Fma;
+        }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        return Simd::Wasm128;
+    }
+    #[allow(unreachable_code)]
+    Simd::Portable
+}
+
+/// Floating-point types the kernels run in.
+pub(crate) trait Real:
+    Copy
+    + Default
+    + PartialOrd
+    + std::fmt::Debug
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + 'static
+{
+    const ZERO: Self;
+    fn of(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+    /// a * b + c, fused when `FMA` (only instantiate `FMA = true` where the target has it).
+    fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self;
+    /// The activation and its derivative at z.
+    fn act(act: Activation, z: Self) -> (Self, Self);
+}
+
+impl Real for f64 {
+    const ZERO: f64 = 0.0;
+    #[inline(always)]
+    fn of(v: f64) -> f64 {
+        v
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+        if FMA {
+            a.mul_add(b, c)
+        } else {
+            a * b + c
+        }
+    }
+    #[inline(always)]
+    fn act(act: Activation, z: f64) -> (f64, f64) {
+        let a = act.apply(z);
+        (a, act.derivative(z, a))
+    }
+}
+
+impl Real for f32 {
+    const ZERO: f32 = 0.0;
+    #[inline(always)]
+    fn of(v: f64) -> f32 {
+        v as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+        if FMA {
+            a.mul_add(b, c)
+        } else {
+            a * b + c
+        }
+    }
+    #[inline(always)]
+    fn act(act: Activation, z: f32) -> (f32, f32) {
+        match act {
+            Activation::Tanh => {
+                let a = fast_tanh(z);
+                (a, 1.0 - a * a)
+            }
+            Activation::Silu => {
+                let s = 0.5 + 0.5 * fast_tanh(0.5 * z);
+                (z * s, s * (1.0 + z * (1.0 - s)))
+            }
+            Activation::Relu => {
+                if z > 0.0 {
+                    (z, 1.0)
+                } else {
+                    (0.0, 0.0)
+                }
+            }
+        }
+    }
+}
+
+/// Clamp of the rational tanh: beyond it tanh rounds to +-1 in f32.
+pub const TANH_CLAMP: f32 = 7.905_311;
+
+/// tanh as the rational function Eigen and XLA use for f32 (odd degree-13 numerator,
+/// even degree-6 denominator; max abs error < 1e-6 against the exact tanh): branch-free,
+/// so loops over it vectorise.
+#[inline(always)]
+#[allow(clippy::excessive_precision)]
+pub fn fast_tanh(x: f32) -> f32 {
+    let x = if x > TANH_CLAMP { TANH_CLAMP } else { x };
+    let x = if x < -TANH_CLAMP { -TANH_CLAMP } else { x };
+    let x2 = x * x;
+    let mut p = -2.760_768_477_423_55e-16_f32;
+    p = p * x2 + 2.000_187_904_824_77e-13;
+    p = p * x2 - 8.604_671_522_137_35e-11;
+    p = p * x2 + 5.122_297_090_371_14e-8;
+    p = p * x2 + 1.485_722_357_179_79e-5;
+    p = p * x2 + 6.372_619_288_754_36e-4;
+    p = p * x2 + 4.893_524_558_917_86e-3;
+    p *= x;
+    let mut q = 1.198_258_394_667_02e-6_f32;
+    q = q * x2 + 1.185_347_056_866_54e-4;
+    q = q * x2 + 2.268_434_632_439e-3;
+    q = q * x2 + 4.893_525_185_543_85e-3;
+    p / q
+}
+
+/// Forward pass of `widths` (layer l: `widths[l]` -> `widths[l+1]`, weights row-major
+/// inputs x outputs then biases, consecutive in `p`) at `x`; writes `out` (rows x outputs).
+pub(crate) fn forward_f32(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b: &mut Bufs<f32>, out: &mut Array2<f64>) {
+    forward_f32_with(simd(), widths, act, p, x, b, out)
+}
+
+pub(crate) fn forward_f32_with(
+    simd: Simd,
+    widths: &[usize],
+    act: Activation,
+    p: &[f64],
+    x: &[f64],
+    b: &mut Bufs<f32>,
+    out: &mut Array2<f64>,
+) {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2Fma => {
+            // SAFETY: `Simd::Avx2Fma` is only produced after detecting avx2 and fma (and
+            // tests only force it when detected).
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            unsafe { x86::forward_avx2(widths, act, p, x, b, out) }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Simd::Wasm128 => wasm::forward(widths, act, p, x, b, out),
+        _ => dense::forward::<f32, false>(widths, act, p, x, b, out),
+    }
+}
+
+/// Backward pass after [`forward_f32`]: adds d objective / d params to `grad`.
+pub(crate) fn backward_f32(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
+    backward_f32_with(simd(), widths, p, d_out, b, grad)
+}
+
+pub(crate) fn backward_f32_with(
+    simd: Simd,
+    widths: &[usize],
+    p: &[f64],
+    d_out: &Array2<f64>,
+    b: &mut Bufs<f32>,
+    grad: &mut [f64],
+) {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2Fma => {
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: the features were just checked.
+            unsafe { x86::backward_avx2(widths, p, d_out, b, grad) }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Simd::Wasm128 => wasm::backward(widths, p, d_out, b, grad),
+        _ => dense::backward::<f32, false>(widths, p, d_out, b, grad),
+    }
+}
+
+/// The exact f64 forward pass (portable loops, std activations).
+pub(crate) fn forward_f64(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b: &mut Bufs<f64>, out: &mut Array2<f64>) {
+    dense::forward::<f64, false>(widths, act, p, x, b, out)
+}
+
+/// Backward pass after [`forward_f64`].
+pub(crate) fn backward_f64(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f64>, grad: &mut [f64]) {
+    dense::backward::<f64, false>(widths, p, d_out, b, grad)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::*;
+
+    /// The portable loops compiled with AVX2 and FMA enabled.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn forward_avx2(
+        widths: &[usize],
+        act: Activation,
+        p: &[f64],
+        x: &[f64],
+        b: &mut Bufs<f32>,
+        out: &mut Array2<f64>,
+    ) {
+        dense::forward::<f32, true>(widths, act, p, x, b, out)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn backward_avx2(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
+        dense::backward::<f32, true>(widths, p, d_out, b, grad)
+    }
+}
+
+#[cfg(test)]
+mod tests;
