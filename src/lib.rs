@@ -9,3 +9,9 @@
 pub mod config;
 pub mod data;
 pub mod summary;
+pub mod protocol;
+/// Browser UI: its state and URL codec build natively (tested with `cargo test`);
+/// the Yew components inside are wasm32 only.
+pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

@@ -1,0 +1,125 @@
+//! Messages between the UI thread and the fitting worker: one enum each way.
+//!
+//! Both sides import this module; it compiles natively so the serde round trip is
+//! tested with `cargo test`. Only summaries cross the boundary, never raw weights.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::FitConfig;
+use crate::data::Dataset;
+use crate::summary::Snapshot;
+
+/// UI -> worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Build a new fit and start running it. `run` tags every answer so the UI can
+    /// ignore late snapshots of a run it has already reset.
+    Start { run: u32, config: FitConfig, data: Dataset, grid: Vec<f64> },
+    Pause,
+    Resume,
+    /// Drop the fit.
+    Stop,
+    /// Advance by `n` gradient steps (per chain) while paused, then post a snapshot.
+    Step { n: usize },
+    /// The one live-editable setting: pSGLD/SGLD step size or VI learning rate.
+    Update { step_size: f64 },
+    /// Test hook: make the worker panic, to check that the UI recovers.
+    Panic,
+}
+
+/// Worker -> UI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Progress while running (posted every ~80 ms, never per step).
+    Snapshot(Frame),
+    /// The budget is spent; the final summary.
+    Finished(Frame),
+    /// The fit could not start or diverged; the last snapshot stays valid.
+    Error { run: u32, message: String },
+}
+
+/// One snapshot with the worker's throughput figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub run: u32,
+    pub snapshot: Snapshot,
+    /// Gradient steps per chain per second of wall time while running.
+    pub steps_per_sec: f64,
+    /// Milliseconds the worker spent computing this snapshot (bands on the grid).
+    pub snapshot_ms: f64,
+    /// Whether the worker keeps running after this frame.
+    pub running: bool,
+}
+
+impl FromWorker {
+    /// The run this message belongs to.
+    pub fn run(&self) -> u32 {
+        match self {
+            FromWorker::Snapshot(f) | FromWorker::Finished(f) => f.run,
+            FromWorker::Error { run, .. } => *run,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{Phase, PredictiveSummary};
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            step: 10,
+            total_steps: 100,
+            phase: Phase::BurnIn,
+            loss: 1.25,
+            trace: vec![(0, 3.0), (10, 1.25)],
+            draws_kept: 0,
+            rhat_max: None,
+            summary: PredictiveSummary {
+                x: vec![0.0, 1.0],
+                mean: vec![0.5, 0.6],
+                sd_epistemic: vec![0.1, 0.2],
+                sd_aleatoric: vec![0.3, 0.4],
+                sd_total: vec![0.32, 0.45],
+                sigma_mean: vec![0.3, 0.4],
+                sigma_lo: vec![0.2, 0.3],
+                sigma_hi: vec![0.4, 0.5],
+            },
+            params: vec![],
+            warnings: vec!["tempered".into()],
+        }
+    }
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let to = vec![
+            ToWorker::Start {
+                run: 3,
+                config: FitConfig::default(),
+                data: Dataset::new(vec![0.0, 1.0], vec![1.0, 2.0]),
+                grid: vec![0.0, 0.5, 1.0],
+            },
+            ToWorker::Pause,
+            ToWorker::Resume,
+            ToWorker::Stop,
+            ToWorker::Step { n: 50 },
+            ToWorker::Update { step_size: 1e-3 },
+        ];
+        for m in to {
+            let s = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<ToWorker>(&s).unwrap(), m);
+        }
+        let frame = Frame { run: 3, snapshot: snapshot(), steps_per_sec: 1234.5, snapshot_ms: 2.0, running: true };
+        let from = vec![
+            FromWorker::Snapshot(frame.clone()),
+            FromWorker::Finished(frame),
+            FromWorker::Error { run: 3, message: "step size too large".into() },
+        ];
+        for m in from {
+            let s = serde_json::to_string(&m).unwrap();
+            let back: FromWorker = serde_json::from_str(&s).unwrap();
+            assert_eq!(back, m);
+            assert_eq!(back.run(), 3);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The page: owns the [`AppState`], the bridge to the fitting worker, the keyboard
+//! shortcuts, and saving settings to the URL and local storage.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+use yew_agent::reactor::{use_reactor_bridge, ReactorEvent, ReactorProvider};
+use yew_agent::Reach;
+
+use super::browser;
+use super::data_panel::DataPanel;
+use super::exports::Exports;
+use super::help::Help;
+use super::method_panel::MethodPanel;
+use super::model_panel::ModelPanel;
+use super::plots::Plots;
+use super::run_controls::RunControls;
+use super::state::{Action, AppState, RunStatus};
+use super::status::{Alerts, Results, Status};
+use crate::protocol::FromWorker;
+use crate::worker::clock::now_ms;
+use crate::worker::codec::PANIC_EVENT;
+use crate::worker::{FitReactor, JsCodec};
+
+/// What every component reads: the state (borrowed while rendering), a way to
+/// change it, and a version that changes whenever it does.
+#[derive(Clone)]
+pub struct Ctx {
+    pub state: Rc<RefCell<AppState>>,
+    pub dispatch: Callback<Action>,
+    pub version: u64,
+    /// Milliseconds from Train to the first snapshot drawn (time to first plot).
+    pub first_plot_ms: Option<f64>,
+}
+
+impl PartialEq for Ctx {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version && Rc::ptr_eq(&self.state, &other.state)
+    }
+}
+
+impl Ctx {
+    pub fn dispatcher(&self, action: Action) -> Callback<MouseEvent> {
+        let d = self.dispatch.clone();
+        Callback::from(move |_| d.emit(action.clone()))
+    }
+}
+
+#[component]
+pub fn Root() -> Html {
+    let path = use_memo((), |_| browser::worker_url());
+    html! {
+        <ReactorProvider<FitReactor, JsCodec> path={AttrValue::from((*path).clone())} reach={Reach::Private}>
+            <App />
+        </ReactorProvider<FitReactor, JsCodec>>
+    }
+}
+
+struct Timing {
+    train_at: Option<f64>,
+    first_plot_ms: Option<f64>,
+}
+
+#[component]
+fn App() -> Html {
+    let state = use_mut_ref(|| {
+        let (s, problem) = AppState::load(browser::load_saved().as_deref(), &browser::location_query());
+        let mut s = s;
+        s.alert = problem;
+        s
+    });
+    let version = use_mut_ref(|| 0u64);
+    let timing = use_mut_ref(|| Timing { train_at: None, first_plot_ms: None });
+    let rerender = use_force_update();
+
+    let bridge = {
+        let state = state.clone();
+        let version = version.clone();
+        let timing = timing.clone();
+        let rerender = rerender.clone();
+        use_reactor_bridge::<FitReactor, _>(move |event| {
+            if let ReactorEvent::Output(msg) = event {
+                let first = matches!(msg, FromWorker::Snapshot(_) | FromWorker::Finished(_));
+                let run = msg.run();
+                let mut s = state.borrow_mut();
+                s.apply(Action::Worker(msg));
+                if first && run == s.run {
+                    let mut t = timing.borrow_mut();
+                    if let (Some(t0), None) = (t.train_at, t.first_plot_ms) {
+                        t.first_plot_ms = Some(now_ms() - t0);
+                    }
+                }
+                drop(s);
+                *version.borrow_mut() += 1;
+                rerender.force_update();
+            }
+        })
+    };
+
+    let dispatch = {
+        let state = state.clone();
+        let version = version.clone();
+        let timing = timing.clone();
+        let bridge = bridge.clone();
+        let rerender = rerender.clone();
+        Callback::from(move |action: Action| {
+            let starts = matches!(action, Action::Train | Action::Step);
+            let mut s = state.borrow_mut();
+            let before = (s.settings.clone(), s.data.clone());
+            let run_before = s.run;
+            let msgs = s.apply(action);
+            if starts && s.run != run_before {
+                *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
+            }
+            if before.0 != s.settings || before.1 != s.data {
+                browser::save(&s.saved());
+                browser::replace_query(&s.settings.to_query());
+            }
+            drop(s);
+            for m in msgs {
+                bridge.send(m);
+            }
+            *version.borrow_mut() += 1;
+            rerender.force_update();
+        })
+    };
+
+    // Listeners installed once call whatever dispatch is current (it holds the live bridge).
+    let latest = use_mut_ref(|| dispatch.clone());
+    *latest.borrow_mut() = dispatch.clone();
+
+    // Keep the address bar in step with the settings from the start.
+    {
+        let state = state.clone();
+        use_effect_with((), move |_| {
+            let s = state.borrow();
+            browser::replace_query(&s.settings.to_query());
+            browser::save(&s.saved());
+        });
+    }
+
+    // A worker panic: say so, and start a fresh worker so Train works again.
+    {
+        let latest = latest.clone();
+        let bridge = bridge.clone();
+        use_effect_with((), move |_| {
+            let cb = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |ev: web_sys::CustomEvent| {
+                let message = ev.detail().as_string().unwrap_or_else(|| "unknown error".into());
+                bridge.reset();
+                let d = latest.borrow().clone();
+                d.emit(Action::WorkerCrashed(message));
+            });
+            let w = browser::window();
+            let _ = w.add_event_listener_with_callback(PANIC_EVENT, cb.as_ref().unchecked_ref());
+            move || {
+                let _ = w.remove_event_listener_with_callback(PANIC_EVENT, cb.as_ref().unchecked_ref());
+            }
+        });
+    }
+
+    // Test hook for the browser tests: `window.bayesbandTestPanic()` crashes the worker.
+    {
+        let latest = latest.clone();
+        use_effect_with((), move |_| {
+            let cb = Closure::<dyn Fn()>::new(move || {
+                let d = latest.borrow().clone();
+                d.emit(Action::TestPanic);
+            });
+            let _ = js_sys::Reflect::set(&browser::window(), &"bayesbandTestPanic".into(), cb.as_ref());
+            move || drop(cb)
+        });
+    }
+
+    // Keyboard: Space = pause/resume, S = step, R = reset; never while typing.
+    {
+        let latest = latest.clone();
+        let state = state.clone();
+        use_effect_with((), move |_| {
+            let cb = Closure::<dyn Fn(KeyboardEvent)>::new(move |ev: KeyboardEvent| {
+                if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+                    return;
+                }
+                let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                if let Some(el) = &target {
+                    let tag = el.tag_name().to_ascii_lowercase();
+                    if matches!(tag.as_str(), "input" | "textarea" | "select") || el.closest("[contenteditable]").ok().flatten().is_some() {
+                        return;
+                    }
+                    // A keyboard user on a button gets the button's own Space; a mouse
+                    // user who just clicked one gets the shortcut.
+                    if matches!(tag.as_str(), "button" | "a" | "summary") && browser::focus_visible(el) {
+                        return;
+                    }
+                }
+                let action = match ev.key().as_str() {
+                    " " | "Spacebar" => {
+                        let status = state.borrow().status;
+                        if matches!(status, RunStatus::Running | RunStatus::Paused) {
+                            Action::TogglePause
+                        } else {
+                            Action::Train
+                        }
+                    }
+                    "s" | "S" => Action::Step,
+                    "r" | "R" => Action::Reset,
+                    _ => return,
+                };
+                ev.prevent_default();
+                let d = latest.borrow().clone();
+                d.emit(action);
+            });
+            let doc = browser::document();
+            let _ = doc.add_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+            move || {
+                let _ = doc.remove_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+            }
+        });
+    }
+
+    let ctx = Ctx { state: state.clone(), dispatch, version: *version.borrow(), first_plot_ms: timing.borrow().first_plot_ms };
+
+    html! {
+        <ContextProvider<Ctx> context={ctx}>
+            <div class="app">
+                <header class="topbar">
+                    <div class="brand">
+                        <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
+                            <path d="M2 22 C8 20 10 6 16 9 S24 24 30 10 L30 18 C24 30 18 16 16 17 S8 26 2 28 Z" fill="#56B4E9" fill-opacity="0.5"/>
+                            <path d="M2 25 C8 23 10 10 16 13 S24 27 30 14" fill="none" stroke="#0072B2" stroke-width="2.5" stroke-linecap="round"/>
+                        </svg>
+                        <div>
+                            <h1>{"BayesBand"}</h1>
+                            <p class="tagline">{"Bayesian neural networks for 1-D data: watch epistemic and aleatoric uncertainty form, live, in your browser."}</p>
+                        </div>
+                    </div>
+                    <a class="help-link" href="#help">{"What am I looking at?"}</a>
+                </header>
+                <main class="layout">
+                    <section class="view" aria-label="Fit">
+                        <RunControls />
+                        <Alerts />
+                        <Status />
+                        <Plots />
+                        <Results />
+                        <Exports />
+                    </section>
+                    <aside class="controls" aria-label="Settings">
+                        <DataPanel />
+                        <ModelPanel />
+                        <MethodPanel />
+                    </aside>
+                </main>
+                <Help />
+                <footer class="footer">
+                    {"BayesBand runs entirely in this page: your data never leave your computer. "}
+                    {"Keys: Space = pause/resume, S = step, R = reset."}
+                </footer>
+            </div>
+        </ContextProvider<Ctx>>
+    }
+}

@@ -1,0 +1,43 @@
+//! "What am I looking at?": the two kinds of uncertainty and the models, in plain words.
+
+use yew::prelude::*;
+
+#[component]
+pub fn Help() -> Html {
+    html! {
+        <section id="help" class="help" aria-labelledby="help-h">
+            <h2 id="help-h">{"What am I looking at?"}</h2>
+            <div class="help-grid">
+                <div>
+                    <h3>{"Two kinds of uncertainty"}</h3>
+                    <p>
+                        <strong>{"Epistemic"}</strong>{" (green, dense, no edge) is the model's own doubt: many networks fit the data about equally well and they disagree where data are scarce. It shrinks as you add data and grows when you extrapolate beyond them."}
+                    </p>
+                    <p>
+                        <strong>{"Aleatoric"}</strong>{" (orange, dashed edges) is the noise in the data themselves: even the true curve cannot predict it. More data do not shrink it; they only pin it down. It is heteroskedastic when it changes with x."}
+                    </p>
+                    <p>
+                        <strong>{"Total"}</strong>{" (pale blue, solid edges) combines both (their variances add): a fresh measurement at x should fall inside it 95% of the time. The second panel shows the inferred noise level σ(x) itself, the third how the fit's objective evolves."}
+                    </p>
+                </div>
+                <div>
+                    <h3>{"Which model?"}</h3>
+                    <p>
+                        <strong>{"Homoskedastic"}</strong>{": one noise level everywhere. Use it as a baseline; when the noise really varies it is too wide in quiet regions and too narrow in noisy ones."}
+                    </p>
+                    <p>
+                        <strong>{"Two-head"}</strong>{": the network learns the noise level σ(x) alongside the mean. Use it when you have no idea how the noise behaves and enough data (a few dozen points or more) to learn it."}
+                    </p>
+                    <p>
+                        <strong>{"Noise model"}</strong>{": you choose a formula for σ(x) (constant, linear, exponential, step, bump, …) and the fit infers its few parameters, reported with 95% intervals in data units. Use it when physics or experience tells you the shape of the noise, or when data are few: a good formula needs far less data than a second network head."}
+                    </p>
+                </div>
+                <div>
+                    <h3>{"How it is fitted"}</h3>
+                    <p>{"pSGLD (the default) first finds a good fit with Adam, then samples networks from the posterior with noisy, preconditioned gradient steps; the bands are computed from the kept draws. R̂ near 1 means the chains agree. VI instead fits a simple Gaussian to the posterior: faster, but its bands tend to be too narrow."}</p>
+                    <p>{"All computation happens in a Web Worker in this tab: the page stays responsive, and no data leave your computer."}</p>
+                </div>
+            </div>
+        </section>
+    }
+}

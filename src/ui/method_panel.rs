@@ -1,0 +1,242 @@
+//! Method: pSGLD / SGLD / VI and their main settings. The step size (learning rate
+//! for VI) is live; every other change asks for a restart.
+
+use yew::prelude::*;
+
+use super::app::Ctx;
+use super::controls::{num, InputField, SelectField};
+use super::state::Action;
+use super::text::method_info;
+use crate::config::{FitConfig, Method};
+
+type Setter = fn(&mut FitConfig, f64);
+
+struct NumSetting {
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    get: fn(&FitConfig) -> f64,
+    set: Setter,
+    step: &'static str,
+    /// Shown as a percentage.
+    percent: bool,
+}
+
+fn settings_for(method: Method) -> Vec<NumSetting> {
+    let mut v = vec![NumSetting {
+        id: "steps",
+        label: "Steps",
+        hint: "gradient steps per chain, warm start included",
+        get: |c| c.inference.steps as f64,
+        set: |c, x| c.inference.steps = x.round().max(0.0) as usize,
+        step: "1000",
+        percent: false,
+    }];
+    match method {
+        Method::Vi => {
+            v.push(NumSetting {
+                id: "learning-rate",
+                label: "Learning rate",
+                hint: "Adam, cosine-decayed; changes apply live",
+                get: |c| c.inference.vi_lr,
+                set: |c, x| c.inference.vi_lr = x,
+                step: "any",
+                percent: false,
+            });
+            v.push(NumSetting {
+                id: "kl-weight",
+                label: "KL weight",
+                hint: "below 1 the posterior is tempered (narrower than Bayes)",
+                get: |c| c.inference.kl_weight,
+                set: |c, x| c.inference.kl_weight = x,
+                step: "0.05",
+                percent: false,
+            });
+        }
+        Method::Psgld | Method::Sgld => {
+            v.push(NumSetting {
+                id: "step-size",
+                label: "Step size",
+                hint: if method == Method::Psgld { "pSGLD ε; changes apply live" } else { "initial a·b^−0.55; changes apply live" },
+                get: |c| c.inference.step_size,
+                set: |c, x| c.inference.step_size = x,
+                step: "any",
+                percent: false,
+            });
+            v.push(NumSetting {
+                id: "burn-in",
+                label: "Burn-in (%)",
+                hint: "of the sampling budget, discarded",
+                get: |c| c.inference.burn_in_frac,
+                set: |c, x| c.inference.burn_in_frac = x,
+                step: "5",
+                percent: true,
+            });
+        }
+    }
+    v.push(NumSetting {
+        id: "draws",
+        label: if method == Method::Vi { "Draws" } else { "Draws kept / chain" },
+        hint: if method == Method::Vi { "samples of q for the bands" } else { "thinning: evenly spaced after burn-in" },
+        get: |c| c.inference.draws as f64,
+        set: |c, x| c.inference.draws = x.round().max(0.0) as usize,
+        step: "10",
+        percent: false,
+    });
+    v.push(NumSetting {
+        id: "chains",
+        label: "Chains",
+        hint: "independent runs, pooled",
+        get: |c| c.inference.chains as f64,
+        set: |c, x| c.inference.chains = x.round().max(0.0) as usize,
+        step: "1",
+        percent: false,
+    });
+    v.push(NumSetting {
+        id: "seed",
+        label: "Seed",
+        hint: "same seed, same result",
+        get: |c| c.inference.seed as f64,
+        set: |c, x| c.inference.seed = x.round().max(0.0) as u64,
+        step: "1",
+        percent: false,
+    });
+    v
+}
+
+fn advanced() -> Vec<NumSetting> {
+    vec![
+        NumSetting {
+            id: "warm-start",
+            label: "Warm start (%)",
+            hint: "Adam on the log posterior first (clamped to 2000 steps … 40%)",
+            get: |c| c.inference.warm_start_frac,
+            set: |c, x| c.inference.warm_start_frac = x,
+            step: "5",
+            percent: true,
+        },
+        NumSetting {
+            id: "warm-start-lr",
+            label: "Warm-start learning rate",
+            hint: "Adam",
+            get: |c| c.inference.warm_start_lr,
+            set: |c, x| c.inference.warm_start_lr = x,
+            step: "any",
+            percent: false,
+        },
+        NumSetting {
+            id: "cycles",
+            label: "Step-size cycles",
+            hint: "cyclical SG-MCMC; 0 = constant",
+            get: |c| c.inference.cycles as f64,
+            set: |c, x| c.inference.cycles = x.round().max(0.0) as usize,
+            step: "1",
+            percent: false,
+        },
+        NumSetting {
+            id: "beta-nll",
+            label: "β-NLL",
+            hint: "two-head only; 0 = plain likelihood",
+            get: |c| c.inference.beta_nll,
+            set: |c, x| c.inference.beta_nll = x,
+            step: "0.1",
+            percent: false,
+        },
+    ]
+}
+
+#[component]
+pub fn MethodPanel() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let open = *use_memo((), |_| !super::browser::is_narrow());
+    let errors = use_state(std::collections::HashMap::<&'static str, String>::new);
+    let s = ctx.state.borrow();
+    let c = s.settings.config.clone();
+    let method = c.inference.method;
+
+    let field = |n: NumSetting| {
+        let d = ctx.dispatch.clone();
+        let state = ctx.state.clone();
+        let field_error = errors.get(n.id).cloned();
+        let errors = errors.clone();
+        let (id, set, percent) = (n.id, n.set, n.percent);
+        let onchange = Callback::from(move |v: String| {
+            let mut map = (*errors).clone();
+            let parsed = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            let mut c = state.borrow().settings.config.clone();
+            match parsed {
+                Some(x) => {
+                    set(&mut c, if percent { x / 100.0 } else { x });
+                    match c.validate() {
+                        Ok(()) => {
+                            map.remove(id);
+                            d.emit(Action::SetConfig(c));
+                        }
+                        Err(e) => {
+                            map.insert(id, format!("{e}."));
+                        }
+                    }
+                }
+                None => {
+                    map.insert(id, format!("Enter a number (got '{v}')."));
+                }
+            }
+            errors.set(map);
+        });
+        let value = (n.get)(&c);
+        let value = if percent { num((value * 1e6).round() / 1e4) } else { num(value) };
+        let live = matches!(n.id, "step-size" | "learning-rate");
+        html! {
+            <InputField id={n.id} label={n.label} value={value} onchange={onchange} step={n.step} min="0"
+                hint={AttrValue::from(n.hint)} error={field_error} live={live} />
+        }
+    };
+
+    let d = ctx.dispatch.clone();
+    let state = ctx.state.clone();
+    let on_method = Callback::from(move |v: String| {
+        let mut c = state.borrow().settings.config.clone();
+        if let Some(m) = Method::from_name(&v) {
+            c.inference.method = m;
+            d.emit(Action::SetConfig(c));
+        }
+    });
+    let d = ctx.dispatch.clone();
+    let state = ctx.state.clone();
+    let on_warmup = Callback::from(move |e: Event| {
+        let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+        let mut c = state.borrow().settings.config.clone();
+        c.inference.mean_warmup = on;
+        d.emit(Action::SetConfig(c));
+    });
+
+    let method_options: Vec<(String, String)> = [Method::Psgld, Method::Sgld, Method::Vi]
+        .iter()
+        .map(|m| (m.name().to_string(), method_info(*m).0.to_string()))
+        .collect();
+    let tempered = method == Method::Vi && c.inference.kl_weight < 1.0;
+
+    html! {
+        <details class="panel" {open}>
+            <summary><h2>{"Method"}</h2></summary>
+            <SelectField id="method" label="Method" value={method.name()} options={method_options} onchange={on_method}
+                hint={AttrValue::from(method_info(method).1)} />
+            <div class="grid2">
+                { for settings_for(method).into_iter().map(field) }
+            </div>
+            if tempered {
+                <p class="hint warn">{format!("Tempered VI: the KL term is weighted {} (1 = exact Bayes), which keeps mean-field VI from collapsing to the prior but makes its bands narrower than a true posterior.", num(c.inference.kl_weight))}</p>
+            }
+            <details class="advanced">
+                <summary>{"Advanced"}</summary>
+                <div class="grid2">
+                    { for advanced().into_iter().map(field) }
+                </div>
+                <div class="field check">
+                    <input id="mean-warmup" type="checkbox" checked={c.inference.mean_warmup} onchange={on_warmup} />
+                    <label for="mean-warmup">{"Mean-only warm-up (fit the mean before the noise)"}</label>
+                </div>
+            </details>
+        </details>
+    }
+}

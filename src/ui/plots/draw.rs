@@ -1,0 +1,406 @@
+//! The three figures, drawn with plotters on any backend (HiDPI canvas on the page,
+//! an offscreen canvas for the PNG, SVG for the vector download).
+//!
+//! Colours are Okabe-Ito; the bands also differ without colour: the total band is
+//! pale with solid edges, the aleatoric band medium with dashed edges, the
+//! epistemic band dense with no edge; the truth is always a dashed black line.
+
+use std::error::Error;
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+use crate::data::Dataset;
+use crate::summary::PredictiveSummary;
+
+pub const INK: RGBColor = RGBColor(34, 34, 34);
+pub const MUTED: RGBColor = RGBColor(96, 96, 96);
+pub const GRID: RGBColor = RGBColor(232, 232, 232);
+/// Okabe-Ito.
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub const SKY: RGBColor = RGBColor(86, 180, 233);
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
+
+pub const TOTAL_ALPHA: f64 = 0.22;
+pub const ALEATORIC_ALPHA: f64 = 0.30;
+pub const EPISTEMIC_ALPHA: f64 = 0.55;
+/// Normal quantile of a central 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+/// Everything a figure needs.
+pub struct View<'a> {
+    pub data: &'a Dataset,
+    pub summary: Option<&'a PredictiveSummary>,
+    /// (x, f(x), sigma(x)) of the generating process, when known.
+    pub truth: Option<(Vec<f64>, Vec<f64>, Vec<f64>)>,
+    pub trace: &'a [(usize, f64)],
+    pub loss_label: &'a str,
+    /// Device pixels per CSS pixel: fonts, lines and markers scale with it.
+    pub scale: f64,
+}
+
+/// How pixels of a drawn chart map to data (for clicks on the plot).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Mapping {
+    pub px: (f64, f64),
+    pub py: (f64, f64),
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+}
+
+impl Mapping {
+    /// Data coordinates of a backing-store pixel inside the plotting area.
+    pub fn to_data(&self, px: f64, py: f64) -> Option<(f64, f64)> {
+        if px < self.px.0 || px > self.px.1 || py < self.py.0 || py > self.py.1 || self.px.1 <= self.px.0 {
+            return None;
+        }
+        let x = self.x.0 + (px - self.px.0) / (self.px.1 - self.px.0) * (self.x.1 - self.x.0);
+        let y = self.y.1 - (py - self.py.0) / (self.py.1 - self.py.0) * (self.y.1 - self.y.0);
+        Some((x, y))
+    }
+    /// Data units per backing-store pixel on each axis.
+    pub fn units_per_px(&self) -> (f64, f64) {
+        ((self.x.1 - self.x.0) / (self.px.1 - self.px.0).max(1.0), (self.y.1 - self.y.0) / (self.py.1 - self.py.0).max(1.0))
+    }
+}
+
+fn font(size: f64, s: f64) -> TextStyle<'static> {
+    ("sans-serif", size * s).into_font().color(&INK)
+}
+
+/// A legend swatch.
+enum Swatch {
+    Band(RGBColor, f64, Edge),
+    Line(RGBColor, f64, bool),
+    Dot(RGBColor),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Edge {
+    Solid,
+    Dashed,
+    None,
+}
+
+/// Draw legend items left to right, wrapping; returns the height used.
+fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, items: &[(Swatch, String)], s: f64) -> Res<u32>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let style = font(12.5, s);
+    let (sw, gap, row_h, pad) = ((22.0 * s) as i32, (16.0 * s) as i32, (20.0 * s) as i32, (8.0 * s) as i32);
+    let (mut x, mut y) = ((56.0 * s) as i32, pad);
+    for (swatch, label) in items {
+        let (tw, _) = area.estimate_text_size(label, &style)?;
+        let item_w = sw + (6.0 * s) as i32 + tw as i32;
+        if x + item_w > w as i32 - pad && x > (56.0 * s) as i32 {
+            x = (56.0 * s) as i32;
+            y += row_h;
+        }
+        let cy = y + row_h / 2;
+        let (x0, x1) = (x, x + sw);
+        match swatch {
+            Swatch::Band(c, a, edge) => {
+                let (t, b) = (cy - (6.0 * s) as i32, cy + (6.0 * s) as i32);
+                area.draw(&Rectangle::new([(x0, t), (x1, b)], c.mix(*a).filled()))?;
+                let st = c.stroke_width((1.2 * s).max(1.0) as u32);
+                match edge {
+                    Edge::Solid => {
+                        area.draw(&PathElement::new(vec![(x0, t), (x1, t)], st))?;
+                        area.draw(&PathElement::new(vec![(x0, b), (x1, b)], st))?;
+                    }
+                    Edge::Dashed => {
+                        for yy in [t, b] {
+                            area.draw(&DashedPathElement::new(vec![(x0, yy), (x1, yy)], (4.0 * s) as i32, (3.0 * s) as i32, st))?;
+                        }
+                    }
+                    Edge::None => {}
+                }
+            }
+            Swatch::Line(c, width, dashed) => {
+                let st = c.stroke_width((width * s).max(1.0) as u32);
+                if *dashed {
+                    area.draw(&DashedPathElement::new(vec![(x0, cy), (x1, cy)], (5.0 * s) as i32, (3.0 * s) as i32, st))?;
+                } else {
+                    area.draw(&PathElement::new(vec![(x0, cy), (x1, cy)], st))?;
+                }
+            }
+            Swatch::Dot(c) => {
+                area.draw(&Circle::new(((x0 + x1) / 2, cy), (3.0 * s) as i32, c.mix(0.8).filled()))?;
+            }
+        }
+        area.draw_text(label, &style.pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Left,
+            plotters::style::text_anchor::VPos::Center,
+        )), (x1 + (6.0 * s) as i32, cy))?;
+        x += item_w + gap;
+    }
+    Ok((y + row_h + pad / 2) as u32)
+}
+
+fn finite_range<'a>(vals: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = vals.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    (lo <= hi).then_some((lo, hi))
+}
+
+fn padded((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
+    let w = (hi - lo).abs().max(1e-9 * (1.0 + lo.abs().max(hi.abs())));
+    (lo - frac * w, hi + frac * w)
+}
+
+/// A filled band between `lo` and `hi` over `x`, clamped to the y range, with edges.
+fn band<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    x: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+    (y0, y1): (f64, f64),
+    color: RGBColor,
+    alpha: f64,
+    edge: Edge,
+    s: f64,
+) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    let c = |v: f64| v.clamp(y0, y1);
+    let ok: Vec<usize> = (0..x.len()).filter(|&i| lo[i].is_finite() && hi[i].is_finite() && x[i].is_finite()).collect();
+    if ok.len() < 2 {
+        return Ok(());
+    }
+    let mut poly: Vec<(f64, f64)> = ok.iter().map(|&i| (x[i], c(hi[i]))).collect();
+    poly.extend(ok.iter().rev().map(|&i| (x[i], c(lo[i]))));
+    chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(alpha).filled())))?;
+    let st = color.stroke_width((1.2 * s).max(1.0) as u32);
+    for edge_vals in [hi, lo] {
+        let pts: Vec<(f64, f64)> = ok.iter().map(|&i| (x[i], c(edge_vals[i]))).collect();
+        match edge {
+            Edge::Solid => {
+                chart.draw_series(LineSeries::new(pts, st))?;
+            }
+            Edge::Dashed => {
+                chart.draw_series(DashedLineSeries::new(pts, (5.0 * s) as i32, (4.0 * s) as i32, st))?;
+            }
+            Edge::None => {}
+        }
+    }
+    Ok(())
+}
+
+fn chart_on<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: (f64, f64),
+    y: (f64, f64),
+    s: f64,
+) -> Res<ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>>
+where
+    DB::ErrorType: 'static,
+{
+    Ok(ChartBuilder::on(area)
+        .margin_right((14.0 * s) as i32)
+        .margin_top((4.0 * s) as i32)
+        .x_label_area_size((40.0 * s) as i32)
+        .y_label_area_size((58.0 * s) as i32)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)?)
+}
+
+fn mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    x_desc: &str,
+    y_desc: &str,
+    s: f64,
+) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(8)
+        .y_labels(6)
+        .label_style(font(12.0, s).color(&MUTED))
+        .axis_desc_style(font(13.0, s))
+        .light_line_style(GRID.mix(0.0))
+        .bold_line_style(GRID.stroke_width((1.0 * s).max(1.0) as u32))
+        .axis_style(MUTED.stroke_width((1.0 * s).max(1.0) as u32))
+        .draw()?;
+    Ok(())
+}
+
+/// The main figure: data, predictive mean and the three 95% bands, true f dashed.
+pub fn draw_main<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, v: &View) -> Res<Mapping>
+where
+    DB::ErrorType: 'static,
+{
+    let s = v.scale;
+    area.fill(&WHITE)?;
+    let mut items = vec![(Swatch::Dot(INK), format!("data (N = {})", v.data.len()))];
+    if v.summary.is_some() {
+        items.push((Swatch::Line(BLUE, 2.5, false), "predictive mean".into()));
+        items.push((Swatch::Band(SKY, TOTAL_ALPHA, Edge::Solid), "95% total (epistemic + aleatoric)".into()));
+        items.push((Swatch::Band(ORANGE, ALEATORIC_ALPHA, Edge::Dashed), "95% aleatoric (noise)".into()));
+        items.push((Swatch::Band(GREEN, EPISTEMIC_ALPHA, Edge::None), "95% epistemic (model)".into()));
+    }
+    if v.truth.is_some() {
+        items.push((Swatch::Line(INK, 1.5, true), "true f(x)".into()));
+    }
+    let lh = legend(area, &items, s)?;
+    let (_, plot) = area.split_vertically(lh);
+
+    // Axis ranges: the data (or the grid) first; bands may widen y, within limits,
+    // so early wild bands do not squash the data into a line.
+    let xr = v
+        .summary
+        .and_then(|m| finite_range(m.x.iter()))
+        .or_else(|| finite_range(v.data.x.iter()).map(|r| padded(r, 0.08)))
+        .unwrap_or((0.0, 1.0));
+    let xr = if xr.1 - xr.0 < 1e-12 { padded(xr, 1.0) } else { xr };
+    let mut yr = finite_range(v.data.y.iter()).unwrap_or((0.0, 1.0));
+    if let Some((_, f, _)) = &v.truth {
+        if let Some(r) = finite_range(f.iter()) {
+            yr = (yr.0.min(r.0), yr.1.max(r.1));
+        }
+    }
+    let span = (yr.1 - yr.0).max(1e-9);
+    if let Some(m) = v.summary {
+        let lo = m.mean.iter().zip(&m.sd_total).map(|(a, b)| a - Z95 * b).filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
+        let hi = m.mean.iter().zip(&m.sd_total).map(|(a, b)| a + Z95 * b).filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_finite() {
+            yr.0 = yr.0.min(lo.max(yr.0 - 0.5 * span));
+        }
+        if hi.is_finite() {
+            yr.1 = yr.1.max(hi.min(yr.1 + 0.5 * span));
+        }
+    }
+    let yr = padded(yr, 0.06);
+
+    let mut chart = chart_on(&plot, xr, yr, s)?;
+    mesh(&mut chart, &v.data.x_label, &v.data.y_label, s)?;
+    if let Some(m) = v.summary {
+        let b = |sd: &Vec<f64>, sign: f64| -> Vec<f64> { m.mean.iter().zip(sd).map(|(a, b)| a + sign * Z95 * b).collect() };
+        band(&mut chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, SKY, TOTAL_ALPHA, Edge::Solid, s)?;
+        band(&mut chart, &m.x, &b(&m.sd_aleatoric, -1.0), &b(&m.sd_aleatoric, 1.0), yr, ORANGE, ALEATORIC_ALPHA, Edge::Dashed, s)?;
+        band(&mut chart, &m.x, &b(&m.sd_epistemic, -1.0), &b(&m.sd_epistemic, 1.0), yr, GREEN, EPISTEMIC_ALPHA, Edge::None, s)?;
+    }
+    if let Some((x, f, _)) = &v.truth {
+        let pts: Vec<(f64, f64)> = x.iter().zip(f).filter(|(_, f)| f.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
+        chart.draw_series(DashedLineSeries::new(pts, (7.0 * s) as i32, (5.0 * s) as i32, INK.stroke_width((1.5 * s).max(1.0) as u32)))?;
+    }
+    if let Some(m) = v.summary {
+        let pts: Vec<(f64, f64)> =
+            m.x.iter().zip(&m.mean).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
+        chart.draw_series(LineSeries::new(pts, BLUE.stroke_width((2.5 * s).max(1.0) as u32)))?;
+    }
+    let r = (if v.data.len() > 500 { 1.8 } else { 2.8 } * s).max(1.0) as i32;
+    chart.draw_series(
+        v.data
+            .x
+            .iter()
+            .zip(&v.data.y)
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|(x, y)| Circle::new((*x, *y), r, INK.mix(0.72).filled())),
+    )?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    Ok(Mapping { px: (px.start as f64, px.end as f64), py: (py.start as f64, py.end as f64), x: xr, y: yr })
+}
+
+/// The noise panel: inferred sigma(x) with its 95% posterior band, true sigma dashed.
+pub fn draw_sigma<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, v: &View) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    let s = v.scale;
+    area.fill(&WHITE)?;
+    let mut items = vec![
+        (Swatch::Line(VERMILLION, 2.5, false), "posterior mean σ(x)".to_string()),
+        (Swatch::Band(VERMILLION, 0.22, Edge::Dashed), "95% interval".to_string()),
+    ];
+    if v.truth.is_some() {
+        items.push((Swatch::Line(INK, 1.5, true), "true σ(x)".into()));
+    }
+    let lh = legend(area, &items, s)?;
+    let (_, plot) = area.split_vertically(lh);
+    let xr = v
+        .summary
+        .and_then(|m| finite_range(m.x.iter()))
+        .or_else(|| finite_range(v.data.x.iter()).map(|r| padded(r, 0.08)))
+        .unwrap_or((0.0, 1.0));
+    let xr = if xr.1 - xr.0 < 1e-12 { padded(xr, 1.0) } else { xr };
+    let mut top = 0.0f64;
+    if let Some(m) = v.summary {
+        let mean_top = finite_range(m.sigma_mean.iter()).map(|r| r.1).unwrap_or(0.0);
+        let hi_top = finite_range(m.sigma_hi.iter()).map(|r| r.1).unwrap_or(0.0);
+        top = top.max(hi_top.min(2.5 * mean_top)).max(1.15 * mean_top);
+    }
+    if let Some((_, _, sg)) = &v.truth {
+        top = top.max(finite_range(sg.iter()).map(|r| r.1 * 1.25).unwrap_or(0.0));
+    }
+    if !(top > 0.0) {
+        top = finite_range(v.data.y.iter()).map(|r| (r.1 - r.0) / 4.0).unwrap_or(1.0).max(1e-6);
+    }
+    let yr = (0.0, top);
+    let mut chart = chart_on(&plot, xr, yr, s)?;
+    mesh(&mut chart, &v.data.x_label, "noise sd σ(x)", s)?;
+    if let Some(m) = v.summary {
+        band(&mut chart, &m.x, &m.sigma_lo, &m.sigma_hi, yr, VERMILLION, 0.22, Edge::Dashed, s)?;
+    }
+    if let Some((x, _, sg)) = &v.truth {
+        let pts: Vec<(f64, f64)> = x.iter().zip(sg).filter(|(_, v)| v.is_finite()).map(|(a, b)| (*a, b.min(yr.1))).collect();
+        chart.draw_series(DashedLineSeries::new(pts, (7.0 * s) as i32, (5.0 * s) as i32, INK.stroke_width((1.5 * s).max(1.0) as u32)))?;
+    }
+    if let Some(m) = v.summary {
+        let pts: Vec<(f64, f64)> =
+            m.x.iter().zip(&m.sigma_mean).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
+        chart.draw_series(LineSeries::new(pts, VERMILLION.stroke_width((2.5 * s).max(1.0) as u32)))?;
+    }
+    Ok(())
+}
+
+/// The optimisation / sampling trace.
+pub fn draw_trace<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, v: &View) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    let s = v.scale;
+    area.fill(&WHITE)?;
+    let items = vec![(Swatch::Line(PURPLE, 2.0, false), v.loss_label.to_string())];
+    let lh = legend(area, &items, s)?;
+    let (_, plot) = area.split_vertically(lh);
+    let pts: Vec<(f64, f64)> = v.trace.iter().filter(|(_, l)| l.is_finite()).map(|(a, b)| (*a as f64, *b)).collect();
+    let xr = if pts.len() >= 2 { (pts[0].0, pts[pts.len() - 1].0.max(pts[0].0 + 1.0)) } else { (0.0, 1.0) };
+    // Skip the first tenth (the warm start's fall) when setting the y range.
+    let tail = &pts[pts.len() / 10..];
+    let yr = finite_range(tail.iter().map(|p| &p.1)).map(|r| padded(r, 0.08)).unwrap_or((0.0, 1.0));
+    let mut chart = chart_on(&plot, xr, yr, s)?;
+    mesh(&mut chart, "step", "loss", s)?;
+    if pts.len() >= 2 {
+        let c: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
+        chart.draw_series(LineSeries::new(c, PURPLE.stroke_width((2.0 * s).max(1.0) as u32)))?;
+    }
+    Ok(())
+}
+
+/// All three figures on one area (PNG and SVG downloads): main on top, the other
+/// two side by side below.
+pub fn draw_all<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, v: &View) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE)?;
+    let (_, h) = area.dim_in_pixel();
+    let (top, bottom) = area.split_vertically((h as f64 * 0.58) as u32);
+    draw_main(&top, v)?;
+    let (w, _) = bottom.dim_in_pixel();
+    let (left, right) = bottom.split_horizontally(w / 2);
+    draw_sigma(&left, v)?;
+    draw_trace(&right, v)?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! The live figures: three HiDPI canvases redrawn from the latest snapshot, and
+//! click / shift-click on the main plot to add or remove points.
+
+pub mod draw;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+use super::app::Ctx;
+use super::browser;
+use super::state::{Action, AppState};
+use crate::config::Method;
+use draw::{Mapping, View};
+
+/// The figure inputs for the current state (also used by the downloads).
+pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
+    let summary = s.frame.as_ref().map(|f| &f.snapshot.summary);
+    let data = &s.data;
+    let grid = match summary {
+        Some(m) if !m.x.is_empty() => m.x.clone(),
+        _ => data.grid(200, super::state::GRID_PAD),
+    };
+    let truth = match (data.truth_f(&grid), data.truth_sigma(&grid)) {
+        (Some(f), Some(sg)) if !data.is_empty() => Some((grid, f, sg)),
+        _ => None,
+    };
+    let loss_label = match s.fitted.as_ref().map(|f| f.config.inference.method) {
+        Some(Method::Vi) => "negative ELBO per point",
+        _ => "negative log posterior per point",
+    };
+    View {
+        data,
+        summary,
+        truth,
+        trace: s.frame.as_ref().map(|f| f.snapshot.trace.as_slice()).unwrap_or(&[]),
+        loss_label,
+        scale,
+    }
+}
+
+/// Size the canvas's backing store to its CSS box times the device pixel ratio,
+/// then draw on it.
+fn draw_on<T>(
+    canvas: &HtmlCanvasElement,
+    f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>, f64) -> Result<T, Box<dyn std::error::Error>>,
+) -> Option<T> {
+    let dpr = browser::device_pixel_ratio();
+    let (cw, ch) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
+    let (w, h) = ((cw * dpr).round() as u32, (ch * dpr).round() as u32);
+    if canvas.width() != w || canvas.height() != h {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())?;
+    let root = backend.into_drawing_area();
+    let out = f(&root, dpr);
+    let _ = root.present();
+    match out {
+        Ok(v) => Some(v),
+        Err(e) => {
+            web_sys::console::warn_1(&format!("plot: {e}").into());
+            None
+        }
+    }
+}
+
+#[component]
+pub fn Plots() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let main_ref = use_node_ref();
+    let sigma_ref = use_node_ref();
+    let trace_ref = use_node_ref();
+    let mapping = use_mut_ref(Mapping::default);
+    let resized = use_state(|| 0u32);
+
+    // Redraw after every render (new snapshot, new data, resize).
+    {
+        let (main_ref, sigma_ref, trace_ref) = (main_ref.clone(), sigma_ref.clone(), trace_ref.clone());
+        let state = ctx.state.clone();
+        let mapping = mapping.clone();
+        use_effect(move || {
+            let s = state.borrow();
+            if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
+                if let Some(m) = draw_on(&c, |a, dpr| draw::draw_main(a, &view_of(&s, dpr))) {
+                    *mapping.borrow_mut() = m;
+                }
+            }
+            if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
+                draw_on(&c, |a, dpr| draw::draw_sigma(a, &view_of(&s, dpr)));
+            }
+            if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
+                draw_on(&c, |a, dpr| draw::draw_trace(a, &view_of(&s, dpr)));
+            }
+        });
+    }
+
+    // Window size or zoom (device pixel ratio) changed: redraw crisp.
+    {
+        let resized = resized.clone();
+        use_effect_with((), move |_| {
+            let counter = Rc::new(RefCell::new(0u32));
+            let cb = Closure::<dyn Fn()>::new(move || {
+                *counter.borrow_mut() += 1;
+                resized.set(*counter.borrow());
+            });
+            let w = browser::window();
+            let _ = w.add_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
+            move || {
+                let _ = w.remove_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
+            }
+        });
+    }
+
+    let onclick = {
+        let dispatch = ctx.dispatch.clone();
+        let mapping = mapping.clone();
+        Callback::from(move |e: MouseEvent| {
+            let dpr = browser::device_pixel_ratio();
+            let m = *mapping.borrow();
+            let Some((x, y)) = m.to_data(e.offset_x() as f64 * dpr, e.offset_y() as f64 * dpr) else { return };
+            if e.shift_key() {
+                let (ux, uy) = m.units_per_px();
+                dispatch.emit(Action::RemoveNearest { x, y, x_per_px: ux * dpr, y_per_px: uy * dpr });
+            } else {
+                dispatch.emit(Action::AddPoint { x, y });
+            }
+        })
+    };
+
+    let s = ctx.state.borrow();
+    let has_fit = s.frame.is_some();
+    let main_label = if has_fit {
+        "Data with the predictive mean and 95% total, aleatoric and epistemic bands; the text summary below describes it."
+    } else {
+        "Data (no fit yet). Click to add a point, Shift-click to remove the nearest."
+    };
+    html! {
+        <div class="plots">
+            <figure class="plot plot-main">
+                <canvas id="plot-main" ref={main_ref} role="img" aria-label={main_label} {onclick}
+                    data-has-fit={has_fit.to_string()}></canvas>
+                <figcaption class="sr-only">{"Predictive distribution"}</figcaption>
+            </figure>
+            <div class="plot-row">
+                <figure class="plot">
+                    <canvas id="plot-sigma" ref={sigma_ref} role="img" aria-label="Inferred noise standard deviation sigma(x) with its 95% posterior band"></canvas>
+                    <figcaption class="sr-only">{"Noise sd σ(x)"}</figcaption>
+                </figure>
+                <figure class="plot">
+                    <canvas id="plot-trace" ref={trace_ref} role="img" aria-label="Loss trace over training steps"></canvas>
+                    <figcaption class="sr-only">{"Loss trace"}</figcaption>
+                </figure>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,304 @@
+//! What the page's URL, local storage and project files hold: the fit settings and
+//! where the data come from. One codec for the URL query string, driven by the
+//! fields of `FitConfig` itself, so a new setting is in the link without extra code.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::config::FitConfig;
+use crate::data::Synthetic;
+
+/// Where the data on the page come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DataSource {
+    /// NeuroBayes's notebook data set (exactly the points of its example).
+    Notebook { generator: Synthetic },
+    /// Drawn from a generator: reproducible from (generator, n, seed).
+    Generated { generator: Synthetic, n: usize, seed: u64 },
+    /// Uploaded, pasted, opened from a project or edited by hand: the points
+    /// themselves must travel (project file, local storage), not the URL.
+    Custom { name: String },
+}
+
+impl Default for DataSource {
+    fn default() -> Self {
+        let g = Synthetic::Bump;
+        DataSource::Generated { generator: g, n: g.default_n(), seed: 1 }
+    }
+}
+
+impl DataSource {
+    /// The value of the Dataset picker for this source.
+    pub fn picker_value(&self) -> String {
+        match self {
+            DataSource::Notebook { generator } => format!("notebook:{}", generator.name()),
+            DataSource::Generated { generator, .. } => generator.name().to_string(),
+            DataSource::Custom { .. } => "custom".into(),
+        }
+    }
+
+    /// Whether a link can reproduce these data.
+    pub fn fits_in_url(&self) -> bool {
+        !matches!(self, DataSource::Custom { .. })
+    }
+}
+
+/// Everything a link reproduces.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub config: FitConfig,
+    pub source: DataSource,
+}
+
+/// Config sections flattened into the URL (field names are unique across them).
+const SECTIONS: [&str; 2] = ["model", "inference"];
+/// Settings only tests use; never put in a link.
+const HIDDEN: [&str; 1] = ["fixed_sigma"];
+
+impl Settings {
+    /// `data=bump&n=150&dseed=1&kind=two_head&...`: every setting, so that opening
+    /// the link reproduces the run even if a default changes later.
+    pub fn to_query(&self) -> String {
+        let mut parts: Vec<(String, String)> = Vec::new();
+        match &self.source {
+            DataSource::Notebook { generator } => parts.push(("data".into(), format!("notebook:{}", generator.name()))),
+            DataSource::Generated { generator, n, seed } => {
+                parts.push(("data".into(), generator.name().into()));
+                parts.push(("n".into(), n.to_string()));
+                parts.push(("dseed".into(), seed.to_string()));
+            }
+            DataSource::Custom { .. } => parts.push(("data".into(), "custom".into())),
+        }
+        let json = serde_json::to_value(&self.config).expect("FitConfig serialises");
+        for section in SECTIONS {
+            if let Some(Value::Object(fields)) = json.get(section) {
+                for (k, v) in fields {
+                    if HIDDEN.contains(&k.as_str()) {
+                        continue;
+                    }
+                    if let Some(s) = value_to_param(v) {
+                        parts.push((k.clone(), s));
+                    }
+                }
+            }
+        }
+        parts.iter().map(|(k, v)| format!("{}={}", k, encode(v))).collect::<Vec<_>>().join("&")
+    }
+
+    /// Apply a query string over `self`. Unknown keys are ignored (links from newer
+    /// versions still open); a bad value is an error naming the setting.
+    pub fn apply_query(&mut self, query: &str) -> Result<(), String> {
+        let pairs = parse_query(query);
+        let mut json = serde_json::to_value(&self.config).map_err(|e| e.to_string())?;
+        let (mut data, mut n, mut dseed) = (None, None, None);
+        for (k, v) in &pairs {
+            match k.as_str() {
+                "data" => data = Some(v.clone()),
+                "n" => n = Some(v.parse::<usize>().map_err(|_| format!("n must be a whole number (got '{v}')"))?),
+                "dseed" => dseed = Some(v.parse::<u64>().map_err(|_| format!("dseed must be a whole number (got '{v}')"))?),
+                _ => {
+                    for section in SECTIONS {
+                        if let Some(Value::Object(fields)) = json.get_mut(section) {
+                            if let Some(slot) = fields.get_mut(k.as_str()) {
+                                *slot = param_to_value(slot, v).ok_or_else(|| format!("bad value for {k}: '{v}'"))?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let config: FitConfig = serde_json::from_value(json).map_err(|e| format!("bad setting in the link: {e}"))?;
+        config.validate().map_err(|e| e.to_string())?;
+        let source = match data {
+            Some(d) => source_from_param(&d, n, dseed, &self.source)?,
+            None => self.source.clone(),
+        };
+        self.config = config;
+        self.source = source;
+        Ok(())
+    }
+
+    /// Whether a query string carries any setting (then it wins over saved ones).
+    pub fn query_has_settings(query: &str) -> bool {
+        !parse_query(query).is_empty()
+    }
+}
+
+fn source_from_param(d: &str, n: Option<usize>, seed: Option<u64>, current: &DataSource) -> Result<DataSource, String> {
+    if d == "custom" {
+        return Ok(match current {
+            DataSource::Custom { .. } => current.clone(),
+            _ => DataSource::Custom { name: "your data".into() },
+        });
+    }
+    if let Some(name) = d.strip_prefix("notebook:") {
+        let generator = Synthetic::from_name(name).ok_or_else(|| format!("unknown data set '{d}'"))?;
+        return Ok(DataSource::Notebook { generator });
+    }
+    let generator = Synthetic::from_name(d).ok_or_else(|| format!("unknown data set '{d}'"))?;
+    let n = n.unwrap_or(generator.default_n());
+    if !(2..=100_000).contains(&n) {
+        return Err(format!("n must be between 2 and 100000 (got {n})"));
+    }
+    Ok(DataSource::Generated { generator, n, seed: seed.unwrap_or(1) })
+}
+
+fn value_to_param(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => Some(a.iter().filter_map(value_to_param).collect::<Vec<_>>().join(",")),
+        Value::Object(_) => None,
+    }
+}
+
+/// Parse `text` as a value of the same JSON type as `like`.
+fn param_to_value(like: &Value, text: &str) -> Option<Value> {
+    let t = text.trim();
+    match like {
+        Value::Bool(_) => match t {
+            "true" | "1" => Some(Value::Bool(true)),
+            "false" | "0" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        Value::Number(n) if n.is_u64() => t.parse::<u64>().ok().map(Value::from),
+        Value::Number(_) => t.parse::<f64>().ok().filter(|x| x.is_finite()).map(Value::from),
+        Value::String(_) => Some(Value::String(t.to_string())),
+        Value::Array(_) => {
+            if t.is_empty() || t == "none" {
+                return Some(Value::Array(vec![]));
+            }
+            let items: Option<Vec<Value>> = t.split(',').map(|p| p.trim().parse::<u64>().ok().map(Value::from)).collect();
+            items.map(Value::Array)
+        }
+        _ => None,
+    }
+}
+
+/// `a=1&b=x%2Cy` -> [(a, 1), (b, "x,y")]; a leading `?` or `#` is skipped.
+pub fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.trim_start_matches(['?', '#'])
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' | b':' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+                out.push(u8::from_str_radix(h, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A flat key -> value view of a config, for "what changed" messages.
+pub fn flat_config(c: &FitConfig) -> Map<String, Value> {
+    let json = serde_json::to_value(c).expect("FitConfig serialises");
+    let mut out = Map::new();
+    for section in SECTIONS {
+        if let Some(Value::Object(fields)) = json.get(section) {
+            for (k, v) in fields {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Method, ModelKind, NoiseLawKind};
+
+    #[test]
+    fn every_setting_survives_the_url() {
+        let mut s = Settings::default();
+        s.config.model.kind = ModelKind::NoiseModel;
+        s.config.model.noise_law = NoiseLawKind::Step;
+        s.config.model.hidden = vec![16, 4];
+        s.config.model.raw_scale = true;
+        s.config.inference.method = Method::Vi;
+        s.config.inference.steps = 1234;
+        s.config.inference.seed = 42;
+        s.config.inference.step_size = 7.5e-4;
+        s.config.inference.kl_weight = 0.25;
+        s.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 9 };
+        let q = s.to_query();
+        let mut back = Settings::default();
+        back.apply_query(&q).unwrap();
+        assert_eq!(back, s);
+        assert!(Settings::query_has_settings(&q));
+        assert!(!Settings::query_has_settings(""));
+    }
+
+    #[test]
+    fn notebook_and_custom_sources_round_trip() {
+        let mut s = Settings::default();
+        s.source = DataSource::Notebook { generator: Synthetic::NbExp };
+        let mut back = Settings::default();
+        back.apply_query(&s.to_query()).unwrap();
+        assert_eq!(back.source, s.source);
+        s.source = DataSource::Custom { name: "upload.csv".into() };
+        assert!(!s.source.fits_in_url());
+        let mut back = Settings::default();
+        back.apply_query(&s.to_query()).unwrap();
+        assert!(matches!(back.source, DataSource::Custom { .. }));
+    }
+
+    #[test]
+    fn bad_values_in_a_link_are_refused_with_the_setting_named() {
+        let mut s = Settings::default();
+        assert!(s.apply_query("steps=abc").unwrap_err().contains("steps"));
+        assert!(s.apply_query("step_size=-1").unwrap_err().contains("step size"));
+        assert!(s.apply_query("data=nonsense").is_err());
+        // Unknown keys are ignored, and nothing changed on error.
+        s.apply_query("future_setting=1&steps=500").unwrap();
+        assert_eq!(s.config.inference.steps, 500);
+    }
+
+    #[test]
+    fn query_strings_decode_percent_escapes() {
+        assert_eq!(parse_query("?a=1&b=x%2Cy&c"), vec![
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "x,y".to_string()),
+            ("c".to_string(), String::new()),
+        ]);
+        assert_eq!(decode("%E2%9C%93"), Some("✓".into()));
+        assert_eq!(encode("a b&c"), "a%20b%26c");
+    }
+}

@@ -1,0 +1,644 @@
+//! The page's state and every change to it, as plain methods with no UI types, so
+//! the behaviour (what Train, Pause, a CSV upload or a link does) is tested natively.
+//! The Yew components only render this state and turn events into [`Action`]s.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{FitConfig, Method};
+use crate::data::csv::parse_table;
+use crate::data::synthetic::notebook_preset;
+use crate::data::{Dataset, Synthetic, Table};
+use crate::protocol::{Frame, FromWorker, ToWorker};
+use crate::summary::metrics::GridMetrics;
+use crate::summary::PredictiveSummary;
+
+use super::settings::{flat_config, DataSource, Settings};
+
+/// Largest CSV accepted from a file or the paste box.
+pub const MAX_CSV_BYTES: usize = 20 * 1024 * 1024;
+/// Points on the prediction grid (the plots and the predictions CSV).
+pub const GRID_POINTS: usize = 200;
+/// Grid padding each side, as a fraction of the x range: shows extrapolation.
+pub const GRID_PAD: f64 = 0.08;
+/// Gradient steps per chain for one press of Step.
+pub const STEP_CHUNK: usize = 100;
+
+/// Which data control an error belongs to (it is shown next to that control).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataControl {
+    Generator,
+    Upload,
+    Paste,
+    Project,
+    Plot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Idle,
+    Running,
+    Paused,
+    Finished,
+    Failed,
+}
+
+/// Every user or worker event the page reacts to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    SelectDataset(String),
+    SetN(usize),
+    SetDataSeed(u64),
+    Regenerate,
+    LoadCsv { name: String, text: String, control: DataControl },
+    ChooseColumns { x: usize, y: usize },
+    /// Click on the main plot (data units).
+    AddPoint { x: f64, y: f64 },
+    /// Shift-click: remove the point nearest to (x, y), distances scaled by the
+    /// data units per pixel on each axis so "nearest" means nearest on screen.
+    RemoveNearest { x: f64, y: f64, x_per_px: f64, y_per_px: f64 },
+    ClearData,
+    OpenProject(String),
+    SetConfig(FitConfig),
+    Train,
+    TogglePause,
+    Step,
+    Reset,
+    Worker(FromWorker),
+    WorkerCrashed(String),
+    DismissAlert,
+    Notice(String),
+    DataError { control: DataControl, message: String },
+    /// Test hook (browser tests): make the worker panic.
+    TestPanic,
+}
+
+/// What the running (or last) fit was started with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fitted {
+    pub config: FitConfig,
+    pub data: Dataset,
+}
+
+/// The page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppState {
+    pub settings: Settings,
+    pub data: Dataset,
+    /// The parsed file behind uploaded data with more than two columns.
+    pub table: Option<Table>,
+    pub columns: (usize, usize),
+    pub data_error: Option<(DataControl, String)>,
+    pub run: u32,
+    pub status: RunStatus,
+    pub frame: Option<Frame>,
+    pub fitted: Option<Fitted>,
+    pub grid: Vec<f64>,
+    /// The fit's own error (divergence, bad settings): shown as an alert.
+    pub fit_error: Option<String>,
+    /// A page-level alert (the worker crashed, a link could not be read).
+    pub alert: Option<String>,
+    /// A passing message ("Link copied").
+    pub notice: Option<String>,
+}
+
+/// A project file: settings plus the data themselves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub format: String,
+    pub version: u32,
+    pub settings: Settings,
+    pub data: Dataset,
+}
+
+pub const PROJECT_FORMAT: &str = "bayesband-project";
+
+impl Default for AppState {
+    fn default() -> Self {
+        let settings = Settings::default();
+        let data = data_for(&settings.source).unwrap_or_else(|| Dataset::new(vec![], vec![]));
+        AppState {
+            settings,
+            data,
+            table: None,
+            columns: (0, 1),
+            data_error: None,
+            run: 0,
+            status: RunStatus::Idle,
+            frame: None,
+            fitted: None,
+            grid: vec![],
+            fit_error: None,
+            alert: None,
+            notice: None,
+        }
+    }
+}
+
+/// The points a reproducible source stands for.
+pub fn data_for(source: &DataSource) -> Option<Dataset> {
+    match source {
+        DataSource::Notebook { generator } => notebook_preset(*generator),
+        DataSource::Generated { generator, n, seed } => Some(generator.generate(*n, *seed)),
+        DataSource::Custom { .. } => None,
+    }
+}
+
+/// The name of the live-editable setting for a method.
+pub fn live_key(method: Method) -> &'static str {
+    match method {
+        Method::Vi => "vi_lr",
+        _ => "step_size",
+    }
+}
+
+impl AppState {
+    /// Start-up: saved state (local storage) unless the URL carries settings, which win.
+    /// Returns the state and a message when something could not be restored.
+    pub fn load(saved: Option<&str>, query: &str) -> (AppState, Option<String>) {
+        let mut s = AppState::default();
+        let mut problem = None;
+        let saved: Option<Project> = saved.and_then(|t| serde_json::from_str(t).ok());
+        if let Some(p) = &saved {
+            s.settings = p.settings.clone();
+            s.data = data_for(&s.settings.source).unwrap_or_else(|| p.data.clone());
+        }
+        if Settings::query_has_settings(query) {
+            let mut from_url = Settings::default();
+            if let Some(DataSource::Custom { .. }) = saved.as_ref().map(|p| &p.settings.source) {
+                from_url.source = saved.as_ref().unwrap().settings.source.clone();
+            }
+            match from_url.apply_query(query) {
+                Ok(()) => {
+                    s.settings = from_url;
+                    match data_for(&s.settings.source) {
+                        Some(d) => s.data = d,
+                        None => {
+                            // A link to custom data: use the saved points if there are any.
+                            if let Some(p) = &saved {
+                                s.data = p.data.clone();
+                            } else {
+                                problem = Some("This link was made with uploaded or hand-edited data, which a link cannot carry: open the project file (JSON) to get them.".into());
+                                s.settings.source = DataSource::default();
+                                s.data = data_for(&s.settings.source).unwrap();
+                            }
+                        }
+                    }
+                }
+                Err(e) => problem = Some(format!("The link's settings could not be used ({e}); showing the defaults.")),
+            }
+        }
+        if s.data.is_empty() && !matches!(s.settings.source, DataSource::Custom { .. }) {
+            s.settings.source = DataSource::default();
+            s.data = data_for(&s.settings.source).unwrap();
+        }
+        (s, problem)
+    }
+
+    /// What local storage keeps: settings, plus the points when a link cannot rebuild them.
+    pub fn saved(&self) -> String {
+        let data = if self.settings.source.fits_in_url() { Dataset::new(vec![], vec![]) } else { self.data.clone() };
+        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data };
+        serde_json::to_string(&p).expect("project serialises")
+    }
+
+    /// The project file: settings and data, always with the points.
+    pub fn project_json(&self) -> String {
+        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data: self.data.clone() };
+        serde_json::to_string_pretty(&p).expect("project serialises")
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(self.status, RunStatus::Running | RunStatus::Paused)
+    }
+
+    /// Settings (by name) that differ from those of the current fit: the fit keeps
+    /// the old ones until Train is pressed again.
+    pub fn pending_changes(&self) -> Vec<String> {
+        let Some(f) = &self.fitted else { return vec![] };
+        if !self.is_active() {
+            return vec![];
+        }
+        let mut out = Vec::new();
+        if f.data != self.data {
+            out.push("data".to_string());
+        }
+        let (a, b) = (flat_config(&f.config), flat_config(&self.settings.config));
+        let live = live_key(self.settings.config.inference.method);
+        for (k, v) in &b {
+            if a.get(k) != Some(v) && k != live {
+                out.push(k.replace('_', " "));
+            }
+        }
+        out
+    }
+
+    /// Apply one action; returns the messages to post to the worker.
+    pub fn apply(&mut self, action: Action) -> Vec<ToWorker> {
+        match action {
+            Action::SelectDataset(value) => self.select_dataset(&value),
+            Action::SetN(n) => {
+                if let DataSource::Generated { generator, seed, .. } = self.settings.source.clone() {
+                    if (2..=100_000).contains(&n) {
+                        self.set_source(DataSource::Generated { generator, n, seed });
+                    } else {
+                        self.data_error = Some((DataControl::Generator, format!("N must be between 2 and 100000 (got {n}).")));
+                    }
+                }
+            }
+            Action::SetDataSeed(seed) => {
+                if let DataSource::Generated { generator, n, .. } = self.settings.source.clone() {
+                    self.set_source(DataSource::Generated { generator, n, seed });
+                }
+            }
+            Action::Regenerate => match self.settings.source.clone() {
+                DataSource::Generated { generator, n, seed } => {
+                    self.set_source(DataSource::Generated { generator, n, seed: seed.wrapping_add(1) % (1 << 53) })
+                }
+                DataSource::Notebook { generator } => {
+                    self.set_source(DataSource::Generated { generator, n: generator.default_n(), seed: 1 })
+                }
+                DataSource::Custom { .. } => {}
+            },
+            Action::LoadCsv { name, text, control } => self.load_csv(name, &text, control),
+            Action::ChooseColumns { x, y } => self.choose_columns(x, y),
+            Action::AddPoint { x, y } => {
+                if x.is_finite() && y.is_finite() {
+                    self.data.x.push(x);
+                    self.data.y.push(y);
+                    self.mark_edited();
+                }
+            }
+            Action::RemoveNearest { x, y, x_per_px, y_per_px } => {
+                let d = |i: usize| ((self.data.x[i] - x) / x_per_px).hypot((self.data.y[i] - y) / y_per_px);
+                if let Some(i) = (0..self.data.len()).min_by(|&a, &b| d(a).total_cmp(&d(b))) {
+                    if d(i) <= 20.0 {
+                        self.data.x.remove(i);
+                        self.data.y.remove(i);
+                        self.mark_edited();
+                    }
+                }
+            }
+            Action::ClearData => {
+                self.data.x.clear();
+                self.data.y.clear();
+                self.data.truth = None;
+                self.table = None;
+                self.data_error = None;
+                self.settings.source = DataSource::Custom { name: "your points".into() };
+            }
+            Action::OpenProject(text) => self.open_project(&text),
+            Action::SetConfig(c) => return self.set_config(c),
+            Action::Train => return self.train(),
+            Action::TogglePause => match self.status {
+                RunStatus::Running => {
+                    self.status = RunStatus::Paused;
+                    return vec![ToWorker::Pause];
+                }
+                RunStatus::Paused => {
+                    self.status = RunStatus::Running;
+                    return vec![ToWorker::Resume];
+                }
+                _ => {}
+            },
+            Action::Step => match self.status {
+                RunStatus::Paused => return vec![ToWorker::Step { n: STEP_CHUNK }],
+                RunStatus::Running => {
+                    self.status = RunStatus::Paused;
+                    return vec![ToWorker::Pause];
+                }
+                RunStatus::Idle | RunStatus::Failed => {
+                    let mut msgs = self.train();
+                    if self.status == RunStatus::Running {
+                        self.status = RunStatus::Paused;
+                        msgs.push(ToWorker::Step { n: STEP_CHUNK });
+                    }
+                    return msgs;
+                }
+                RunStatus::Finished => {}
+            },
+            Action::Reset => {
+                self.status = RunStatus::Idle;
+                self.frame = None;
+                self.fitted = None;
+                self.fit_error = None;
+                self.run += 1;
+                return vec![ToWorker::Stop];
+            }
+            Action::Worker(msg) => self.receive(msg),
+            Action::WorkerCrashed(message) => {
+                self.alert = Some(format!(
+                    "The fitting worker crashed ({message}). It has been restarted with the last results kept: press Train to try again."
+                ));
+                self.status = RunStatus::Idle;
+                self.fitted = None;
+                self.run += 1;
+            }
+            Action::DismissAlert => {
+                self.alert = None;
+                self.fit_error = None;
+            }
+            Action::Notice(n) => self.notice = Some(n),
+            Action::DataError { control, message } => self.data_error = Some((control, message)),
+            Action::TestPanic => return vec![ToWorker::Panic],
+        }
+        vec![]
+    }
+
+    fn receive(&mut self, msg: FromWorker) {
+        if msg.run() != self.run {
+            return; // a late message from a run that was reset or restarted
+        }
+        match msg {
+            FromWorker::Snapshot(f) => {
+                if !f.running && self.status == RunStatus::Running {
+                    // The worker stopped on its own after a Step while paused.
+                    self.status = RunStatus::Paused;
+                }
+                self.frame = Some(f);
+            }
+            FromWorker::Finished(f) => {
+                self.status = RunStatus::Finished;
+                self.frame = Some(f);
+            }
+            FromWorker::Error { message, .. } => {
+                self.status = RunStatus::Failed;
+                self.fit_error = Some(message);
+            }
+        }
+    }
+
+    fn train(&mut self) -> Vec<ToWorker> {
+        self.fit_error = None;
+        self.notice = None;
+        if self.data.len() < 2 {
+            self.fit_error = Some("Add at least two data points before training (click on the plot, pick a data set or upload a CSV).".into());
+            self.status = RunStatus::Failed;
+            return vec![];
+        }
+        if let Err(e) = self.settings.config.validate() {
+            self.fit_error = Some(format!("Cannot train: {e}."));
+            self.status = RunStatus::Failed;
+            return vec![];
+        }
+        self.run += 1;
+        self.status = RunStatus::Running;
+        self.frame = None;
+        self.grid = self.data.grid(GRID_POINTS, GRID_PAD);
+        self.fitted = Some(Fitted { config: self.settings.config.clone(), data: self.data.clone() });
+        vec![ToWorker::Start {
+            run: self.run,
+            config: self.settings.config.clone(),
+            data: self.data.clone(),
+            grid: self.grid.clone(),
+        }]
+    }
+
+    fn set_config(&mut self, c: FitConfig) -> Vec<ToWorker> {
+        let mut out = vec![];
+        let method = c.inference.method;
+        let active = self.is_active();
+        if let Some(f) = &mut self.fitted {
+            if active && f.config.inference.method == method {
+                let (new, old) = match method {
+                    Method::Vi => (c.inference.vi_lr, f.config.inference.vi_lr),
+                    _ => (c.inference.step_size, f.config.inference.step_size),
+                };
+                if new != old && new.is_finite() && new > 0.0 {
+                    match method {
+                        Method::Vi => f.config.inference.vi_lr = new,
+                        _ => f.config.inference.step_size = new,
+                    }
+                    out.push(ToWorker::Update { step_size: new });
+                }
+            }
+        }
+        self.settings.config = c;
+        out
+    }
+
+    fn select_dataset(&mut self, value: &str) {
+        if value == "custom" {
+            return;
+        }
+        let source = if let Some(name) = value.strip_prefix("notebook:") {
+            Synthetic::from_name(name).map(|generator| DataSource::Notebook { generator })
+        } else {
+            Synthetic::from_name(value).map(|generator| {
+                let seed = match &self.settings.source {
+                    DataSource::Generated { seed, .. } => *seed,
+                    _ => 1,
+                };
+                DataSource::Generated { generator, n: generator.default_n(), seed }
+            })
+        };
+        match source {
+            Some(s) => self.set_source(s),
+            None => self.data_error = Some((DataControl::Generator, format!("Unknown data set '{value}'."))),
+        }
+    }
+
+    fn set_source(&mut self, source: DataSource) {
+        match data_for(&source) {
+            Some(d) => {
+                self.data = d;
+                self.settings.source = source;
+                self.table = None;
+                self.data_error = None;
+            }
+            None => {
+                self.data_error = Some((DataControl::Generator, "That data set is not available.".into()));
+            }
+        }
+    }
+
+    fn mark_edited(&mut self) {
+        self.data_error = None;
+        if let DataSource::Custom { .. } = self.settings.source {
+            return;
+        }
+        let name = match &self.settings.source {
+            DataSource::Notebook { generator } | DataSource::Generated { generator, .. } => {
+                format!("{} (edited)", generator.label())
+            }
+            DataSource::Custom { name } => name.clone(),
+        };
+        self.settings.source = DataSource::Custom { name };
+    }
+
+    fn load_csv(&mut self, name: String, text: &str, control: DataControl) {
+        let table = match parse_table(text, MAX_CSV_BYTES) {
+            Ok(t) => t,
+            Err(e) => {
+                self.data_error = Some((control, format!("{e}. The previous data are kept.")));
+                return;
+            }
+        };
+        let ncol = table.columns.len();
+        if ncol < 2 {
+            self.data_error = Some((control, "The file needs at least two columns (x and y). The previous data are kept.".into()));
+            return;
+        }
+        let find = |want: &str| table.headers.iter().position(|h| h.trim().eq_ignore_ascii_case(want));
+        let x = find("x").unwrap_or(0);
+        let y = find("y").unwrap_or(if x == 0 { 1 } else { 0 });
+        match self.dataset_from(&table, x, y) {
+            Ok(d) => {
+                self.data = d;
+                self.settings.source = DataSource::Custom { name };
+                self.table = if ncol > 2 { Some(table) } else { None };
+                self.columns = (x, y);
+                self.data_error = None;
+            }
+            Err(e) => self.data_error = Some((control, format!("{e}. The previous data are kept."))),
+        }
+    }
+
+    fn dataset_from(&self, table: &Table, x: usize, y: usize) -> Result<Dataset, String> {
+        let name = |i: usize| table.headers.get(i).cloned().unwrap_or_default();
+        let (xn, yn) = (name(x), name(y));
+        let d = table.to_dataset(Some(xn.as_str()), Some(yn.as_str())).map_err(|e| e.to_string())?;
+        if d.len() < 2 {
+            return Err("the file has fewer than two data rows".into());
+        }
+        Ok(d)
+    }
+
+    fn choose_columns(&mut self, x: usize, y: usize) {
+        let Some(table) = self.table.clone() else { return };
+        match self.dataset_from(&table, x, y) {
+            Ok(d) => {
+                self.data = d;
+                self.columns = (x, y);
+                self.data_error = None;
+            }
+            Err(e) => self.data_error = Some((DataControl::Upload, format!("{e}. The previous columns are kept."))),
+        }
+    }
+
+    fn open_project(&mut self, text: &str) {
+        let p: Project = match serde_json::from_str(text) {
+            Ok(p) => p,
+            Err(e) => {
+                self.data_error = Some((DataControl::Project, format!("Not a BayesBand project file: {e}.")));
+                return;
+            }
+        };
+        if p.format != PROJECT_FORMAT {
+            self.data_error = Some((DataControl::Project, format!("Not a BayesBand project file (format '{}').", p.format)));
+            return;
+        }
+        if let Err(e) = p.settings.config.validate() {
+            self.data_error = Some((DataControl::Project, format!("The project's settings cannot be used: {e}.")));
+            return;
+        }
+        if p.data.x.len() != p.data.y.len() || p.data.x.iter().chain(&p.data.y).any(|v| !v.is_finite()) {
+            self.data_error = Some((DataControl::Project, "The project's data are damaged (x and y differ in length or hold non-numbers).".into()));
+            return;
+        }
+        self.settings = p.settings;
+        self.data = data_for(&self.settings.source).unwrap_or(p.data);
+        self.table = None;
+        self.data_error = None;
+    }
+
+    /// Metrics against the true f and sigma on the grid, when the data are synthetic.
+    pub fn metrics(&self) -> Option<GridMetrics> {
+        let f = self.frame.as_ref()?;
+        let s = &f.snapshot.summary;
+        let fitted = self.fitted.as_ref()?;
+        let f_true = fitted.data.truth_f(&s.x)?;
+        let sigma_true = fitted.data.truth_sigma(&s.x)?;
+        Some(GridMetrics::compute(&s.mean, &s.sd_aleatoric, &s.sd_total, &f_true, &sigma_true))
+    }
+
+    /// A plain-language account of the current fit, for screen readers and the page.
+    pub fn describe(&self) -> String {
+        let d = &self.data;
+        let (lo, hi) = d.x_range();
+        let data = format!("{} data points, {} from {} to {}", d.len(), d.x_label, fmt(lo), fmt(hi));
+        let Some(f) = &self.frame else {
+            return format!("{data}. No fit yet: press Train.");
+        };
+        let snap = &f.snapshot;
+        let s = &snap.summary;
+        let mut out = format!(
+            "{data}. {} fit, {} of {} steps ({}), {} posterior draws kept.",
+            self.fitted.as_ref().map(|f| f.config.model_name()).unwrap_or_default(),
+            snap.step,
+            snap.total_steps,
+            snap.phase.label(),
+            snap.draws_kept
+        );
+        if let (Some(wide), Some(narrow)) = (argmax(&s.sd_total), argmin(&s.sd_total)) {
+            out += &format!(
+                " The 95% predictive band is widest at x = {} (mean {} ± {}) and narrowest at x = {} (± {}).",
+                fmt(s.x[wide]),
+                fmt(s.mean[wide]),
+                fmt(1.96 * s.sd_total[wide]),
+                fmt(s.x[narrow]),
+                fmt(1.96 * s.sd_total[narrow])
+            );
+        }
+        if let (Some(hi), Some(lo)) = (argmax(&s.sigma_mean), argmin(&s.sigma_mean)) {
+            out += &format!(
+                " Inferred noise sd ranges from {} at x = {} to {} at x = {}.",
+                fmt(s.sigma_mean[lo]),
+                fmt(s.x[lo]),
+                fmt(s.sigma_mean[hi]),
+                fmt(s.x[hi])
+            );
+        }
+        let share: f64 = {
+            let (e, t): (f64, f64) = s.sd_epistemic.iter().zip(&s.sd_total).fold((0.0, 0.0), |(e, t), (a, b)| (e + a * a, t + b * b));
+            if t > 0.0 { e / t } else { 0.0 }
+        };
+        out += &format!(" Model (epistemic) uncertainty makes up {:.0}% of the predictive variance on this grid.", 100.0 * share);
+        out
+    }
+}
+
+fn argmax(v: &[f64]) -> Option<usize> {
+    (0..v.len()).filter(|&i| v[i].is_finite()).max_by(|&a, &b| v[a].total_cmp(&v[b]))
+}
+fn argmin(v: &[f64]) -> Option<usize> {
+    (0..v.len()).filter(|&i| v[i].is_finite()).min_by(|&a, &b| v[a].total_cmp(&v[b]))
+}
+
+/// A number with about four significant digits, for text.
+pub fn fmt(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let a = v.abs();
+    if a != 0.0 && (a >= 1e5 || a < 1e-3) {
+        format!("{v:.3e}")
+    } else {
+        let digits = if a >= 100.0 { 1 } else if a >= 1.0 { 3 } else { 4 };
+        let s = format!("{v:.digits$}");
+        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+        if s == "-0" { "0".into() } else { s }
+    }
+}
+
+/// The predictions download: one row per grid point.
+pub fn predictions_csv(s: &PredictiveSummary) -> String {
+    let mut out = String::from("x,mean,sd_epistemic,sd_aleatoric,sd_total,sigma_mean,sigma_lo,sigma_hi\n");
+    for i in 0..s.x.len() {
+        let g = |v: &Vec<f64>| v.get(i).copied().unwrap_or(f64::NAN);
+        out += &format!(
+            "{},{},{},{},{},{},{},{}\n",
+            s.x[i],
+            g(&s.mean),
+            g(&s.sd_epistemic),
+            g(&s.sd_aleatoric),
+            g(&s.sd_total),
+            g(&s.sigma_mean),
+            g(&s.sigma_lo),
+            g(&s.sigma_hi)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! The status line (`role="status"`), alerts (`role="alert"`), and the results under
+//! the plots: metrics against the truth, the noise law's parameters, and a text
+//! account of the fit for screen readers.
+
+use yew::prelude::*;
+
+use super::app::Ctx;
+use super::state::{fmt, Action, RunStatus};
+use super::text::method_short;
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[component]
+pub fn Status() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let s = ctx.state.borrow();
+    let state_word = match s.status {
+        RunStatus::Idle => "Ready",
+        RunStatus::Running => "Training",
+        RunStatus::Paused => "Paused",
+        RunStatus::Finished => "Finished",
+        RunStatus::Failed => "Stopped",
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some(f) = &s.frame {
+        let snap = &f.snapshot;
+        parts.push(format!("step {} / {}", thousands(snap.step), thousands(snap.total_steps)));
+        parts.push(snap.phase.label().to_string());
+        if f.steps_per_sec > 0.0 {
+            parts.push(format!("{} steps/s", thousands(f.steps_per_sec.round() as usize)));
+        }
+        let loss_name = match s.fitted.as_ref().map(|f| f.config.inference.method) {
+            Some(crate::config::Method::Vi) => "−ELBO/N",
+            _ => "loss",
+        };
+        parts.push(format!("{loss_name} {}", fmt(snap.loss)));
+        parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
+        if let Some(r) = snap.rhat_max {
+            parts.push(format!("R̂ {:.3}", r));
+        }
+        warnings = snap.warnings.clone();
+    } else if s.status == RunStatus::Running {
+        parts.push("starting…".into());
+    } else if s.status == RunStatus::Idle {
+        parts.push("press Train (or Space) to fit".into());
+    }
+    let method = s.fitted.as_ref().map(|f| format!("{} · {}", f.config.model_name(), method_short(f.config.inference.method)));
+    let first = ctx.first_plot_ms.map(|ms| format!("{:.0}", ms));
+    let cls = match s.status {
+        RunStatus::Running => "running",
+        RunStatus::Paused => "paused",
+        RunStatus::Finished => "finished",
+        RunStatus::Failed => "failed",
+        RunStatus::Idle => "idle",
+    };
+    html! {
+        <div class={classes!("status", cls)} role="status" id="status" data-state={cls} data-first-plot-ms={first}
+            data-step={s.frame.as_ref().map(|f| f.snapshot.step.to_string())}>
+            <span class="dot" aria-hidden="true"></span>
+            <strong>{state_word}</strong>
+            if let Some(m) = method { <span class="muted">{format!(" ({m})")}</span> }
+            {": "}{parts.join(" · ")}
+            if !warnings.is_empty() {
+                <span class="warnings">{" · "}{warnings.join(" · ")}</span>
+            }
+            if let Some(n) = &s.notice { <span class="muted">{" · "}{n.clone()}</span> }
+        </div>
+    }
+}
+
+#[component]
+pub fn Alerts() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let s = ctx.state.borrow();
+    let messages: Vec<String> = s.alert.iter().chain(s.fit_error.iter()).cloned().collect();
+    if messages.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="alert" role="alert">
+            { for messages.iter().map(|m| html! { <p>{m.clone()}</p> }) }
+            <button type="button" class="link" onclick={ctx.dispatcher(Action::DismissAlert)}>{"Dismiss"}</button>
+        </div>
+    }
+}
+
+#[component]
+pub fn Results() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let s = ctx.state.borrow();
+    let metrics = s.metrics().map(|m| {
+        html! {
+            <section class="card metrics" aria-labelledby="metrics-h">
+                <h3 id="metrics-h">{"Against the truth"}</h3>
+                <table>
+                    <tbody>
+                        <tr><th scope="row" title="Average negative log likelihood of fresh draws from the true process, on the grid">{"NLL"}</th><td>{fmt(m.nll)}</td></tr>
+                        <tr><th scope="row">{"RMSE of the mean"}</th><td>{fmt(m.rmse_mean)}</td></tr>
+                        <tr><th scope="row">{"RMSE of σ(x)"}</th><td>{fmt(m.rmse_noise)}</td></tr>
+                        <tr><th scope="row" title="Share of fresh draws inside the total 95% band (ideal: 0.95)">{"Coverage (95%)"}</th><td>{fmt(m.coverage95)}</td></tr>
+                        <tr><th scope="row">{"Mean 95% width"}</th><td>{fmt(m.width95)}</td></tr>
+                    </tbody>
+                </table>
+            </section>
+        }
+    });
+    let params = s.frame.as_ref().filter(|f| !f.snapshot.params.is_empty()).map(|f| {
+        html! {
+            <section class="card params" aria-labelledby="params-h">
+                <h3 id="params-h">{"Noise parameters (data units)"}</h3>
+                <table>
+                    <thead><tr><th scope="col">{"θ"}</th><th scope="col">{"mean"}</th><th scope="col">{"95% interval"}</th><th scope="col">{"R̂"}</th></tr></thead>
+                    <tbody>
+                        { for f.snapshot.params.iter().map(|p| html! {
+                            <tr>
+                                <th scope="row">{p.name.clone()}</th>
+                                <td>{fmt(p.mean)}</td>
+                                <td>{format!("{} … {}", fmt(p.lo), fmt(p.hi))}</td>
+                                <td>{p.rhat.map(|r| format!("{r:.3}")).unwrap_or_else(|| "–".into())}</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </section>
+        }
+    });
+    html! {
+        <div class="results">
+            { metrics.unwrap_or_default() }
+            { params.unwrap_or_default() }
+            <section class="card summary" aria-labelledby="summary-h">
+                <h3 id="summary-h">{"In words"}</h3>
+                <p id="fit-summary">{s.describe()}</p>
+            </section>
+        </div>
+    }
+}

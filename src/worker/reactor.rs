@@ -1,0 +1,239 @@
+//! The reactor loop. It never blocks for long: each pass runs the fit for about
+//! `CHUNK_MS`, then awaits a zero timer so that posted outputs leave the worker and
+//! new inputs (Pause, Stop, Update) are seen at once.
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_timers::future::TimeoutFuture;
+use yew_agent::reactor::{reactor, ReactorScope};
+
+use super::clock::now_ms;
+use crate::infer::Fit;
+use crate::protocol::{Frame, FromWorker, ToWorker};
+
+/// Length of one slice of work between yields.
+const CHUNK_MS: f64 = 12.0;
+/// Aim of one `fit.step(n)` call, so a chunk ends close to `CHUNK_MS`.
+const CALL_MS: f64 = 3.0;
+/// Shortest interval between snapshots (12 a second); stretched when computing a
+/// snapshot is itself slow, so the fit keeps most of the time.
+const POST_MS: f64 = 80.0;
+
+/// One fit and its bookkeeping.
+struct Job {
+    run: u32,
+    fit: Fit,
+    grid: Vec<f64>,
+    running: bool,
+    /// Steps still to do for a Step request while paused.
+    pending: usize,
+    /// Milliseconds per `step(1)`, smoothed.
+    ms_per_step: f64,
+    last_post: f64,
+    snapshot_ms: f64,
+    rate: RateMeter,
+}
+
+/// Steps per second over the time actually spent running.
+#[derive(Default)]
+struct RateMeter {
+    steps: usize,
+    ms: f64,
+    smoothed: f64,
+}
+
+impl RateMeter {
+    fn add(&mut self, steps: usize, ms: f64) {
+        self.steps += steps;
+        self.ms += ms;
+        if self.ms >= 250.0 {
+            let r = self.steps as f64 / (self.ms / 1000.0);
+            self.smoothed = if self.smoothed == 0.0 { r } else { 0.5 * self.smoothed + 0.5 * r };
+            self.steps = 0;
+            self.ms = 0.0;
+        }
+    }
+    fn per_sec(&self) -> f64 {
+        if self.smoothed > 0.0 {
+            self.smoothed
+        } else if self.ms > 0.0 {
+            self.steps as f64 / (self.ms / 1000.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+enum Outcome {
+    Continue,
+    Finished,
+    Failed(String),
+}
+
+impl Job {
+    fn busy(&self) -> bool {
+        (self.running || self.pending > 0) && !self.fit.is_finished()
+    }
+
+    /// Run the fit for about `CHUNK_MS`.
+    fn chunk(&mut self) -> Outcome {
+        let start = now_ms();
+        loop {
+            let mut n = ((CALL_MS / self.ms_per_step.max(1e-4)) as usize).clamp(1, 10_000);
+            if !self.running {
+                n = n.min(self.pending);
+            }
+            let before = self.fit.steps_done();
+            let t0 = now_ms();
+            let result = self.fit.step(n);
+            let dt = now_ms() - t0;
+            let done = self.fit.steps_done().saturating_sub(before);
+            self.pending = self.pending.saturating_sub(done);
+            if done > 0 {
+                let per = dt / done as f64;
+                self.ms_per_step = 0.7 * self.ms_per_step + 0.3 * per;
+                self.rate.add(done, dt);
+            }
+            if let Err(e) = result {
+                self.running = false;
+                self.pending = 0;
+                return Outcome::Failed(e.to_string());
+            }
+            if self.fit.is_finished() {
+                return Outcome::Finished;
+            }
+            if !self.busy() || done == 0 || now_ms() - start >= CHUNK_MS {
+                return Outcome::Continue;
+            }
+        }
+    }
+
+    fn frame(&mut self) -> Frame {
+        let t0 = now_ms();
+        let snapshot = self.fit.snapshot(&self.grid);
+        let now = now_ms();
+        self.snapshot_ms = now - t0;
+        self.last_post = now;
+        Frame {
+            run: self.run,
+            snapshot,
+            steps_per_sec: self.rate.per_sec(),
+            snapshot_ms: self.snapshot_ms,
+            running: self.busy(),
+        }
+    }
+
+    fn post_due(&self) -> bool {
+        now_ms() - self.last_post >= POST_MS.max(3.0 * self.snapshot_ms)
+    }
+}
+
+/// Apply one message; returns what to post, if anything.
+fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
+    match msg {
+        ToWorker::Start { run, config, data, grid } => {
+            *job = None;
+            match Fit::new(config, &data) {
+                Ok(fit) => {
+                    *job = Some(Job {
+                        run,
+                        fit,
+                        grid,
+                        running: true,
+                        pending: 0,
+                        ms_per_step: 0.05,
+                        last_post: f64::NEG_INFINITY,
+                        snapshot_ms: 0.0,
+                        rate: RateMeter::default(),
+                    });
+                    None
+                }
+                Err(e) => Some(FromWorker::Error { run, message: e.to_string() }),
+            }
+        }
+        ToWorker::Pause => {
+            if let Some(j) = job {
+                j.running = false;
+                j.pending = 0;
+                return Some(FromWorker::Snapshot(j.frame()));
+            }
+            None
+        }
+        ToWorker::Resume => {
+            if let Some(j) = job {
+                j.running = !j.fit.is_finished();
+            }
+            None
+        }
+        ToWorker::Stop => {
+            *job = None;
+            None
+        }
+        ToWorker::Step { n } => {
+            if let Some(j) = job {
+                j.running = false;
+                j.pending += n;
+            }
+            None
+        }
+        ToWorker::Update { step_size } => {
+            if let Some(j) = job {
+                j.fit.set_step_size(step_size);
+            }
+            None
+        }
+        ToWorker::Panic => panic!("panic requested by the page (test hook)"),
+    }
+}
+
+#[reactor(FitReactor)]
+pub async fn fit_reactor(mut scope: ReactorScope<ToWorker, FromWorker>) {
+    let mut job: Option<Job> = None;
+    loop {
+        // Wait for input while idle; while busy only look at what has arrived.
+        let busy = job.as_ref().is_some_and(Job::busy);
+        let first = if busy {
+            TimeoutFuture::new(0).await;
+            scope.next().now_or_never()
+        } else {
+            Some(scope.next().await)
+        };
+        let mut inputs = Vec::new();
+        match first {
+            Some(None) => return, // bridge closed
+            Some(Some(m)) => inputs.push(m),
+            None => {}
+        }
+        while let Some(next) = scope.next().now_or_never() {
+            match next {
+                Some(m) => inputs.push(m),
+                None => return,
+            }
+        }
+        for m in inputs {
+            if let Some(out) = handle(&mut job, m) {
+                if scope.send(out).await.is_err() {
+                    return;
+                }
+            }
+        }
+
+        let Some(j) = job.as_mut() else { continue };
+        if !j.busy() {
+            continue;
+        }
+        let out = match j.chunk() {
+            Outcome::Continue if j.post_due() || !j.busy() => Some(FromWorker::Snapshot(j.frame())),
+            Outcome::Continue => None,
+            Outcome::Finished => {
+                j.running = false;
+                Some(FromWorker::Finished(j.frame()))
+            }
+            Outcome::Failed(message) => Some(FromWorker::Error { run: j.run, message }),
+        };
+        if let Some(out) = out {
+            if scope.send(out).await.is_err() {
+                return;
+            }
+        }
+    }
+}
