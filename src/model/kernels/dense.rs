@@ -187,13 +187,31 @@ fn dense_tile<T: Real, const FMA: bool, const EPI: u8, const KB: usize>(
             } else {
                 let d = unsafe { &mut *(aux.as_mut_ptr().add(at) as *mut [T; L]) };
                 for l in 0..L {
-                    let (v, dv) = T::act(code_act(EPI), acc[kb][l]);
+                    let (v, dv) = T::act::<FMA>(code_act(EPI), acc[kb][l]);
                     o[l] = v;
                     d[l] = dv;
                 }
             }
         }
         c += L;
+    }
+}
+
+/// The weight-gradient kernel of one instruction set (the generic loops below, or the
+/// explicit SIMD versions: LLVM's SLP vectoriser packs this reduction across the tile
+/// instead of across the batch lanes).
+pub(crate) trait WGrad<T> {
+    /// g[j][k] += sum_i a[j][i] dz[k][i] (j < nin, k < nout, i < np), g in f64.
+    fn weight_grad(a: &[T], nin: usize, dz: &[T], nout: usize, np: usize, g: &mut [f64]);
+}
+
+/// The generic loops.
+pub(crate) struct Generic<const FMA: bool>;
+
+impl<T: Real, const FMA: bool> WGrad<T> for Generic<FMA> {
+    #[inline(always)]
+    fn weight_grad(a: &[T], nin: usize, dz: &[T], nout: usize, np: usize, g: &mut [f64]) {
+        weight_grad::<T, FMA>(a, nin, dz, nout, np, g)
     }
 }
 
@@ -240,15 +258,13 @@ fn wgrad_tile<T: Real, const FMA: bool, const JB: usize, const KB: usize>(
     let mut acc = [[[T::ZERO; L]; KB]; JB];
     let mut c = 0;
     while c < np {
-        // SAFETY: j0 + JB <= nin, k0 + KB <= nout, c + L <= np (asserted by `weight_grad`).
-        let av: [&[T; L]; JB] =
-            std::array::from_fn(|jb| unsafe { &*(a.as_ptr().add((j0 + jb) * np + c) as *const [T; L]) });
-        let dv: [&[T; L]; KB] =
-            std::array::from_fn(|kb| unsafe { &*(dz.as_ptr().add((k0 + kb) * np + c) as *const [T; L]) });
         for jb in 0..JB {
+            // SAFETY: j0 + JB <= nin, k0 + KB <= nout, c + L <= np (asserted by `weight_grad`).
+            let av: [T; L] = unsafe { *(a.as_ptr().add((j0 + jb) * np + c) as *const [T; L]) };
             for kb in 0..KB {
+                let dv: [T; L] = unsafe { *(dz.as_ptr().add((k0 + kb) * np + c) as *const [T; L]) };
                 for l in 0..L {
-                    acc[jb][kb][l] = T::madd::<FMA>(av[jb][l], dv[kb][l], acc[jb][kb][l]);
+                    acc[jb][kb][l] = T::madd::<FMA>(av[l], dv[l], acc[jb][kb][l]);
                 }
             }
         }
@@ -263,7 +279,7 @@ fn wgrad_tile<T: Real, const FMA: bool, const JB: usize, const KB: usize>(
 
 /// Sum of L lanes in f64, pairwise.
 #[inline(always)]
-fn lane_sum<T: Real>(v: &[T; L]) -> f64 {
+pub(crate) fn lane_sum<T: Real>(v: &[T; L]) -> f64 {
     let mut s = [0.0f64; L];
     for l in 0..L {
         s[l] = v[l].to_f64();
@@ -343,7 +359,7 @@ pub(crate) fn forward<T: Real, const FMA: bool>(
 
 /// Backward pass after [`forward`] with the same widths and batch.
 #[inline(always)]
-pub(crate) fn backward<T: Real, const FMA: bool>(
+pub(crate) fn backward<T: Real, const FMA: bool, W: WGrad<T>>(
     widths: &[usize],
     p: &[f64],
     d_out: &Array2<f64>,
@@ -375,7 +391,7 @@ pub(crate) fn backward<T: Real, const FMA: bool>(
     }
     for l in (0..nl).rev() {
         let (j, k, off) = (widths[l], widths[l + 1], offs[l]);
-        weight_grad::<T, FMA>(&b.a[l], j, &b.dz[l], k, np, &mut grad[off..off + j * k]);
+        W::weight_grad(&b.a[l], j, &b.dz[l], k, np, &mut grad[off..off + j * k]);
         if l < last {
             row_sums(&b.dz[l], k, np, &mut grad[off + j * k..off + j * k + k]);
         }

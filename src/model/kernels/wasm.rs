@@ -11,5 +11,5 @@ pub(super) fn forward(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b
 }
 
 pub(super) fn backward(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
-    dense::backward::<f32, false>(widths, p, d_out, b, grad)
+    dense::backward::<f32, false, dense::Generic<false>>(widths, p, d_out, b, grad)
 }
