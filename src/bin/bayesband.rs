@@ -88,7 +88,7 @@ mod cli {
         /// Prior sd of every weight [default: 1]
         #[arg(long)]
         prior_scale: Option<f64>,
-        /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 5e-4, VI 1e-3]
+        /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 2e-4, VI 1e-3]
         #[arg(long)]
         step_size: Option<f64>,
         /// Posterior draws kept per chain [default: 100]
