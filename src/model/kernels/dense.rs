@@ -53,11 +53,11 @@ impl<T: Real> Bufs<T> {
 /// What a dense layer does with its pre-activations (a const generic, so each variant
 /// is compiled into its own vectorised loop): store them, store act(z) and act'(z)
 /// (into `aux`), or store z times `aux` (backward: da * act'(z)).
-const LINEAR: u8 = 0;
-const TANH: u8 = 1;
-const SILU: u8 = 2;
-const RELU: u8 = 3;
-const MUL: u8 = 4;
+pub(crate) const LINEAR: u8 = 0;
+pub(crate) const TANH: u8 = 1;
+pub(crate) const SILU: u8 = 2;
+pub(crate) const RELU: u8 = 3;
+pub(crate) const MUL: u8 = 4;
 
 const fn act_code(act: Activation) -> u8 {
     match act {
@@ -67,7 +67,7 @@ const fn act_code(act: Activation) -> u8 {
     }
 }
 
-const fn code_act(code: u8) -> Activation {
+pub(crate) const fn code_act(code: u8) -> Activation {
     match code {
         SILU => Activation::Silu,
         RELU => Activation::Relu,
@@ -113,10 +113,10 @@ fn dense<T: Real, const FMA: bool, const EPI: u8>(
     }
 }
 
-/// [`dense`] with the activation chosen at run time.
+/// [`Arch::dense`] with the activation chosen at run time.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn dense_act<T: Real, const FMA: bool>(
+fn dense_act<T: Real, A: Arch<T>>(
     act: Activation,
     inp: &[T],
     nin: usize,
@@ -128,9 +128,9 @@ fn dense_act<T: Real, const FMA: bool>(
     out: &mut [T],
 ) {
     match act_code(act) {
-        TANH => dense::<T, FMA, TANH>(inp, nin, w, bias, nout, np, dact, out),
-        SILU => dense::<T, FMA, SILU>(inp, nin, w, bias, nout, np, dact, out),
-        _ => dense::<T, FMA, RELU>(inp, nin, w, bias, nout, np, dact, out),
+        TANH => A::dense::<TANH>(inp, nin, w, bias, nout, np, dact, out),
+        SILU => A::dense::<SILU>(inp, nin, w, bias, nout, np, dact, out),
+        _ => A::dense::<RELU>(inp, nin, w, bias, nout, np, dact, out),
     }
 }
 
@@ -197,18 +197,44 @@ fn dense_tile<T: Real, const FMA: bool, const EPI: u8, const KB: usize>(
     }
 }
 
-/// The weight-gradient kernel of one instruction set (the generic loops below, or the
-/// explicit SIMD versions: LLVM's SLP vectoriser packs this reduction across the tile
-/// instead of across the batch lanes).
-pub(crate) trait WGrad<T> {
+/// The two hot kernels of one instruction set: the generic loops here, or explicit
+/// SIMD versions (for the weight gradient LLVM's SLP vectoriser packs the reduction
+/// across the tile instead of across the batch lanes; wasm has no FMA to fuse).
+pub(crate) trait Arch<T> {
+    /// out[k][i] = EPI(bias[k] + sum_j w[j][k] inp[j][i]) (k < nout, i < np); `aux` is
+    /// act'(z) for the activation codes, the multiplier for `MUL`, unused for `LINEAR`.
+    #[allow(clippy::too_many_arguments)]
+    fn dense<const EPI: u8>(
+        inp: &[T],
+        nin: usize,
+        w: &[T],
+        bias: Option<&[T]>,
+        nout: usize,
+        np: usize,
+        aux: &mut [T],
+        out: &mut [T],
+    );
     /// g[j][k] += sum_i a[j][i] dz[k][i] (j < nin, k < nout, i < np), g in f64.
     fn weight_grad(a: &[T], nin: usize, dz: &[T], nout: usize, np: usize, g: &mut [f64]);
 }
 
-/// The generic loops.
+/// The generic loops, with or without fused multiply-adds.
 pub(crate) struct Generic<const FMA: bool>;
 
-impl<T: Real, const FMA: bool> WGrad<T> for Generic<FMA> {
+impl<T: Real, const FMA: bool> Arch<T> for Generic<FMA> {
+    #[inline(always)]
+    fn dense<const EPI: u8>(
+        inp: &[T],
+        nin: usize,
+        w: &[T],
+        bias: Option<&[T]>,
+        nout: usize,
+        np: usize,
+        aux: &mut [T],
+        out: &mut [T],
+    ) {
+        dense::<T, FMA, EPI>(inp, nin, w, bias, nout, np, aux, out)
+    }
     #[inline(always)]
     fn weight_grad(a: &[T], nin: usize, dz: &[T], nout: usize, np: usize, g: &mut [f64]) {
         weight_grad::<T, FMA>(a, nin, dz, nout, np, g)
@@ -310,7 +336,7 @@ fn row_sums<T: Real>(dz: &[T], nout: usize, np: usize, g: &mut [f64]) {
 
 /// Forward pass; see `kernels::forward_f32`.
 #[inline(always)]
-pub(crate) fn forward<T: Real, const FMA: bool>(
+pub(crate) fn forward<T: Real, A: Arch<T>>(
     widths: &[usize],
     act: Activation,
     p: &[f64],
@@ -341,9 +367,9 @@ pub(crate) fn forward<T: Real, const FMA: bool>(
         if l + 1 < nl {
             let bl = &b.w[off + j * k..off + j * k + k];
             let (lo, hi) = b.a.split_at_mut(l + 1);
-            dense_act::<T, FMA>(act, &lo[l], j, wl, Some(bl), k, np, &mut b.dact[l], &mut hi[0]);
+            dense_act::<T, A>(act, &lo[l], j, wl, Some(bl), k, np, &mut b.dact[l], &mut hi[0]);
         } else {
-            dense::<T, FMA, LINEAR>(&b.a[l], j, wl, None, k, np, &mut [], &mut b.zout);
+            A::dense::<LINEAR>(&b.a[l], j, wl, None, k, np, &mut [], &mut b.zout);
             // The last bias in f64: a zero-weight head gives exactly its bias.
             let bias = &p[off + j * k..off + j * k + k];
             let o = out.as_slice_mut().unwrap();
@@ -359,7 +385,7 @@ pub(crate) fn forward<T: Real, const FMA: bool>(
 
 /// Backward pass after [`forward`] with the same widths and batch.
 #[inline(always)]
-pub(crate) fn backward<T: Real, const FMA: bool, W: WGrad<T>>(
+pub(crate) fn backward<T: Real, A: Arch<T>>(
     widths: &[usize],
     p: &[f64],
     d_out: &Array2<f64>,
@@ -391,7 +417,7 @@ pub(crate) fn backward<T: Real, const FMA: bool, W: WGrad<T>>(
     }
     for l in (0..nl).rev() {
         let (j, k, off) = (widths[l], widths[l + 1], offs[l]);
-        W::weight_grad(&b.a[l], j, &b.dz[l], k, np, &mut grad[off..off + j * k]);
+        A::weight_grad(&b.a[l], j, &b.dz[l], k, np, &mut grad[off..off + j * k]);
         if l < last {
             row_sums(&b.dz[l], k, np, &mut grad[off + j * k..off + j * k + k]);
         }
@@ -404,7 +430,7 @@ pub(crate) fn backward<T: Real, const FMA: bool, W: WGrad<T>>(
                 }
             }
             let (lo, hi) = b.dz.split_at_mut(l);
-            dense::<T, FMA, MUL>(&hi[0], k, &b.wt[off..off + j * k], None, j, np, &mut b.dact[l - 1], &mut lo[l - 1]);
+            A::dense::<MUL>(&hi[0], k, &b.wt[off..off + j * k], None, j, np, &mut b.dact[l - 1], &mut lo[l - 1]);
         }
     }
     b.offs = offs;

@@ -80,6 +80,7 @@ pub(crate) enum Simd {
     /// Whatever the build target guarantees (SSE2 on x86_64), auto-vectorised.
     Portable,
     /// x86_64 with AVX2 and FMA, detected at run time.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     Avx2Fma,
     /// wasm32 built with `+simd128`: explicit `core::arch::wasm32` kernels.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -248,7 +249,7 @@ pub(crate) fn forward_f32_with(
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::forward(widths, act, p, x, b, out),
-        _ => dense::forward::<f32, false>(widths, act, p, x, b, out),
+        _ => dense::forward::<f32, dense::Generic<false>>(widths, act, p, x, b, out),
     }
 }
 
@@ -274,18 +275,18 @@ pub(crate) fn backward_f32_with(
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::backward(widths, p, d_out, b, grad),
-        _ => dense::backward::<f32, false, dense::Generic<false>>(widths, p, d_out, b, grad),
+        _ => dense::backward::<f32, dense::Generic<false>>(widths, p, d_out, b, grad),
     }
 }
 
 /// The exact f64 forward pass (portable loops, std activations).
 pub(crate) fn forward_f64(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b: &mut Bufs<f64>, out: &mut Array2<f64>) {
-    dense::forward::<f64, false>(widths, act, p, x, b, out)
+    dense::forward::<f64, dense::Generic<false>>(widths, act, p, x, b, out)
 }
 
 /// Backward pass after [`forward_f64`].
 pub(crate) fn backward_f64(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f64>, grad: &mut [f64]) {
-    dense::backward::<f64, false, dense::Generic<false>>(widths, p, d_out, b, grad)
+    dense::backward::<f64, dense::Generic<false>>(widths, p, d_out, b, grad)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -303,18 +304,32 @@ mod x86 {
         b: &mut Bufs<f32>,
         out: &mut Array2<f64>,
     ) {
-        dense::forward::<f32, true>(widths, act, p, x, b, out)
+        dense::forward::<f32, Avx2>(widths, act, p, x, b, out)
     }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn backward_avx2(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
-        dense::backward::<f32, true, Avx2>(widths, p, d_out, b, grad)
+        dense::backward::<f32, Avx2>(widths, p, d_out, b, grad)
     }
 
-    /// Explicit AVX2 weight gradient: tiles of 4 inputs x 2 outputs, 8 accumulators.
+    /// The generic dense tiles compiled with FMA; an explicit AVX2 weight gradient
+    /// (tiles of 4 inputs x 2 outputs, 8 accumulators).
     pub(super) struct Avx2;
 
-    impl dense::WGrad<f32> for Avx2 {
+    impl dense::Arch<f32> for Avx2 {
+        #[inline(always)]
+        fn dense<const EPI: u8>(
+            inp: &[f32],
+            nin: usize,
+            w: &[f32],
+            bias: Option<&[f32]>,
+            nout: usize,
+            np: usize,
+            aux: &mut [f32],
+            out: &mut [f32],
+        ) {
+            <dense::Generic<true> as dense::Arch<f32>>::dense::<EPI>(inp, nin, w, bias, nout, np, aux, out)
+        }
         #[inline(always)]
         fn weight_grad(a: &[f32], nin: usize, dz: &[f32], nout: usize, np: usize, g: &mut [f64]) {
             assert!(a.len() >= nin * np && dz.len() >= nout * np && g.len() >= nin * nout && np % LANES == 0);

@@ -1,15 +1,219 @@
-//! wasm32 + simd128 kernels. The portable loops compile to 128-bit SIMD here (the
-//! crate is built with `-C target-feature=+simd128`, see .cargo/config.toml).
+//! wasm32 + simd128 kernels (the crate is built with `-C target-feature=+simd128`, see
+//! .cargo/config.toml): the dense tiles, the tanh epilogue and the weight gradient
+//! written with `core::arch::wasm32` 128-bit intrinsics, 8 points = 2 vectors per row.
+//! simd128 has no fused multiply-add, so every product is a mul and an add.
+
+use core::arch::wasm32::*;
 
 use ndarray::Array2;
 
-use super::{dense, Bufs};
+use super::dense::{self, code_act, Arch, Bufs, LINEAR, MUL, TANH};
+use super::{Real, LANES, TANH_CLAMP};
 use crate::config::Activation;
 
+const _: () = assert!(LANES == 8);
+
 pub(super) fn forward(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b: &mut Bufs<f32>, out: &mut Array2<f64>) {
-    dense::forward::<f32, false>(widths, act, p, x, b, out)
+    dense::forward::<f32, Wasm>(widths, act, p, x, b, out)
 }
 
 pub(super) fn backward(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
-    dense::backward::<f32, false, dense::Generic<false>>(widths, p, d_out, b, grad)
+    dense::backward::<f32, Wasm>(widths, p, d_out, b, grad)
+}
+
+pub(super) struct Wasm;
+
+impl Arch<f32> for Wasm {
+    #[inline(always)]
+    fn dense<const EPI: u8>(
+        inp: &[f32],
+        nin: usize,
+        w: &[f32],
+        bias: Option<&[f32]>,
+        nout: usize,
+        np: usize,
+        aux: &mut [f32],
+        out: &mut [f32],
+    ) {
+        assert!(inp.len() >= nin * np && w.len() >= nin * nout && out.len() >= nout * np && np % LANES == 0);
+        if let Some(b) = bias {
+            assert!(b.len() >= nout);
+        }
+        if EPI != LINEAR {
+            assert!(aux.len() >= nout * np);
+        }
+        // SAFETY (all tiles): k0 + KB <= nout, c + 8 <= np and the lengths asserted above.
+        let mut k0 = 0;
+        while k0 + 4 <= nout {
+            unsafe { tile::<EPI, 4>(inp, nin, w, bias, nout, np, k0, aux, out) };
+            k0 += 4;
+        }
+        if k0 + 2 <= nout {
+            unsafe { tile::<EPI, 2>(inp, nin, w, bias, nout, np, k0, aux, out) };
+            k0 += 2;
+        }
+        if k0 < nout {
+            unsafe { tile::<EPI, 1>(inp, nin, w, bias, nout, np, k0, aux, out) };
+        }
+    }
+
+    #[inline(always)]
+    fn weight_grad(a: &[f32], nin: usize, dz: &[f32], nout: usize, np: usize, g: &mut [f64]) {
+        assert!(a.len() >= nin * np && dz.len() >= nout * np && g.len() >= nin * nout && np % LANES == 0);
+        // SAFETY (all tiles): j0 + JB <= nin, k0 + KB <= nout, c + 8 <= np, lengths asserted.
+        let mut j0 = 0;
+        while j0 + 2 <= nin {
+            unsafe { wrow::<2>(a, dz, nout, np, j0, g) };
+            j0 += 2;
+        }
+        if j0 < nin {
+            unsafe { wrow::<1>(a, dz, nout, np, j0, g) };
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn load(p: *const f32) -> v128 {
+    v128_load(p as *const v128)
+}
+
+#[inline(always)]
+unsafe fn store(p: *mut f32, v: v128) {
+    v128_store(p as *mut v128, v)
+}
+
+/// The rational tanh of [`super::fast_tanh`], four lanes at a time.
+#[inline(always)]
+#[allow(clippy::excessive_precision)]
+fn tanh4(x: v128) -> v128 {
+    let c = f32x4_splat(TANH_CLAMP);
+    let x = f32x4_pmax(f32x4_pmin(x, c), f32x4_neg(c));
+    let x2 = f32x4_mul(x, x);
+    let m = |p: v128, k: f32| f32x4_add(f32x4_mul(p, x2), f32x4_splat(k));
+    let mut p = f32x4_splat(-2.760_768_477_423_55e-16);
+    p = m(p, 2.000_187_904_824_77e-13);
+    p = m(p, -8.604_671_522_137_35e-11);
+    p = m(p, 5.122_297_090_371_14e-8);
+    p = m(p, 1.485_722_357_179_79e-5);
+    p = m(p, 6.372_619_288_754_36e-4);
+    p = m(p, 4.893_524_558_917_86e-3);
+    p = f32x4_mul(p, x);
+    let mut q = f32x4_splat(1.198_258_394_667_02e-6);
+    q = m(q, 1.185_347_056_866_54e-4);
+    q = m(q, 2.268_434_632_439e-3);
+    q = m(q, 4.893_525_185_543_85e-3);
+    f32x4_div(p, q)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<const EPI: u8, const KB: usize>(
+    inp: &[f32],
+    nin: usize,
+    w: &[f32],
+    bias: Option<&[f32]>,
+    nout: usize,
+    np: usize,
+    k0: usize,
+    aux: &mut [f32],
+    out: &mut [f32],
+) {
+    let (ip, wp) = (inp.as_ptr(), w.as_ptr());
+    let (op, xp) = (out.as_mut_ptr(), aux.as_mut_ptr());
+    let one = f32x4_splat(1.0);
+    let mut c = 0;
+    while c < np {
+        let mut acc = [[f32x4_splat(0.0); 2]; KB];
+        if let Some(b) = bias {
+            for kb in 0..KB {
+                let v = f32x4_splat(b[k0 + kb]);
+                acc[kb] = [v, v];
+            }
+        }
+        for j in 0..nin {
+            let a0 = load(ip.add(j * np + c));
+            let a1 = load(ip.add(j * np + c + 4));
+            for kb in 0..KB {
+                let wv = v128_load32_splat(wp.add(j * nout + k0 + kb) as *const u32);
+                acc[kb][0] = f32x4_add(acc[kb][0], f32x4_mul(wv, a0));
+                acc[kb][1] = f32x4_add(acc[kb][1], f32x4_mul(wv, a1));
+            }
+        }
+        for kb in 0..KB {
+            for h in 0..2 {
+                let at = (k0 + kb) * np + c + 4 * h;
+                let z = acc[kb][h];
+                if EPI == LINEAR {
+                    store(op.add(at), z);
+                } else if EPI == MUL {
+                    store(op.add(at), f32x4_mul(z, load(xp.add(at))));
+                } else if EPI == TANH {
+                    let a = tanh4(z);
+                    store(op.add(at), a);
+                    store(xp.add(at), f32x4_sub(one, f32x4_mul(a, a)));
+                } else {
+                    let mut zs = [0.0f32; 4];
+                    store(zs.as_mut_ptr(), z);
+                    for (l, &zl) in zs.iter().enumerate() {
+                        let (v, d) = <f32 as Real>::act::<false>(code_act(EPI), zl);
+                        *op.add(at + l) = v;
+                        *xp.add(at + l) = d;
+                    }
+                }
+            }
+        }
+        c += LANES;
+    }
+}
+
+#[inline(always)]
+unsafe fn wrow<const JB: usize>(a: &[f32], dz: &[f32], nout: usize, np: usize, j0: usize, g: &mut [f64]) {
+    let mut k0 = 0;
+    while k0 + 2 <= nout {
+        wtile::<JB, 2>(a, dz, nout, np, j0, k0, g);
+        k0 += 2;
+    }
+    if k0 < nout {
+        wtile::<JB, 1>(a, dz, nout, np, j0, k0, g);
+    }
+}
+
+#[inline(always)]
+unsafe fn wtile<const JB: usize, const KB: usize>(
+    a: &[f32],
+    dz: &[f32],
+    nout: usize,
+    np: usize,
+    j0: usize,
+    k0: usize,
+    g: &mut [f64],
+) {
+    let (ap, dp) = (a.as_ptr(), dz.as_ptr());
+    let mut acc = [[[f32x4_splat(0.0); 2]; KB]; JB];
+    let mut c = 0;
+    while c < np {
+        let dv: [[v128; 2]; KB] =
+            core::array::from_fn(|kb| [load(dp.add((k0 + kb) * np + c)), load(dp.add((k0 + kb) * np + c + 4))]);
+        for jb in 0..JB {
+            let a0 = load(ap.add((j0 + jb) * np + c));
+            let a1 = load(ap.add((j0 + jb) * np + c + 4));
+            for kb in 0..KB {
+                acc[jb][kb][0] = f32x4_add(acc[jb][kb][0], f32x4_mul(a0, dv[kb][0]));
+                acc[jb][kb][1] = f32x4_add(acc[jb][kb][1], f32x4_mul(a1, dv[kb][1]));
+            }
+        }
+        c += LANES;
+    }
+    for jb in 0..JB {
+        for kb in 0..KB {
+            let [u, v] = acc[jb][kb];
+            let lo = f64x2_add(f64x2_promote_low_f32x4(u), f64x2_promote_low_f32x4(v));
+            let hi = f64x2_add(
+                f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(u, u)),
+                f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(v, v)),
+            );
+            let s = f64x2_add(lo, hi);
+            g[(j0 + jb) * nout + k0 + kb] += f64x2_extract_lane::<0>(s) + f64x2_extract_lane::<1>(s);
+        }
+    }
 }
