@@ -5,7 +5,7 @@
 //! Run with `cargo bench --bench gradient` (a plain `harness = false` binary).
 //! Options after `--`: `--quick` (0.3 s repeats), `--fit` (also time whole default
 //! fits, 2 chains x 20,000 gradients, at N = 40 and 200), `--kernels` (also the
-//! precise f64 and reference ndarray kernels).
+//! precise f64 and reference ndarray kernels), `--n 150` (one size only, for profiling).
 
 use std::time::Instant;
 
@@ -159,7 +159,11 @@ fn main() {
             "{:>6} {:>12} {:>12} {:>10} {:>10} {:>11} {:>10}",
             "N", "grad/s wall", "us/grad", "NeuroBayes", "ratio", "grad/CPU-s", "CPU ratio"
         );
+        let only: Option<usize> = args.iter().position(|a| a == "--n").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
         for (n, nb) in SIZES {
+            if only.is_some_and(|o| o != n) {
+                continue;
+            }
             let (r, rc) = throughput(n, kernel, secs);
             println!(
                 "{n:>6} {r:>12.0} {:>12.2} {nb:>10.0} {:>9.2}x {rc:>11.0} {:>9.2}x",

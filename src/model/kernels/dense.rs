@@ -200,7 +200,7 @@ fn dense_tile<T: Real, const FMA: bool, const EPI: u8, const KB: usize>(
 /// The two hot kernels of one instruction set: the generic loops here, or explicit
 /// SIMD versions (for the weight gradient LLVM's SLP vectoriser packs the reduction
 /// across the tile instead of across the batch lanes; wasm has no FMA to fuse).
-pub(crate) trait Arch<T> {
+pub(crate) trait Arch<T: Real> {
     /// out[k][i] = EPI(bias[k] + sum_j w[j][k] inp[j][i]) (k < nout, i < np); `aux` is
     /// act'(z) for the activation codes, the multiplier for `MUL`, unused for `LINEAR`.
     #[allow(clippy::too_many_arguments)]
@@ -216,6 +216,11 @@ pub(crate) trait Arch<T> {
     );
     /// g[j][k] += sum_i a[j][i] dz[k][i] (j < nin, k < nout, i < np), g in f64.
     fn weight_grad(a: &[T], nin: usize, dz: &[T], nout: usize, np: usize, g: &mut [f64]);
+    /// g[k] += sum_i dz[k][i].
+    #[inline(always)]
+    fn row_sums(dz: &[T], nout: usize, np: usize, g: &mut [f64]) {
+        row_sums(dz, nout, np, g)
+    }
 }
 
 /// The generic loops, with or without fused multiply-adds.
@@ -400,33 +405,35 @@ pub(crate) fn backward<T: Real, A: Arch<T>>(
     let last = nl - 1;
     let outs = widths[nl];
     {
+        // dz of the output layer (padded with zeros), and the last layer's bias gradient
+        // straight from the f64 output gradient.
+        let d = d_out.as_standard_layout();
+        let ds = d.as_slice().expect("standard layout");
         let dz = &mut b.dz[last];
+        let gb = &mut grad[offs[last] + widths[last] * outs..offs[last] + widths[last] * outs + outs];
         for q in 0..outs {
             let row = &mut dz[q * np..(q + 1) * np];
-            for (i, r) in row.iter_mut().enumerate() {
-                *r = if i < n { T::of(d_out[[i, q]]) } else { T::ZERO };
+            let mut s = 0.0;
+            for (r, &v) in row[..n].iter_mut().zip(ds[q..].iter().step_by(outs)) {
+                *r = T::of(v);
+                s += v;
             }
-        }
-        // The last layer's bias gradient straight from the f64 output gradient.
-        let gb = &mut grad[offs[last] + widths[last] * outs..offs[last] + widths[last] * outs + outs];
-        for row in d_out.rows() {
-            for (g, &d) in gb.iter_mut().zip(row) {
-                *g += d;
-            }
+            row[n..].iter_mut().for_each(|r| *r = T::ZERO);
+            gb[q] += s;
         }
     }
     for l in (0..nl).rev() {
         let (j, k, off) = (widths[l], widths[l + 1], offs[l]);
         A::weight_grad(&b.a[l], j, &b.dz[l], k, np, &mut grad[off..off + j * k]);
         if l < last {
-            row_sums(&b.dz[l], k, np, &mut grad[off + j * k..off + j * k + k]);
+            A::row_sums(&b.dz[l], k, np, &mut grad[off + j * k..off + j * k + k]);
         }
         if l > 0 {
             // W^T (k x j, row-major) for da = dz W^T.
             let wt = &mut b.wt[off..off + j * k];
-            for jj in 0..j {
-                for kk in 0..k {
-                    wt[kk * j + jj] = T::of(p[off + jj * k + kk]);
+            for (jj, prow) in p[off..off + j * k].chunks_exact(k).enumerate() {
+                for (col, &v) in wt[jj..].iter_mut().step_by(j).zip(prow) {
+                    *col = T::of(v);
                 }
             }
             let (lo, hi) = b.dz.split_at_mut(l);

@@ -56,6 +56,18 @@ fn fast_tanh_is_within_1e6_of_tanh_and_saturates() {
         worst = worst.max(e).max(ef);
     }
     assert!(worst < 1e-6, "max error {worst}");
+    // The AVX2 vector version (reciprocal + Newton step instead of a division).
+    #[cfg(target_arch = "x86_64")]
+    if simd() == Simd::Avx2Fma {
+        let mut v: Vec<f32> = (-200_000..200_008).map(|i| i as f32 * 1e-4).collect();
+        let x = v.clone();
+        super::x86::tanh_slice(&mut v);
+        let e = x.iter().zip(&v).fold(0.0f64, |m, (&x, &t)| m.max((t as f64 - (x as f64).tanh()).abs()));
+        assert!(e < 1e-6, "AVX2 tanh max error {e}");
+        let mut big = vec![9.0f32, 30.0, 1e30, f32::INFINITY, -9.0, -30.0, -1e30, f32::NEG_INFINITY];
+        super::x86::tanh_slice(&mut big);
+        assert!(big.iter().all(|t| (t.abs() - 1.0).abs() < 1e-6), "{big:?}");
+    }
     for &x in &[9.0f32, 30.0, 1e30, f32::INFINITY] {
         assert!((fast_tanh(x) - 1.0).abs() < 1e-6 && (fast_tanh(-x) + 1.0).abs() < 1e-6);
     }
