@@ -85,6 +85,37 @@ fn throughput(n: usize, kernel: Kernel, secs: f64) -> (f64, f64) {
     (median(rates), median(cpu_rates))
 }
 
+/// Microseconds of CPU per network forward + backward alone (no likelihood, no prior):
+/// the part the MLP kernels own. Median of `REPEATS`.
+fn network_only(n: usize, kernel: Kernel, secs: f64) -> f64 {
+    let (x, _) = data(n, 1);
+    let cfg = ModelConfig::default();
+    let sc = Scaling { x_mean: 0.0, x_sd: 1.0, y_mean: 0.0, y_sd: 1.0 };
+    let mut model = Model::new(&cfg, &x, &sc, 1.0);
+    model.mlp.kernel = kernel;
+    let mlp = &model.mlp;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut p = vec![0.0; mlp.dim()];
+    mlp.init(&mut rng, &mut p);
+    let d_out = ndarray::Array2::from_shape_fn((n, mlp.outputs()), |(i, j)| 0.01 * i as f64 - 0.3 * j as f64);
+    let mut g = vec![0.0; mlp.dim()];
+    let mut ws = bayesband::model::Workspace::default();
+    // About `secs` per repeat at ~0.1 us per point (schedstat advances at scheduler ticks).
+    let calls = ((secs * 1e7) / n as f64).ceil() as usize;
+    let mut out = Vec::new();
+    for _ in 0..REPEATS {
+        let c0 = thread_cpu();
+        for k in 0..calls {
+            p[k % 8] += 1e-12;
+            std::hint::black_box(mlp.forward(&p, &x, &mut ws));
+            mlp.backward(&p, &d_out, &mut ws, &mut g);
+        }
+        out.push((thread_cpu() - c0) * 1e6 / calls as f64);
+    }
+    std::hint::black_box(&g);
+    median(out)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -156,8 +187,8 @@ fn main() {
     for kernel in kernels {
         println!("kernel {kernel:?} ({})", kernel.describe());
         println!(
-            "{:>6} {:>12} {:>12} {:>10} {:>10} {:>11} {:>10}",
-            "N", "grad/s wall", "us/grad", "NeuroBayes", "ratio", "grad/CPU-s", "CPU ratio"
+            "{:>6} {:>12} {:>12} {:>10} {:>10} {:>11} {:>10} {:>15}",
+            "N", "grad/s wall", "us/grad", "NeuroBayes", "ratio", "grad/CPU-s", "CPU ratio", "net-only CPU-us"
         );
         let only: Option<usize> = args.iter().position(|a| a == "--n").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
         for (n, nb) in SIZES {
@@ -165,8 +196,9 @@ fn main() {
                 continue;
             }
             let (r, rc) = throughput(n, kernel, secs);
+            let net = network_only(n, kernel, 0.3 * secs);
             println!(
-                "{n:>6} {r:>12.0} {:>12.2} {nb:>10.0} {:>9.2}x {rc:>11.0} {:>9.2}x",
+                "{n:>6} {r:>12.0} {:>12.2} {nb:>10.0} {:>9.2}x {rc:>11.0} {:>9.2}x {net:>15.2}",
                 1e6 / r,
                 r / nb,
                 rc / nb
@@ -174,6 +206,8 @@ fn main() {
         }
         println!();
     }
+    println!("net-only: CPU microseconds per MLP forward + backward alone; the rest of us/grad is");
+    println!("Model::log_lik_from_outputs and the priors (src/model/mod.rs).\n");
     if has("--fit") {
         println!("whole default fit (pSGLD, 2 chains x 20,000 gradients):");
         for n in [40, 200] {
