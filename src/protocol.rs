@@ -86,6 +86,7 @@ mod tests {
                 sigma_hi: vec![0.4, 0.5],
             },
             params: vec![],
+            mala_accept: Some(0.7),
             warnings: vec!["tempered".into()],
         }
     }

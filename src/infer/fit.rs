@@ -11,6 +11,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::adam::Adam;
+use super::mala::MalaMonitor;
 use super::psgld::Psgld;
 use super::sgld::Sgld;
 use super::vi::{MeanField, ViScratch};
@@ -63,6 +64,10 @@ pub(crate) struct Chain {
     pub(crate) draws: Vec<Vec<f64>>,
     loss: f64,
     best_loss: f64,
+    /// MALA acceptance of the sampler's moves: the step-size diagnostic.
+    mala: MalaMonitor,
+    /// The frozen pSGLD preconditioner, once frozen.
+    frozen_pre: Option<Vec<f64>>,
 }
 
 impl Chain {
@@ -181,7 +186,11 @@ impl Fit {
         if x.iter().chain(&y).any(|v| !v.is_finite()) {
             return Err(FitError::Invalid("the data cannot be standardised (values too large)".into()));
         }
-        let y_spread = sd(&y).max(1e-12);
+        // All y equal: no spread to scale the noise by; use the fitting unit.
+        let y_spread = match sd(&y) {
+            s if s > 0.0 => s,
+            _ => 1.0,
+        };
         let model = Model::new(&config.model, &x, &scaling, y_spread);
         let schedule = Schedule::new(&config);
         let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
@@ -203,6 +212,8 @@ impl Fit {
                 draws: Vec::new(),
                 loss: f64::NAN,
                 best_loss: f64::INFINITY,
+                mala: MalaMonitor::default(),
+                frozen_pre: None,
             });
         }
         let d = model.dim();
@@ -264,6 +275,12 @@ impl Fit {
     /// Mean loss over chains (negative log posterior or negative ELBO per point).
     pub fn loss(&self) -> f64 {
         self.chains.iter().map(|c| c.loss).sum::<f64>() / self.chains.len() as f64
+    }
+    /// Mean MALA acceptance probability of the sampler's moves so far (full-batch
+    /// samplers only; pSGLD from the end of burn-in), averaged over chains.
+    pub fn mala_acceptance(&self) -> Option<f64> {
+        let v: Vec<f64> = self.chains.iter().filter(|c| c.mala.moves >= 100).map(|c| c.mala.mean_accept).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     }
     pub fn draws_kept(&self) -> usize {
         self.chains.iter().map(|c| c.draws.len()).sum()
@@ -416,15 +433,27 @@ impl Fit {
                 let opts = EvalOptions::default();
                 let e = self.model.log_posterior(&chain.params, x, y, scale, &opts, &mut self.ws, &mut self.grad);
                 chain.loss = -e.log_post / n;
+                if full {
+                    chain.mala.after_move(&chain.params, &self.grad, e.log_post);
+                }
                 match sampler {
                     Sampler::Psgld(p) => {
-                        if inf.psgld_freeze && t >= warm + sched.burn {
+                        let eps = self.step_size * cyc;
+                        if inf.psgld_freeze && t >= warm + sched.burn && !p.frozen {
                             p.frozen = true;
+                            chain.frozen_pre = Some(p.preconditioner());
+                            chain.mala.reset();
                         }
-                        p.update(&mut chain.params, &self.grad, self.step_size * cyc, &mut chain.rng)
+                        if let (true, Some(pre)) = (full, &chain.frozen_pre) {
+                            chain.mala.before_move(&chain.params, &self.grad, e.log_post, eps, Some(pre));
+                        }
+                        p.update(&mut chain.params, &self.grad, eps, &mut chain.rng)
                     }
                     Sampler::Sgld(s) => {
                         let eps = s.step_at(ts) * cyc;
+                        if full {
+                            chain.mala.before_move(&chain.params, &self.grad, e.log_post, eps, None);
+                        }
                         s.update(&mut chain.params, &self.grad, eps, &mut chain.rng)
                     }
                     _ => unreachable!("the sampler is set at the end of the warm start"),

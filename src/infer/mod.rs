@@ -3,6 +3,7 @@
 
 pub mod adam;
 pub mod fit;
+pub mod mala;
 pub mod psgld;
 pub mod sgld;
 pub mod snapshot;

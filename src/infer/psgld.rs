@@ -22,6 +22,11 @@ impl Psgld {
         Psgld { v: v0, alpha, lambda, frozen: false }
     }
 
+    /// The diagonal preconditioner G = 1 / (lambda + sqrt(V)).
+    pub fn preconditioner(&self) -> Vec<f64> {
+        self.v.iter().map(|v| 1.0 / (self.lambda + v.sqrt())).collect()
+    }
+
     /// theta += eps/2 G grad + N(0, eps G).
     pub fn update<R: Rng>(&mut self, theta: &mut [f64], grad: &[f64], eps: f64, rng: &mut R) {
         let (a, l) = (self.alpha, self.lambda);

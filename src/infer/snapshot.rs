@@ -15,6 +15,9 @@ use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Sn
 /// R-hat above this earns a warning (Vehtari et al. 2021 suggest 1.01 for final
 /// results; 1.05 is the classic "not converged" line for quick fits).
 pub const RHAT_WARN: f64 = 1.05;
+/// Below this mean MALA acceptance the step size earns a warning (at the default
+/// step the reference data sets gave 0.73-0.78, at 10x the default 0.56-0.68).
+pub const MALA_WARN: f64 = 0.5;
 /// VI draws per chain for a snapshot taken while training (the final one uses `draws`).
 const VI_LIVE_DRAWS: usize = 20;
 
@@ -144,6 +147,16 @@ impl Fit {
                 ));
             }
         }
+        let mala_accept = self.mala_acceptance();
+        if let Some(a) = mala_accept {
+            if a < MALA_WARN {
+                warnings.push(format!(
+                    "the sampler's moves would be accepted only {:.0}% of the time as Metropolis proposals: \
+                     the step size is probably too large",
+                    100.0 * a
+                ));
+            }
+        }
         if inf.method == Method::Vi && inf.kl_weight < 1.0 {
             warnings.push(format!(
                 "VI with KL weight {} is tempered: its bands are narrower than the exact posterior's",
@@ -166,6 +179,7 @@ impl Fit {
             rhat_max,
             summary,
             params,
+            mala_accept,
             warnings,
         }
     }
@@ -199,17 +213,20 @@ pub fn bands(grid: &[f64], draws: &[&DrawPrediction]) -> PredictiveSummary {
     let mut out = PredictiveSummary { x: grid.to_vec(), ..Default::default() };
     let mut sig = Vec::with_capacity(draws.len());
     for i in 0..n {
-        let mean = draws.iter().map(|d| d.mu[i]).sum::<f64>() / s;
-        let var_e = draws.iter().map(|d| (d.mu[i] - mean).powi(2)).sum::<f64>() / s;
-        let var_a = draws.iter().map(|d| d.sigma[i] * d.sigma[i]).sum::<f64>() / s;
+        let mean = draws.iter().map(|d| d.mu[i] / s).sum::<f64>();
+        // Variances of values near 1e300 overflow: work relative to the largest deviation.
+        let k = draws.iter().map(|d| (d.mu[i] - mean).abs().max(d.sigma[i])).fold(0.0, f64::max);
+        let k = if k > 0.0 && k.is_finite() { k } else { 1.0 };
+        let var_e = draws.iter().map(|d| ((d.mu[i] - mean) / k).powi(2)).sum::<f64>() / s;
+        let var_a = draws.iter().map(|d| (d.sigma[i] / k).powi(2)).sum::<f64>() / s;
         sig.clear();
         sig.extend(draws.iter().map(|d| d.sigma[i]));
         sig.sort_by(f64::total_cmp);
         out.mean.push(mean);
-        out.sd_epistemic.push(var_e.sqrt());
-        out.sd_aleatoric.push(var_a.sqrt());
-        out.sd_total.push((var_e + var_a).sqrt());
-        out.sigma_mean.push(sig.iter().sum::<f64>() / s);
+        out.sd_epistemic.push(k * var_e.sqrt());
+        out.sd_aleatoric.push(k * var_a.sqrt());
+        out.sd_total.push(k * (var_e + var_a).sqrt());
+        out.sigma_mean.push(sig.iter().map(|v| v / s).sum::<f64>());
         out.sigma_lo.push(quantile(&sig, 0.025));
         out.sigma_hi.push(quantile(&sig, 0.975));
     }

@@ -67,6 +67,10 @@ pub struct Snapshot {
     pub rhat_max: Option<f64>,
     pub summary: PredictiveSummary,
     pub params: Vec<ParamSummary>,
+    /// Mean Metropolis acceptance the sampler's moves would have had as MALA
+    /// proposals: a step-size diagnostic (low = step too large).
+    #[serde(default)]
+    pub mala_accept: Option<f64>,
     /// Things the user should know (R-hat > 1.05, tempered VI, ...).
     pub warnings: Vec<String>,
 }

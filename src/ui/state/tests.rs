@@ -33,6 +33,7 @@ fn frame(run: u32, running: bool) -> Frame {
                 sigma_hi: v(0.6),
             },
             params: vec![],
+            mala_accept: None,
             warnings: vec![],
         },
         steps_per_sec: 1000.0,
