@@ -86,10 +86,10 @@ mod cli {
         #[arg(long)]
         activation: Option<String>,
         /// Prior sd of every weight [default: 1]
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         prior_scale: Option<f64>,
         /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 2e-4, VI 1e-3]
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         step_size: Option<f64>,
         /// Posterior draws kept per chain [default: 100]
         #[arg(long)]
@@ -135,6 +135,10 @@ mod cli {
                 if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                     let _ = e.print();
                     return 0;
+                }
+                if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    eprintln!("error: missing subcommand: use `bayesband fit` or `bayesband generate` (see bayesband --help)");
+                    return 2;
                 }
                 let msg = e.to_string();
                 let first = msg.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");

@@ -1,0 +1,160 @@
+//! The `bayesband` command line: the contract's flags and columns, and one-line errors.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bayesband"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bayesband-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("the binary runs")
+}
+
+fn generate(name: &str, n: usize, seed: u64) -> (PathBuf, PathBuf) {
+    let (data, truth) = (tmp(&format!("{name}-{seed}.csv")), tmp(&format!("{name}-{seed}-truth.csv")));
+    let out = run(bin().args(["generate", name, "--n", &n.to_string(), "--seed", &seed.to_string(), "--truth"]).arg(&truth));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&data, &out.stdout).unwrap();
+    (data, truth)
+}
+
+#[test]
+fn generate_writes_xy_and_the_truth_grid() {
+    let (data, truth) = generate("bump", 30, 4);
+    let text = std::fs::read_to_string(&data).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "x,y");
+    assert_eq!(lines.len(), 31);
+    let t = std::fs::read_to_string(&truth).unwrap();
+    assert!(t.starts_with("x,f_true,sigma_true\n"));
+    assert_eq!(t.lines().count(), 401);
+    // Same seed, same bytes.
+    let (again, _) = generate("bump", 30, 4);
+    assert_eq!(text, std::fs::read_to_string(again).unwrap());
+}
+
+#[test]
+fn fit_writes_the_contract_columns_one_row_per_grid_x_in_order() {
+    let (data, truth) = generate("linear", 60, 1);
+    let grid = tmp("grid.csv");
+    std::fs::write(&grid, "x,anything\n0.5,9\n-1,9\n2.25,9\n4,9\n").unwrap();
+    for model in ["homoskedastic", "two-head", "noise:linear", "noise:signal"] {
+        for method in ["psgld", "sgld", "vi"] {
+            let out_path = tmp(&format!("pred-{}-{method}.csv", model.replace(':', "_")));
+            let out = run(bin()
+                .args(["fit", "--data"])
+                .arg(&data)
+                .args(["--model", model, "--method", method, "--steps", "400", "--chains", "2", "--hidden", "8", "--grid"])
+                .arg(&grid)
+                .arg("--out")
+                .arg(&out_path));
+            assert!(out.status.success(), "{model}/{method}: {}", String::from_utf8_lossy(&out.stderr));
+            let text = std::fs::read_to_string(&out_path).unwrap();
+            let mut lines = text.lines();
+            assert!(lines.next().unwrap().starts_with("x,mean,sd_epistemic,sd_aleatoric,sd_total"));
+            let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+            assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), vec![0.5, -1.0, 2.25, 4.0]);
+            for r in &rows {
+                assert!(r[2] >= 0.0 && r[3] > 0.0, "{model}/{method}: sds {r:?}");
+                assert!((r[4] * r[4] - r[2] * r[2] - r[3] * r[3]).abs() < 1e-9 * r[4] * r[4]);
+            }
+        }
+    }
+    let _ = truth;
+}
+
+#[test]
+fn fit_reports_noise_parameters_and_metrics_on_stderr() {
+    let (data, truth) = generate("nb_exp", 40, 2);
+    let out_path = tmp("pred-exp.csv");
+    let out = run(bin()
+        .args(["fit", "--data"])
+        .arg(&data)
+        .args(["--model", "noise:exponential", "--steps", "3000", "--grid"])
+        .arg(&truth)
+        .arg("--out")
+        .arg(&out_path)
+        .arg("--truth")
+        .arg(&truth));
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("R-hat") && err.contains("\na ") && err.contains("\nb "), "{err}");
+    assert!(err.contains("metrics vs truth: rmse_mean"), "{err}");
+}
+
+#[test]
+fn flags_override_the_config_file_and_same_seed_is_reproducible() {
+    let (data, _) = generate("homoskedastic", 50, 3);
+    let grid = tmp("grid2.csv");
+    std::fs::write(&grid, "0\n1\n").unwrap();
+    let cfg = tmp("cfg.json");
+    std::fs::write(&cfg, r#"{"model":{"hidden":[4]},"inference":{"steps":300,"seed":9}}"#).unwrap();
+    let fit = |seed: &str, out: &str| {
+        let o = run(bin()
+            .args(["fit", "--data"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--seed", seed, "--grid"])
+            .arg(&grid)
+            .arg("--out")
+            .arg(tmp(out)));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(tmp(out)).unwrap()
+    };
+    assert_eq!(fit("1", "a.csv"), fit("1", "b.csv"));
+    assert_ne!(fit("1", "a.csv"), fit("2", "c.csv"));
+}
+
+#[test]
+fn bad_input_gives_one_line_and_a_nonzero_exit_never_a_panic() {
+    let (data, _) = generate("linear", 20, 0);
+    let grid = tmp("grid3.csv");
+    std::fs::write(&grid, "x\n1\n2\n").unwrap();
+    let bad_csv = tmp("bad.csv");
+    std::fs::write(&bad_csv, "x,y\n1,2\n2,abc\n3,4\n").unwrap();
+    let bad_grid = tmp("badgrid.csv");
+    std::fs::write(&bad_grid, "x\n1\nfoo\n").unwrap();
+    let d = data.to_str().unwrap();
+    let g = grid.to_str().unwrap();
+    let o = tmp("o.csv");
+    let o = o.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["fit", "--data", "/nonexistent.csv", "--grid", g, "--out", o], "cannot read"),
+        (vec!["fit", "--data", bad_csv.to_str().unwrap(), "--grid", g, "--out", o], "line 3"),
+        (vec!["fit", "--data", d, "--grid", bad_grid.to_str().unwrap(), "--out", o], "line 3"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--model", "noise:cubic"], "unknown model"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--method", "nuts"], "unknown method"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--hidden", "32,0"], "hidden widths"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--hidden", "32,x"], "hidden widths"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--steps", "0"], "steps"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--step-size", "-1"], "step size"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--step-size", "0"], "step size"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--seed", "18446744073709551615"], "seed"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--prior-scale", "0"], "prior scale"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--prior-scale", "1e9"], "prior scale"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--chains", "0"], "chains"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--steps", "ten"], "invalid value"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", "/nonexistent/dir/p.csv", "--steps", "50"], "cannot write"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--bogus"], "unexpected argument"),
+        (vec!["generate", "sine"], "unknown data set"),
+        (vec!["generate", "bump", "--n", "1"], "--n"),
+        (vec![], "subcommand"),
+    ];
+    for (args, word) in cases {
+        let out = run(bin().args(&args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: not one line: {err}");
+        assert!(err.contains(word), "{args:?}: expected '{word}' in: {err}");
+    }
+}
