@@ -83,9 +83,12 @@ fn fit_reports_noise_parameters_and_metrics_on_stderr() {
         .arg("--out")
         .arg(&out_path)
         .arg("--truth")
-        .arg(&truth));
+        .arg(&truth)
+        .arg("--holdout")
+        .arg(generate("nb_exp", 200, 99).0));
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("held-out (200 points): rmse"), "{err}");
     assert!(err.contains("R-hat") && err.contains("\na ") && err.contains("\nb "), "{err}");
     assert!(err.contains("metrics vs truth: rmse_mean"), "{err}");
 }

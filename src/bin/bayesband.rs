@@ -22,7 +22,7 @@ mod cli {
     use bayesband::config::{parse_hidden, Activation, FitConfig, Method};
     use bayesband::data::{parse_csv_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
-    use bayesband::summary::{GridMetrics, Snapshot};
+    use bayesband::summary::{GridMetrics, HeldOutMetrics, Snapshot};
     use clap::{Args, Parser, Subcommand};
 
     /// Heteroskedastic Bayesian neural networks for 1-D data.
@@ -106,6 +106,10 @@ mod cli {
         /// ../shared/data/eval.py (closed form) to stderr.
         #[arg(long, value_name = "TEST.csv")]
         truth: Option<PathBuf>,
+        /// Held-out observations (x,y CSV, read like --data): print the predictive RMSE,
+        /// NLL and 95% coverage on them to stderr.
+        #[arg(long, value_name = "HELDOUT.csv")]
+        holdout: Option<PathBuf>,
         /// No progress bar and no parameter table.
         #[arg(long, short)]
         quiet: bool,
@@ -259,6 +263,13 @@ mod cli {
             Some(p) => Some(read_truth(p, &grid)?),
             None => None,
         };
+        let holdout = match &a.holdout {
+            Some(p) => Some(
+                parse_csv_bytes(&read(p)?, &CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..Default::default() })
+                    .map_err(|e| bad(format!("{}: {e}", p.display())))?,
+            ),
+            None => None,
+        };
         let t0 = Instant::now();
         let mut fit = Fit::new(cfg.clone(), &data).map_err(|e| bad(e.to_string()))?;
         let bar = !a.quiet && std::io::stderr().is_terminal();
@@ -284,6 +295,14 @@ mod cli {
             eprintln!(
                 "metrics vs truth: rmse_mean {:.4}  rmse_noise {:.4}  nll {:.4}  coverage95 {:.3}  width95 {:.4}",
                 m.rmse_mean, m.rmse_noise, m.nll, m.coverage95, m.width95
+            );
+        }
+        if let Some(h) = holdout {
+            let p = fit.snapshot(&h.x).summary;
+            let m = HeldOutMetrics::compute(&h.y, &p.mean, &p.sd_total);
+            eprintln!(
+                "held-out ({} points): rmse {:.4}  nll {:.4}  coverage95 {:.3}",
+                m.n, m.rmse, m.nll, m.coverage95
             );
         }
         Ok(())
