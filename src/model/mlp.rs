@@ -323,7 +323,8 @@ mod tests {
     fn backward_matches_finite_differences_for_every_activation() {
         let x = [-1.3, -0.2, 0.4, 1.1, 2.0];
         for act in [Activation::Tanh, Activation::Silu, Activation::Relu] {
-            let mlp = Mlp::new(&[5, 4], 2, act);
+            let mut mlp = Mlp::new(&[5, 4], 2, act);
+            mlp.kernel = Kernel::Precise;
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
             let mut p = vec![0.0; mlp.dim()];
             mlp.init(&mut rng, &mut p);
@@ -348,7 +349,8 @@ mod tests {
 
     #[test]
     fn lrt_with_zero_variance_equals_the_point_forward_pass() {
-        let mlp = Mlp::new(&[6, 3], 2, Activation::Tanh);
+        let mut mlp = Mlp::new(&[6, 3], 2, Activation::Tanh);
+        mlp.kernel = Kernel::Precise;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         let mut p = vec![0.0; mlp.dim()];
         mlp.init(&mut rng, &mut p);

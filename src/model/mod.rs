@@ -18,7 +18,7 @@ use rand::Rng;
 
 use crate::config::{ModelConfig, ModelKind};
 use crate::data::Scaling;
-use activation::{sigmoid, softplus, softplus_inv};
+use activation::{softplus, softplus_inv};
 pub use mlp::{Mlp, Workspace};
 pub use noise_law::NoiseLaw;
 
@@ -151,13 +151,13 @@ impl Model {
 
     /// Log prior of the network weights, N(0, s^2) each, up to a constant; adds its gradient.
     pub fn log_prior_weights(&self, p: &[f64], g: &mut [f64]) -> f64 {
-        let v = self.prior_scale * self.prior_scale;
-        let mut lp = 0.0;
+        let inv_v = 1.0 / (self.prior_scale * self.prior_scale);
+        let mut ss = 0.0;
         for (w, gw) in p[..self.mlp.dim()].iter().zip(&mut g[..self.mlp.dim()]) {
-            lp -= 0.5 * w * w / v;
-            *gw -= w / v;
+            ss += w * w;
+            *gw -= w * inv_v;
         }
-        lp
+        -0.5 * ss * inv_v
     }
 
     /// Log prior of the noise parameters (on their unconstrained scale, Jacobian
@@ -203,8 +203,12 @@ impl Model {
                 (None, Noise::Homoskedastic { fixed: Some(s) }) => (*s, 0.0, 0.0),
                 (None, Noise::Homoskedastic { fixed: None }) => (noise_p[0].exp(), 0.0, 0.0),
                 (None, Noise::TwoHead { floor }) => {
+                    // softplus and its derivative share one exp(-|o|).
                     let o = out[[i, 1]];
-                    (softplus(o) + floor, 0.0, sigmoid(o))
+                    let e = (-o.abs()).exp();
+                    let sp = o.max(0.0) + e.ln_1p();
+                    let sg = if o >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                    (sp + floor, 0.0, sg)
                 }
                 (None, Noise::Law(l)) => {
                     let (s, dmu) = l.eval(noise_p, x[i], mu, &mut gl);
@@ -317,6 +321,9 @@ mod tests {
     }
 
     fn check_gradient(model: &Model, p: &[f64], x: &[f64], y: &[f64], opts: &EvalOptions, what: &str) {
+        let mut model = model.clone();
+        model.mlp.kernel = crate::model::kernels::Kernel::Precise;
+        let model = &model;
         let mut ws = ModelWorkspace::default();
         let mut g = vec![0.0; model.dim()];
         let e = model.log_posterior(p, x, y, 1.7, opts, &mut ws, &mut g);

@@ -48,16 +48,10 @@ pub enum Kernel {
 }
 
 impl Default for Kernel {
-    /// `Fast`, except in this crate's own unit-test build (`cfg(test)`), where the
-    /// finite-difference gradient checks (relative error < 1e-6, impossible in f32)
-    /// construct models through `Model::new` and need the exact f64 path. Tests of the
-    /// fast path set `mlp.kernel = Kernel::Fast` explicitly.
+    /// The shipped path. Finite-difference gradient checks (relative error < 1e-6,
+    /// impossible in f32) select `Kernel::Precise` explicitly.
     fn default() -> Self {
-        if cfg!(test) {
-            Kernel::Precise
-        } else {
-            Kernel::Fast
-        }
+        Kernel::Fast
     }
 }
 
