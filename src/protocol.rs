@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::FitConfig;
 use crate::data::Dataset;
-use crate::summary::Snapshot;
+use crate::summary::{PredictiveSummary, Snapshot};
 
 /// UI -> worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +51,21 @@ pub struct Frame {
     pub running: bool,
 }
 
+impl Frame {
+    /// A frame around `summary` with placeholder progress figures: for tests and for
+    /// warming up the page's drawing code. Built through serde so that fields the
+    /// core adds to `Snapshot` later (with serde defaults) need no change here.
+    pub fn placeholder(run: u32, summary: PredictiveSummary) -> Frame {
+        let snapshot: Snapshot = serde_json::from_value(serde_json::json!({
+            "step": 5, "total_steps": 10, "phase": "sampling", "loss": 1.25,
+            "trace": [[0, 3.0], [5, 1.25]], "draws_kept": 4, "rhat_max": 1.01,
+            "summary": summary, "params": [], "warnings": [],
+        }))
+        .expect("a placeholder snapshot deserialises");
+        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true }
+    }
+}
+
 impl FromWorker {
     /// The run this message belongs to.
     pub fn run(&self) -> u32 {
@@ -64,30 +79,17 @@ impl FromWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{Phase, PredictiveSummary};
 
-    fn snapshot() -> Snapshot {
-        Snapshot {
-            step: 10,
-            total_steps: 100,
-            phase: Phase::BurnIn,
-            loss: 1.25,
-            trace: vec![(0, 3.0), (10, 1.25)],
-            draws_kept: 0,
-            rhat_max: None,
-            summary: PredictiveSummary {
-                x: vec![0.0, 1.0],
-                mean: vec![0.5, 0.6],
-                sd_epistemic: vec![0.1, 0.2],
-                sd_aleatoric: vec![0.3, 0.4],
-                sd_total: vec![0.32, 0.45],
-                sigma_mean: vec![0.3, 0.4],
-                sigma_lo: vec![0.2, 0.3],
-                sigma_hi: vec![0.4, 0.5],
-            },
-            params: vec![],
-            mala_accept: Some(0.7),
-            warnings: vec!["tempered".into()],
+    fn summary() -> PredictiveSummary {
+        PredictiveSummary {
+            x: vec![0.0, 1.0],
+            mean: vec![0.5, 0.6],
+            sd_epistemic: vec![0.1, 0.2],
+            sd_aleatoric: vec![0.3, 0.4],
+            sd_total: vec![0.32, 0.45],
+            sigma_mean: vec![0.3, 0.4],
+            sigma_lo: vec![0.2, 0.3],
+            sigma_hi: vec![0.4, 0.5],
         }
     }
 
@@ -110,7 +112,7 @@ mod tests {
             let s = serde_json::to_string(&m).unwrap();
             assert_eq!(serde_json::from_str::<ToWorker>(&s).unwrap(), m);
         }
-        let frame = Frame { run: 3, snapshot: snapshot(), steps_per_sec: 1234.5, snapshot_ms: 2.0, running: true };
+        let frame = Frame::placeholder(3, summary());
         let from = vec![
             FromWorker::Snapshot(frame.clone()),
             FromWorker::Finished(frame),

@@ -49,6 +49,28 @@ impl Ctx {
     }
 }
 
+/// What the settings panels read: changes only on user actions, not on every
+/// snapshot, so the panels are not re-rendered ten times a second while training.
+#[derive(Clone)]
+pub struct SettingsCtx {
+    pub state: Rc<RefCell<AppState>>,
+    pub dispatch: Callback<Action>,
+    pub version: u64,
+}
+
+impl PartialEq for SettingsCtx {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version && Rc::ptr_eq(&self.state, &other.state)
+    }
+}
+
+impl SettingsCtx {
+    pub fn dispatcher(&self, action: Action) -> Callback<MouseEvent> {
+        let d = self.dispatch.clone();
+        Callback::from(move |_| d.emit(action.clone()))
+    }
+}
+
 #[component]
 pub fn Root() -> Html {
     let path = use_memo((), |_| browser::worker_url());
@@ -100,35 +122,47 @@ fn App() -> Html {
         })
     };
 
+    // The bridge changes when a crashed worker is replaced; dispatch always uses the
+    // current one, so dispatch itself can stay the same callback for the page's life.
+    let bridge_ref = use_mut_ref(|| bridge.clone());
+    *bridge_ref.borrow_mut() = bridge.clone();
+    let settings_version = use_mut_ref(|| 0u64);
+
     let dispatch = {
         let state = state.clone();
         let version = version.clone();
+        let settings_version = settings_version.clone();
         let timing = timing.clone();
-        let bridge = bridge.clone();
+        let bridge_ref = bridge_ref.clone();
         let rerender = rerender.clone();
-        Callback::from(move |action: Action| {
-            let starts = matches!(action, Action::Train | Action::Step);
-            let mut s = state.borrow_mut();
-            let before = (s.settings.clone(), s.data.clone());
-            let run_before = s.run;
-            let msgs = s.apply(action);
-            if starts && s.run != run_before {
-                *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
-            }
-            if before.0 != s.settings || before.1 != s.data {
-                browser::save(&s.saved());
-                browser::replace_query(&s.settings.to_query());
-            }
-            drop(s);
-            for m in msgs {
-                bridge.send(m);
-            }
-            *version.borrow_mut() += 1;
-            rerender.force_update();
-        })
+        (*use_memo((), move |_| {
+            Callback::from(move |action: Action| {
+                let starts = matches!(action, Action::Train | Action::Step);
+                let mut s = state.borrow_mut();
+                let before = (s.settings.clone(), s.data.clone());
+                let run_before = s.run;
+                let msgs = s.apply(action);
+                if starts && s.run != run_before {
+                    *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
+                }
+                if before.0 != s.settings || before.1 != s.data {
+                    browser::save(&s.saved());
+                    browser::replace_query(&s.settings.to_query());
+                }
+                drop(s);
+                let bridge = bridge_ref.borrow().clone();
+                for m in msgs {
+                    bridge.send(m);
+                }
+                *version.borrow_mut() += 1;
+                *settings_version.borrow_mut() += 1;
+                rerender.force_update();
+            })
+        }))
+        .clone()
     };
 
-    // Listeners installed once call whatever dispatch is current (it holds the live bridge).
+    // Listeners installed once call whatever dispatch is current.
     let latest = use_mut_ref(|| dispatch.clone());
     *latest.borrow_mut() = dispatch.clone();
 
@@ -220,10 +254,12 @@ fn App() -> Html {
         });
     }
 
+    let settings_ctx = SettingsCtx { state: state.clone(), dispatch: dispatch.clone(), version: *settings_version.borrow() };
     let ctx = Ctx { state: state.clone(), dispatch, version: *version.borrow(), first_plot_ms: timing.borrow().first_plot_ms };
 
     html! {
         <ContextProvider<Ctx> context={ctx}>
+        <ContextProvider<SettingsCtx> context={settings_ctx}>
             <div class="app">
                 <header class="topbar">
                     <div class="brand">
@@ -259,6 +295,7 @@ fn App() -> Html {
                     {"Keys: Space = pause/resume, S = step, R = reset."}
                 </footer>
             </div>
+        </ContextProvider<SettingsCtx>>
         </ContextProvider<Ctx>>
     }
 }

@@ -4,7 +4,7 @@
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::app::SettingsCtx as Ctx;
 use super::browser;
 use super::controls::{InputField, SelectField};
 use super::settings::DataSource;

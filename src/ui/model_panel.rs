@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::app::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
 use super::text::{law_formula, law_label, law_priors, model_info};

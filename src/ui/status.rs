@@ -36,7 +36,9 @@ pub fn Status() -> Html {
     if let Some(f) = &s.frame {
         let snap = &f.snapshot;
         parts.push(format!("step {} / {}", thousands(snap.step), thousands(snap.total_steps)));
-        parts.push(snap.phase.label().to_string());
+        if s.status != RunStatus::Finished {
+            parts.push(snap.phase.label().to_string());
+        }
         if f.steps_per_sec > 0.0 {
             parts.push(format!("{} steps/s", thousands(f.steps_per_sec.round() as usize)));
         }
@@ -48,6 +50,9 @@ pub fn Status() -> Html {
         parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
         if let Some(r) = snap.rhat_max {
             parts.push(format!("R̂ {:.3}", r));
+        }
+        if let Some(a) = snap.mala_accept {
+            parts.push(format!("MALA acceptance {:.2}", a));
         }
         warnings = snap.warnings.clone();
     } else if s.status == RunStatus::Running {

@@ -17,6 +17,8 @@ test('the page loads without console errors and names its controls', async () =>
     assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, label);
   }
   await page.getByRole('status').waitFor();
+  const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/, 'a strict CSP is in force (and the page ran under it)');
   await page.screenshot({ path: join(SHOTS, 'load-1280.png') });
   assert.deepEqual(env.log.errors, []);
   assert.deepEqual(external(env.log), []);

@@ -220,8 +220,11 @@ fn mesh<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let tick = |v: &f64| crate::ui::state::fmt(*v);
     chart
         .configure_mesh()
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .x_desc(x_desc)
         .y_desc(y_desc)
         .x_labels(8)

@@ -72,6 +72,42 @@ fn draw_on<T>(
     }
 }
 
+/// Draw a made-up fit once on an offscreen canvas, and pass a snapshot through the
+/// worker codec, shortly after start-up: the browser compiles wasm functions on first
+/// use, and without this the first live snapshot stalls the page for ~150 ms.
+fn warm_up(state: &AppState) {
+    use crate::protocol::{Frame, FromWorker};
+    use crate::summary::PredictiveSummary;
+    use yew_agent::Codec;
+    let grid = state.data.grid(60, 0.05);
+    let n = grid.len();
+    let (lo, hi) = state.data.x_range();
+    let summary = PredictiveSummary {
+        mean: grid.iter().map(|x| (x - lo) / (hi - lo + 1e-9)).collect(),
+        sd_epistemic: vec![0.1; n],
+        sd_aleatoric: vec![0.2; n],
+        sd_total: vec![0.25; n],
+        sigma_mean: vec![0.2; n],
+        sigma_lo: vec![0.1; n],
+        sigma_hi: vec![0.3; n],
+        x: grid,
+    };
+    let frame = Frame { running: false, ..Frame::placeholder(0, summary) };
+    let back: FromWorker = crate::worker::JsCodec::decode(crate::worker::JsCodec::encode(FromWorker::Snapshot(frame)));
+    let FromWorker::Snapshot(frame) = back else { return };
+    let mut fake = state.clone();
+    fake.frame = Some(frame);
+    let Ok(el) = browser::document().create_element("canvas") else { return };
+    let canvas: HtmlCanvasElement = el.unchecked_into();
+    canvas.set_width(600);
+    canvas.set_height(500);
+    if let Some(b) = CanvasBackend::with_canvas_object(canvas) {
+        let root = b.into_drawing_area();
+        let _ = draw::draw_all(&root, &view_of(&fake, 1.0));
+        let _ = root.present();
+    }
+}
+
 #[component]
 pub fn Plots() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -87,6 +123,7 @@ pub fn Plots() -> Html {
         let state = ctx.state.clone();
         let mapping = mapping.clone();
         use_effect(move || {
+            let t0 = crate::worker::clock::now_ms();
             let s = state.borrow();
             if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
                 if let Some(m) = draw_on(&c, |a, dpr| draw::draw_main(a, &view_of(&s, dpr))) {
@@ -99,6 +136,18 @@ pub fn Plots() -> Html {
             if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
                 draw_on(&c, |a, dpr| draw::draw_trace(a, &view_of(&s, dpr)));
             }
+            // Drawing time of the three figures, for the benchmark and the tests.
+            if let Some(c) = main_ref.cast::<web_sys::Element>() {
+                let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", crate::worker::clock::now_ms() - t0));
+            }
+        });
+    }
+
+    {
+        let state = ctx.state.clone();
+        use_effect_with((), move |_| {
+            let t = gloo_timers::callback::Timeout::new(30, move || warm_up(&state.borrow()));
+            move || drop(t)
         });
     }
 

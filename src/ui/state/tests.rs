@@ -7,39 +7,21 @@ fn same_data(a: &Dataset, b: &Dataset) -> bool {
     let close = |u: &[f64], v: &[f64]| u.len() == v.len() && u.iter().zip(v).all(|(p, q)| (p - q).abs() <= 1e-12 * (1.0 + p.abs()));
     close(&a.x, &b.x) && close(&a.y, &b.y) && a.x_label == b.x_label && a.y_label == b.y_label && a.truth == b.truth
 }
-use crate::summary::{Phase, Snapshot};
 
 fn frame(run: u32, running: bool) -> Frame {
     let x = vec![0.0, 1.0, 2.0];
     let v = |a: f64| vec![a, a, a];
-    Frame {
-        run,
-        snapshot: Snapshot {
-            step: 5,
-            total_steps: 10,
-            phase: Phase::Sampling,
-            loss: 1.0,
-            trace: vec![(5, 1.0)],
-            draws_kept: 4,
-            rhat_max: Some(1.01),
-            summary: PredictiveSummary {
-                x,
-                mean: vec![0.0, 1.0, 0.5],
-                sd_epistemic: v(0.1),
-                sd_aleatoric: vec![0.2, 0.5, 0.3],
-                sd_total: vec![0.25, 0.52, 0.33],
-                sigma_mean: vec![0.2, 0.5, 0.3],
-                sigma_lo: v(0.1),
-                sigma_hi: v(0.6),
-            },
-            params: vec![],
-            mala_accept: None,
-            warnings: vec![],
-        },
-        steps_per_sec: 1000.0,
-        snapshot_ms: 1.0,
-        running,
-    }
+    let summary = PredictiveSummary {
+        x,
+        mean: vec![0.0, 1.0, 0.5],
+        sd_epistemic: v(0.1),
+        sd_aleatoric: vec![0.2, 0.5, 0.3],
+        sd_total: vec![0.25, 0.52, 0.33],
+        sigma_mean: vec![0.2, 0.5, 0.3],
+        sigma_lo: v(0.1),
+        sigma_hi: v(0.6),
+    };
+    Frame { running, ..Frame::placeholder(run, summary) }
 }
 
 #[test]
