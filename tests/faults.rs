@@ -31,13 +31,15 @@ fn assert_stopped_with_advice(fit: &mut Fit, err: Option<FitError>, what: &str) 
 }
 
 #[test]
-fn sgld_step_ten_times_the_default_stops_with_advice_and_keeps_the_last_good_state() {
-    let d = bayesband::data::notebook_preset(Synthetic::NbExp).unwrap();
+fn sgld_step_thirty_times_the_default_stops_with_advice_and_keeps_the_last_good_state() {
+    // Whether 10x already explodes depends on the data (it does on the reference bump
+    // data, not on every draw of it); 30x explodes on all of them.
+    let d = Synthetic::Bump.generate(150, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Sgld;
-    cfg.inference.step_size *= 10.0;
+    cfg.inference.step_size *= 30.0;
     let (mut fit, err) = run_until_error(cfg, &d);
-    assert_stopped_with_advice(&mut fit, err, "SGLD x10");
+    assert_stopped_with_advice(&mut fit, err, "SGLD x30");
 }
 
 #[test]

@@ -476,14 +476,21 @@ fn check(chain: &mut Chain, t: usize, what: &str, value: f64) -> Result<(), FitE
     if bad_params || !chain.loss.is_finite() || exploded {
         let how = if bad_params || !chain.loss.is_finite() { "became NaN/Inf" } else { "exploded" };
         return Err(FitError::Diverged(format!(
-            "training diverged at step {} (the loss {how}): the {what} {value:e} is too large; try {:e} or smaller. \
+            "training diverged at step {} (the loss {how}): the {what} {} is too large; try {} or smaller. \
              The last good state is kept.",
             t + 1,
-            value / 10.0
+            short(value),
+            short(value / 10.0)
         )));
     }
     chain.best_loss = chain.best_loss.min(chain.loss);
     Ok(())
+}
+
+/// A number in two significant digits, e.g. 6e-4 or 2.5e-3.
+fn short(v: f64) -> String {
+    let s = format!("{v:.1e}");
+    s.replace(".0e", "e")
 }
 
 /// Population standard deviation.

@@ -89,8 +89,17 @@ impl Mlp {
     /// linear range; first-layer biases N(0, 1) spread the units' kinks over the
     /// standardised x range; other biases 0.
     pub fn init<R: Rng>(&self, rng: &mut R, out: &mut [f64]) {
+        self.init_with(rng, out, |fan_in| 1.0 / (fan_in as f64).sqrt());
+    }
+
+    /// Like `init`, but every weight drawn from N(0, sd^2) whatever its fan-in.
+    pub fn init_weights_sd<R: Rng>(&self, rng: &mut R, out: &mut [f64], sd: f64) {
+        self.init_with(rng, out, |_| sd);
+    }
+
+    fn init_with<R: Rng>(&self, rng: &mut R, out: &mut [f64], weight_sd: impl Fn(usize) -> f64) {
         for l in 0..self.layers() {
-            let sd = 1.0 / (self.widths[l] as f64).sqrt();
+            let sd = weight_sd(self.widths[l]);
             for w in &mut out[self.weight_range(l)] {
                 *w = sd * rng.sample::<f64, _>(StandardNormal);
             }

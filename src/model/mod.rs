@@ -107,11 +107,19 @@ impl Model {
         &p[self.mlp.dim()..]
     }
 
-    /// Initial parameters: network weights at random, noise at sd 0.3 (fitting units;
-    /// the warm-up replaces it).
+    /// Initial parameters: network weights drawn from their prior N(0, s^2), noise at
+    /// sd 0.3 (fitting units; the warm-up replaces it).
+    ///
+    /// Starting the warm start from a prior draw (rather than from small fan-in-scaled
+    /// weights) leaves its mode among large-weight functions, close to where the posterior
+    /// mass of a wide BNN lies, and so shortens the sampler's transient from the mode to
+    /// the typical set. Measured with 6 seeds, 1 chain, 20k steps (mean NLL): nb_exp
+    /// exponential law -0.121 -> -0.163, two-head -0.080 -> -0.099; bump two-head -0.780
+    /// -> -0.812; nb_step two-head 0.028 -> 0.018; slightly worse elsewhere (nb_step step
+    /// law -0.013 -> 0.011, linear two-head 0.110 -> 0.119, linear law 0.095 -> 0.109).
     pub fn init<R: Rng>(&self, rng: &mut R) -> Vec<f64> {
         let mut p = vec![0.0; self.dim];
-        self.mlp.init(rng, &mut p[..self.mlp.dim()]);
+        self.mlp.init_weights_sd(rng, &mut p[..self.mlp.dim()], self.prior_scale);
         self.hand_off_sigma(&mut p, 0.3);
         p
     }
