@@ -71,7 +71,8 @@ pub fn Status() -> Html {
     };
     html! {
         <div class={classes!("status", cls)} role="status" id="status" data-state={cls} data-first-plot-ms={first}
-            data-step={s.frame.as_ref().map(|f| f.snapshot.step.to_string())}>
+            data-step={s.frame.as_ref().map(|f| f.snapshot.step.to_string())}
+            data-snapshot-ms={s.frame.as_ref().map(|f| format!("{:.1}", f.snapshot_ms))}>
             <span class="dot" aria-hidden="true"></span>
             <strong>{state_word}</strong>
             if let Some(m) = method { <span class="muted">{format!(" ({m})")}</span> }

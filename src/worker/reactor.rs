@@ -1,12 +1,11 @@
 //! The reactor loop. It never blocks for long: each pass runs the fit for about
-//! `CHUNK_MS`, then awaits a zero timer so that posted outputs leave the worker and
-//! new inputs (Pause, Stop, Update) are seen at once.
+//! `CHUNK_MS`, then yields to the event loop so that posted outputs leave the worker
+//! and new inputs (Pause, Stop, Update) are seen at once.
 
 use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_timers::future::TimeoutFuture;
 use yew_agent::reactor::{reactor, ReactorScope};
 
-use super::clock::now_ms;
+use super::clock::{now_ms, yield_now};
 use crate::infer::Fit;
 use crate::protocol::{Frame, FromWorker, ToWorker};
 
@@ -192,7 +191,7 @@ pub async fn fit_reactor(mut scope: ReactorScope<ToWorker, FromWorker>) {
         // Wait for input while idle; while busy only look at what has arrived.
         let busy = job.as_ref().is_some_and(Job::busy);
         let first = if busy {
-            TimeoutFuture::new(0).await;
+            yield_now().await;
             scope.next().now_or_never()
         } else {
             Some(scope.next().await)

@@ -123,3 +123,57 @@ test('the build served from a sub-path works (worker found next to the page)', a
   assert.deepEqual(env.log.errors, []);
   await page.close();
 });
+
+test('click adds a point, shift-click removes the nearest, Clear empties the plot', async () => {
+  const page = await open(env.context);
+  const n = async () => Number((await page.locator('#data-summary').innerText()).match(/N = (\d+)/)?.[1] ?? 0);
+  const before = await n();
+  const box = await page.locator('#plot-main').boundingBox();
+  const at = { x: box.width * 0.5, y: box.height * 0.55 };
+  await page.locator('#plot-main').click({ position: at });
+  await page.locator('#data-summary').filter({ hasText: `N = ${before + 1}` }).waitFor();
+  assert.equal(await page.getByLabel('Dataset', { exact: true }).inputValue(), 'custom');
+  await page.locator('#plot-main').click({ position: at, modifiers: ['Shift'] });
+  await page.locator('#data-summary').filter({ hasText: `N = ${before}` }).waitFor();
+  await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  await page.locator('#data-summary').filter({ hasText: 'No data' }).waitFor();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'at least two' }).waitFor();
+  await page.close();
+});
+
+test('a file with more than two columns offers a column picker; axis labels follow the header', async () => {
+  const page = await open(env.context, 'steps=1500');
+  const csv = 'time,signal,reference\n' + Array.from({ length: 40 }, (_, i) => `${i / 10},${Math.sin(i / 5)},${i % 7}`).join('\n') + '\n';
+  await page.getByLabel('Upload CSV').setInputFiles({ name: 'three.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByLabel('y column').waitFor();
+  assert.equal(await page.getByLabel('x column').inputValue(), '0');
+  await page.getByLabel('y column').selectOption('2');
+  await page.locator('#data-summary').filter({ hasText: 'time from 0 to 3.9' }).waitFor();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForState(page, 'finished', 90_000);
+  assert.match(await page.locator('#fit-summary').innerText(), /40 data points, time from 0 to 3.9/);
+  await page.close();
+});
+
+test('VI and SGLD train too; a saved project opens with its data', async () => {
+  const page = await open(env.context, 'steps=2000');
+  for (const method of ['vi', 'sgld']) {
+    await page.getByLabel('Method', { exact: true }).selectOption(method);
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await waitForState(page, 'finished', 90_000);
+  }
+  await page.locator('#plot-main').click({ position: { x: 300, y: 150 } }); // hand-edited data
+  const summary = await page.locator('#data-summary').innerText();
+  const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download project (JSON)', exact: true }).click()]);
+  const other = await open(env.context);
+  await other.getByLabel('Dataset', { exact: true }).selectOption('linear');
+  await other.getByLabel('Open project').setInputFiles(await d.path());
+  await other.locator('#data-summary').filter({ hasText: summary }).waitFor();
+  assert.equal(await other.getByLabel('Method', { exact: true }).inputValue(), 'sgld');
+  await other.getByLabel('Open project').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"nope": 1}') });
+  await other.getByRole('alert').filter({ hasText: 'project' }).waitFor();
+  assert.equal(await other.locator('#data-summary').innerText(), summary);
+  await page.close();
+  await other.close();
+});
