@@ -8,7 +8,10 @@
 
 pub mod config;
 pub mod data;
+pub mod infer;
+pub mod model;
 pub mod summary;
+
 pub mod protocol;
 /// Browser UI: its state and URL codec build natively (tested with `cargo test`);
 /// the Yew components inside are wasm32 only.
