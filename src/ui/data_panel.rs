@@ -8,7 +8,7 @@ use super::app::SettingsCtx as Ctx;
 use super::browser;
 use super::controls::{InputField, SelectField};
 use super::settings::DataSource;
-use super::state::{fmt, Action, DataControl};
+use super::state::{fmt, Action, DataControl, MAX_CSV_BYTES};
 use crate::data::Synthetic;
 
 fn error_for(ctx: &Ctx, control: DataControl) -> Html {
@@ -62,6 +62,18 @@ pub fn DataPanel() -> Html {
         let input: HtmlInputElement = e.target_unchecked_into();
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
         input.set_value("");
+        if file.size() > MAX_CSV_BYTES as f64 {
+            d.emit(Action::DataError {
+                control: DataControl::Upload,
+                message: format!(
+                    "{} is {:.0} MB; files up to {} MB can be read. The previous data are kept.",
+                    file.name(),
+                    file.size() / 1e6,
+                    MAX_CSV_BYTES / 1_000_000
+                ),
+            });
+            return;
+        }
         let d = d.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let name = file.name();

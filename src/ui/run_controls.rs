@@ -19,13 +19,12 @@ pub fn RunControls() -> Html {
     let can_pause = matches!(status, RunStatus::Running | RunStatus::Paused);
     let (done, total) = s.frame.as_ref().map(|f| (f.snapshot.step, f.snapshot.total_steps)).unwrap_or((0, 0));
     let pending = s.pending_changes();
-    let train_label = if s.fitted.is_some() && status != RunStatus::Idle { "Train" } else { "Train" };
 
     html! {
         <div class="runbar">
             <div class="buttons run-buttons">
                 <button type="button" class="primary" onclick={ctx.dispatcher(Action::Train)}
-                    title="Start a new fit with the current data and settings">{train_label}</button>
+                    title="Start a new fit with the current data and settings (Space when idle)">{"Train"}</button>
                 <button type="button" onclick={ctx.dispatcher(Action::TogglePause)} disabled={!can_pause} title={pause_title}>{pause_label}</button>
                 <button type="button" onclick={ctx.dispatcher(Action::Step)} disabled={status == RunStatus::Finished}
                     title={format!("Advance {STEP_CHUNK} steps while paused (S)")}>{"Step"}</button>

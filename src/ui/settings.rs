@@ -38,6 +38,17 @@ impl DataSource {
         }
     }
 
+    /// Whether a generated source stays within what a tab can hold. (Notebook data
+    /// that do not exist are caught where the points are built, with a message.)
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            DataSource::Generated { n, .. } if !(2..=MAX_GENERATED).contains(n) => {
+                Err(format!("N must be between 2 and {MAX_GENERATED} (got {n})"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether a link can reproduce these data.
     pub fn fits_in_url(&self) -> bool {
         !matches!(self, DataSource::Custom { .. })
@@ -51,6 +62,9 @@ pub struct Settings {
     pub config: FitConfig,
     pub source: DataSource,
 }
+
+/// Largest N a generator is asked for (a link, a project, the N box).
+pub const MAX_GENERATED: usize = 100_000;
 
 /// Config sections flattened into the URL (field names are unique across them).
 const SECTIONS: [&str; 2] = ["model", "inference"];
@@ -133,16 +147,15 @@ fn source_from_param(d: &str, n: Option<usize>, seed: Option<u64>, current: &Dat
             _ => DataSource::Custom { name: "your data".into() },
         });
     }
-    if let Some(name) = d.strip_prefix("notebook:") {
+    let source = if let Some(name) = d.strip_prefix("notebook:") {
         let generator = Synthetic::from_name(name).ok_or_else(|| format!("unknown data set '{d}'"))?;
-        return Ok(DataSource::Notebook { generator });
-    }
-    let generator = Synthetic::from_name(d).ok_or_else(|| format!("unknown data set '{d}'"))?;
-    let n = n.unwrap_or(generator.default_n());
-    if !(2..=100_000).contains(&n) {
-        return Err(format!("n must be between 2 and 100000 (got {n})"));
-    }
-    Ok(DataSource::Generated { generator, n, seed: seed.unwrap_or(1) })
+        DataSource::Notebook { generator }
+    } else {
+        let generator = Synthetic::from_name(d).ok_or_else(|| format!("unknown data set '{d}'"))?;
+        DataSource::Generated { generator, n: n.unwrap_or(generator.default_n()), seed: seed.unwrap_or(1) }
+    };
+    source.check()?;
+    Ok(source)
 }
 
 fn value_to_param(v: &Value) -> Option<String> {

@@ -14,8 +14,8 @@ use crate::summary::PredictiveSummary;
 
 use super::settings::{flat_config, DataSource, Settings};
 
-/// Largest CSV accepted from a file or the paste box.
-pub const MAX_CSV_BYTES: usize = 20 * 1024 * 1024;
+/// Largest CSV accepted from a file or the paste box (the core's limit).
+pub const MAX_CSV_BYTES: usize = crate::data::csv::DEFAULT_MAX_BYTES;
 /// Points on the prediction grid (the plots and the predictions CSV).
 pub const GRID_POINTS: usize = 200;
 /// Grid padding each side, as a fraction of the x range: shows extrapolation.
@@ -157,10 +157,19 @@ impl AppState {
     pub fn load(saved: Option<&str>, query: &str) -> (AppState, Option<String>) {
         let mut s = AppState::default();
         let mut problem = None;
-        let saved: Option<Project> = saved.and_then(|t| serde_json::from_str(t).ok());
+        let mut saved: Option<Project> = saved.and_then(|t| serde_json::from_str(t).ok());
         if let Some(p) = &saved {
-            s.settings = p.settings.clone();
-            s.data = data_for(&s.settings.source).unwrap_or_else(|| p.data.clone());
+            match (p.settings.config.validate(), p.settings.source.check()) {
+                (Ok(()), Ok(())) => {
+                    s.settings = p.settings.clone();
+                    s.data = data_for(&s.settings.source).unwrap_or_else(|| p.data.clone());
+                }
+                (Err(e), _) => problem = Some(format!("The saved settings could not be used ({e}); showing the defaults.")),
+                (_, Err(e)) => problem = Some(format!("The saved data could not be rebuilt ({e}); showing the defaults.")),
+            }
+        }
+        if problem.is_some() {
+            saved = None;
         }
         if Settings::query_has_settings(query) {
             let mut from_url = Settings::default();
@@ -170,21 +179,34 @@ impl AppState {
             match from_url.apply_query(query) {
                 Ok(()) => {
                     s.settings = from_url;
-                    match data_for(&s.settings.source) {
-                        Some(d) => s.data = d,
-                        None => {
-                            // A link to custom data: use the saved points if there are any.
-                            if let Some(p) = &saved {
-                                s.data = p.data.clone();
-                            } else {
-                                problem = Some("This link was made with uploaded or hand-edited data, which a link cannot carry: open the project file (JSON) to get them.".into());
-                                s.settings.source = DataSource::default();
-                                s.data = data_for(&s.settings.source).unwrap();
-                            }
+                    let source = s.settings.source.clone();
+                    match (data_for(&source), &source) {
+                        (Some(d), _) => s.data = d,
+                        // A link to custom data: use the saved points if there are any.
+                        (None, DataSource::Custom { .. }) if saved.is_some() => {
+                            s.data = saved.as_ref().map(|p| p.data.clone()).unwrap_or_else(|| Dataset::new(vec![], vec![]));
+                        }
+                        (None, DataSource::Custom { .. }) => {
+                            problem = Some("This link was made with uploaded or hand-edited data, which a link cannot carry: open the project file (JSON) to get them.".into());
+                            s.settings.source = DataSource::default();
+                            s.data = data_for(&s.settings.source).unwrap();
+                        }
+                        (None, other) => {
+                            let name = match other {
+                                DataSource::Notebook { generator } | DataSource::Generated { generator, .. } => generator.name(),
+                                DataSource::Custom { .. } => "",
+                            };
+                            problem = Some(format!("There is no NeuroBayes notebook data for '{name}'; showing the default data."));
+                            s.settings.source = DataSource::default();
+                            s.data = data_for(&s.settings.source).unwrap();
                         }
                     }
                 }
-                Err(e) => problem = Some(format!("The link's settings could not be used ({e}); showing the defaults.")),
+                Err(e) => {
+                    problem = Some(format!("The link's settings could not be used ({e}); showing the defaults."));
+                    s.settings = Settings::default();
+                    s.data = data_for(&s.settings.source).unwrap();
+                }
             }
         }
         if s.data.is_empty() && !matches!(s.settings.source, DataSource::Custom { .. }) {
@@ -238,10 +260,10 @@ impl AppState {
             Action::SelectDataset(value) => self.select_dataset(&value),
             Action::SetN(n) => {
                 if let DataSource::Generated { generator, seed, .. } = self.settings.source.clone() {
-                    if (2..=100_000).contains(&n) {
-                        self.set_source(DataSource::Generated { generator, n, seed });
-                    } else {
-                        self.data_error = Some((DataControl::Generator, format!("N must be between 2 and 100000 (got {n}).")));
+                    let source = DataSource::Generated { generator, n, seed };
+                    match source.check() {
+                        Ok(()) => self.set_source(source),
+                        Err(e) => self.data_error = Some((DataControl::Generator, format!("{e}."))),
                     }
                 }
             }
@@ -370,8 +392,10 @@ impl AppState {
     fn train(&mut self) -> Vec<ToWorker> {
         self.fit_error = None;
         self.notice = None;
-        if self.data.len() < 2 {
-            self.fit_error = Some("Add at least two data points before training (click on the plot, pick a data set or upload a CSV).".into());
+        if let Err(e) = self.data.check() {
+            self.fit_error = Some(format!(
+                "Cannot train: {e}. Click on the plot to add points, pick a data set or upload a CSV."
+            ));
             self.status = RunStatus::Failed;
             return vec![];
         }
@@ -529,6 +553,10 @@ impl AppState {
         }
         if let Err(e) = p.settings.config.validate() {
             self.data_error = Some((DataControl::Project, format!("The project's settings cannot be used: {e}.")));
+            return;
+        }
+        if let Err(e) = p.settings.source.check() {
+            self.data_error = Some((DataControl::Project, format!("The project's data cannot be rebuilt: {e}.")));
             return;
         }
         if p.data.x.len() != p.data.y.len() || p.data.x.iter().chain(&p.data.y).any(|v| !v.is_finite()) {

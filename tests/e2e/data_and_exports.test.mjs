@@ -138,7 +138,7 @@ test('click adds a point, shift-click removes the nearest, Clear empties the plo
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await page.locator('#data-summary').filter({ hasText: 'No data' }).waitFor();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await page.getByRole('alert').filter({ hasText: 'at least two' }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'at least 3 are needed' }).waitFor();
   await page.close();
 });
 
@@ -176,4 +176,22 @@ test('VI and SGLD train too; a saved project opens with its data', async () => {
   assert.equal(await other.locator('#data-summary').innerText(), summary);
   await page.close();
   await other.close();
+});
+
+test('hand-edited data survive a reload; a refused setting is named beside its field', async () => {
+  const page = await open(env.context);
+  await page.getByLabel('Dataset', { exact: true }).selectOption('homoskedastic');
+  await page.locator('#plot-main').click({ position: { x: 400, y: 200 } });
+  const summary = await page.locator('#data-summary').innerText();
+  await page.reload();
+  await page.getByRole('button', { name: 'Train', exact: true }).waitFor();
+  assert.equal(await page.locator('#data-summary').innerText(), summary);
+  assert.equal(await page.getByLabel('Dataset', { exact: true }).inputValue(), 'custom');
+  await page.getByLabel('Hidden widths').fill('32,x');
+  await page.getByLabel('Hidden widths').press('Enter');
+  await page.getByRole('alert').filter({ hasText: 'hidden widths' }).waitFor();
+  await page.getByLabel('Steps', { exact: true }).fill('0');
+  await page.getByLabel('Steps', { exact: true }).press('Enter');
+  await page.getByRole('alert').filter({ hasText: 'steps must be between' }).waitFor();
+  await page.close();
 });

@@ -90,22 +90,25 @@ test('keyboard: Space pauses and resumes, S steps, R resets; not while typing', 
 });
 
 test('the main thread keeps responding while the worker trains', async () => {
+  // A setInterval probe: its longest gap while training, against the same probe on
+  // the idle page first, so a loaded CI machine (the OS starving the browser) does
+  // not fail the test; what is asserted is that training adds no long stall.
   const page = await open(env.context, 'steps=200000');
-  await page.evaluate(() => {
-    window.__gaps = [];
+  const probe = async (ms) => page.evaluate((ms) => new Promise((done) => {
+    const gaps = [];
     let last = performance.now();
-    window.__probe = setInterval(() => { const t = performance.now(); window.__gaps.push(t - last); last = t; }, 20);
-  });
+    const id = setInterval(() => { const t = performance.now(); gaps.push(t - last); last = t; }, 20);
+    setTimeout(() => { clearInterval(id); done(Math.max(...gaps)); }, ms);
+  }), ms);
+  const idle = await probe(1500);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForStep(page, 1);
-  await page.waitForTimeout(3000);
-  const { max, n, first } = await page.evaluate(() => {
-    clearInterval(window.__probe);
-    return { max: Math.max(...window.__gaps), n: window.__gaps.length, first: document.querySelector('#status').dataset.firstPlotMs };
-  });
-  console.log(`# longest main-thread gap while training: ${max.toFixed(1)} ms over ${n} ticks; first plot after ${first} ms`);
-  assert.ok(max < 250, `longest gap ${max.toFixed(1)} ms`);
-  assert.ok((await status(page)).state === 'running');
+  const training = await probe(3000);
+  const first = await page.locator('#status').getAttribute('data-first-plot-ms');
+  console.log(`# longest main-thread gap: ${training.toFixed(1)} ms while training, ${idle.toFixed(1)} ms idle; first plot after ${first} ms`);
+  const bound = 250 + Math.max(0, idle - 20);
+  assert.ok(training < bound, `longest gap ${training.toFixed(1)} ms (bound ${bound.toFixed(0)} ms)`);
+  assert.equal((await status(page)).state, 'running');
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await page.close();
 });
@@ -118,5 +121,35 @@ test('a worker panic shows an alert and Train works again without a reload', asy
   env.log.errors.length = 0;
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForState(page, 'finished', 90_000);
+  await page.close();
+});
+
+test('the step size changes live; other changes ask for a restart', async () => {
+  const page = await open(env.context, 'steps=400000');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForStep(page, 1);
+  await page.getByLabel(/^Step size/).fill('0.0003');
+  await page.getByLabel(/^Step size/).press('Enter');
+  await page.waitForTimeout(200);
+  assert.equal(await page.getByRole('note').count(), 0, 'no restart needed for the step size');
+  assert.equal((await status(page)).state, 'running');
+  await page.getByLabel('Hidden widths').fill('16,8');
+  await page.getByLabel('Hidden widths').press('Enter');
+  await page.getByRole('note').filter({ hasText: 'hidden' }).waitFor();
+  await page.getByRole('button', { name: 'Restart with the new settings' }).click();
+  await page.waitForFunction(() => !document.querySelector('[role=note]'));
+  assert.equal((await status(page)).state, 'running');
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await page.close();
+});
+
+test('a diverging fit stops with advice in an alert and keeps its last plot', async () => {
+  const page = await open(env.context, 'steps=5000&step_size=1&warm_start_lr=1');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const alert = page.getByRole('alert').first();
+  await alert.waitFor({ timeout: 60_000 });
+  console.log(`# divergence message: ${await alert.innerText()}`);
+  assert.equal((await status(page)).state, 'failed');
+  await page.getByRole('button', { name: 'Dismiss', exact: true }).click();
   await page.close();
 });

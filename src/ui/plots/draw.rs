@@ -248,7 +248,7 @@ where
     let mut items = vec![(Swatch::Dot(INK), format!("data (N = {})", v.data.len()))];
     if v.summary.is_some() {
         items.push((Swatch::Line(BLUE, 2.5, false), "predictive mean".into()));
-        items.push((Swatch::Band(SKY, TOTAL_ALPHA, Edge::Solid), "95% total (epistemic + aleatoric)".into()));
+        items.push((Swatch::Band(SKY, TOTAL_ALPHA, Edge::Solid), "95% total band".into()));
         items.push((Swatch::Band(ORANGE, ALEATORIC_ALPHA, Edge::Dashed), "95% aleatoric (noise)".into()));
         items.push((Swatch::Band(GREEN, EPISTEMIC_ALPHA, Edge::None), "95% epistemic (model)".into()));
     }
@@ -359,11 +359,32 @@ where
         let pts: Vec<(f64, f64)> = x.iter().zip(sg).filter(|(_, v)| v.is_finite()).map(|(a, b)| (*a, b.min(yr.1))).collect();
         chart.draw_series(DashedLineSeries::new(pts, (7.0 * s) as i32, (5.0 * s) as i32, INK.stroke_width((1.5 * s).max(1.0) as u32)))?;
     }
+    if v.summary.is_none() {
+        note(&chart, "the inferred noise sd σ(x) appears when training starts", s)?;
+    }
     if let Some(m) = v.summary {
         let pts: Vec<(f64, f64)> =
             m.x.iter().zip(&m.sigma_mean).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
         chart.draw_series(LineSeries::new(pts, VERMILLION.stroke_width((2.5 * s).max(1.0) as u32)))?;
     }
+    Ok(())
+}
+
+/// A grey note in the middle of an empty plotting area.
+fn note<DB: DrawingBackend>(
+    chart: &ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    text: &str,
+    s: f64,
+) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let area = chart.plotting_area();
+    let (px, py) = area.get_pixel_range();
+    let style = font(13.0, s).color(&MUTED).pos(Pos::new(HPos::Center, VPos::Center));
+    let root = area.strip_coord_spec();
+    root.draw_text(text, &style, ((px.end - px.start) / 2, (py.end - py.start) / 2))?;
     Ok(())
 }
 
@@ -384,6 +405,9 @@ where
     let yr = finite_range(tail.iter().map(|p| &p.1)).map(|r| padded(r, 0.08)).unwrap_or((0.0, 1.0));
     let mut chart = chart_on(&plot, xr, yr, s)?;
     mesh(&mut chart, "step", "loss", s)?;
+    if pts.len() < 2 {
+        note(&chart, "the loss trace appears when training starts", s)?;
+    }
     if pts.len() >= 2 {
         let c: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
         chart.draw_series(LineSeries::new(c, PURPLE.stroke_width((2.0 * s).max(1.0) as u32)))?;

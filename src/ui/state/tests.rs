@@ -176,3 +176,52 @@ fn numbers_in_text_are_short() {
     assert_eq!(fmt(-0.00001), "-1.000e-5");
     assert_eq!(fmt(123.456), "123.5");
 }
+
+#[test]
+fn a_worker_crash_keeps_data_settings_and_the_last_plot_and_train_works_again() {
+    let mut s = AppState::default();
+    s.apply(Action::Train);
+    s.apply(Action::Worker(FromWorker::Snapshot(frame(1, true))));
+    let (settings, data) = (s.settings.clone(), s.data.clone());
+    s.apply(Action::WorkerCrashed("unreachable executed".into()));
+    assert!(s.alert.as_deref().is_some_and(|a| a.contains("crashed")));
+    assert_eq!(s.status, RunStatus::Idle);
+    assert!(s.frame.is_some(), "the last plot stays");
+    assert_eq!((s.settings.clone(), s.data.clone()), (settings, data));
+    // A late message from the dead run is ignored; Train starts a new run.
+    s.apply(Action::Worker(FromWorker::Snapshot(frame(1, true))));
+    assert_eq!(s.status, RunStatus::Idle);
+    assert!(matches!(s.apply(Action::Train).as_slice(), [ToWorker::Start { run: 3, .. }]));
+}
+
+#[test]
+fn saved_state_and_projects_that_ask_for_too_many_points_are_refused() {
+    let mut s = AppState::default();
+    s.settings.source = DataSource::Generated { generator: Synthetic::Bump, n: 5_000_000, seed: 1 };
+    let text = s.project_json();
+    let mut a = AppState::default();
+    let before = a.data.clone();
+    a.apply(Action::OpenProject(text.clone()));
+    assert!(matches!(&a.data_error, Some((DataControl::Project, m)) if m.contains("100000")));
+    assert_eq!(a.data, before);
+    let (b, problem) = AppState::load(Some(&text), "");
+    assert!(problem.is_some());
+    assert_eq!(b.settings.source, DataSource::default());
+}
+
+#[test]
+fn a_link_to_notebook_data_that_does_not_exist_says_so() {
+    let (s, problem) = AppState::load(None, "data=notebook:linear");
+    assert!(problem.unwrap().contains("no NeuroBayes notebook data for 'linear'"));
+    assert_eq!(s.settings.source, DataSource::default());
+}
+
+#[test]
+fn training_needs_data_the_core_accepts() {
+    let mut s = AppState::default();
+    s.apply(Action::ClearData);
+    s.apply(Action::AddPoint { x: 0.0, y: 0.0 });
+    s.apply(Action::AddPoint { x: 1.0, y: 1.0 });
+    assert!(s.apply(Action::Train).is_empty());
+    assert!(s.fit_error.as_deref().unwrap().contains("at least 3"));
+}
