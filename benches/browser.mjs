@@ -1,0 +1,84 @@
+// Browser benchmark (issue 5): the release build in headless Chromium, default settings
+// (pSGLD, 2 chains x 20,000 gradients), per data set: time from Train to the finished
+// fit, whole-fit gradients per second in the Web Worker, time from Train to the first
+// plot, the main thread's longest gap while training (a 10 ms setInterval probe), and
+// the fit's NLL / coverage against the truth as the page shows them. Median of REPEATS.
+//
+// Usage: node benches/browser.mjs   (serves dist/ itself; BAYESBAND_URL to use a server)
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { start, open, ROOT } from '../tests/e2e/harness.mjs';
+
+const REPEATS = Number(process.env.REPEATS ?? 3);
+const CASES = [
+  // [label, query, N, NeuroBayes CPU-s of the same (data set, model)]
+  ['nb_exp two-head', 'data=notebook:nb_exp&kind=two_head', 40, 76],
+  ['nb_exp noise:exponential', 'data=notebook:nb_exp&kind=noise_model&noise_law=exponential', 40, 73],
+  ['bump two-head', 'data=bump&n=150&dseed=1&kind=two_head', 150, 110],
+  ['bump noise:bump', 'data=bump&n=150&dseed=1&kind=noise_model&noise_law=bump', 150, 111],
+  ['linear two-head, N=500', 'data=linear&n=500&dseed=1&kind=two_head', 500, null],
+];
+
+const median = (v) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+async function serve() {
+  if (process.env.BAYESBAND_URL) return { url: process.env.BAYESBAND_URL, stop: () => {} };
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const p = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', join(ROOT, 'dist')], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    try { await fetch(`http://127.0.0.1:${port}/`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  return { url: `http://127.0.0.1:${port}/`, stop: () => p.kill() };
+}
+
+async function once(context, base, query) {
+  const page = await open(context, query, base);
+  await page.evaluate(() => {
+    window.__gap = 0;
+    let last = performance.now();
+    window.__probe = setInterval(() => { const t = performance.now(); window.__gap = Math.max(window.__gap, t - last); last = t; }, 10);
+  });
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await page.waitForFunction(() => document.querySelector('#status')?.dataset.state === 'finished', null, { timeout: 300_000 });
+  const secs = (Date.now() - t0) / 1000;
+  const out = await page.evaluate(() => {
+    clearInterval(window.__probe);
+    const st = document.querySelector('#status');
+    const cell = (name) => [...document.querySelectorAll('.metrics tr')].find((tr) => tr.querySelector('th')?.textContent === name)?.querySelector('td')?.textContent;
+    return { gap: window.__gap, firstPlot: Number(st.dataset.firstPlotMs), steps: Number(st.dataset.step), nll: cell('NLL'), cov: cell('Coverage (95%)') };
+  });
+  await page.close();
+  return { secs, ...out };
+}
+
+const { url, stop } = await serve();
+const { context, close } = await start();
+try {
+  const dist = join(ROOT, 'dist');
+  console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; Chromium headless; ${new Date().toISOString().slice(0, 10)}`);
+  for (const f of readdirSync(dist).filter((f) => f.endsWith('.wasm'))) {
+    const b = readFileSync(join(dist, f));
+    console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
+  }
+  console.log(`median of ${REPEATS} runs, default settings (pSGLD, 2 chains x 20,000 gradients)`);
+  console.log('case                          N   fit s  grad/s  first plot ms  longest gap ms  NLL     cov95   NB CPU-s / fit s');
+  for (const [label, query, n, nb] of CASES) {
+    const runs = [];
+    for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, query));
+    const secs = median(runs.map((r) => r.secs));
+    const grads = (2 * median(runs.map((r) => r.steps))) / secs;
+    const last = runs[runs.length - 1];
+    console.log(
+      `${label.padEnd(28)} ${String(n).padStart(3)} ${secs.toFixed(2).padStart(7)} ${Math.round(grads).toString().padStart(7)}` +
+      ` ${median(runs.map((r) => r.firstPlot)).toFixed(0).padStart(14)} ${median(runs.map((r) => r.gap)).toFixed(0).padStart(15)}` +
+      `  ${String(last.nll).padEnd(7)} ${String(last.cov).padEnd(7)} ${nb ? (nb / secs).toFixed(0) + 'x' : '-'}`,
+    );
+  }
+} finally {
+  await close();
+  stop();
+}
