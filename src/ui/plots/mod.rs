@@ -96,7 +96,11 @@ fn warm_up(state: &AppState) {
     let back: FromWorker = crate::worker::JsCodec::decode(crate::worker::JsCodec::encode(FromWorker::Snapshot(frame)));
     let FromWorker::Snapshot(frame) = back else { return };
     let mut fake = state.clone();
+    // The Train path too: the Start message, the text summary, the metrics.
+    let start = fake.apply(super::state::Action::Train);
+    let _ = start.into_iter().map(crate::worker::JsCodec::encode).count();
     fake.frame = Some(frame);
+    let _ = (fake.describe(), fake.metrics(), fake.pending_changes());
     let Ok(el) = browser::document().create_element("canvas") else { return };
     let canvas: HtmlCanvasElement = el.unchecked_into();
     canvas.set_width(600);
