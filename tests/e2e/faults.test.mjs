@@ -3,8 +3,7 @@
 // divergence leave on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, open, external, status, waitForState, pixelCounts, overWhite, layered, OKABE_ITO, BASE } from './harness.mjs';
-import { TOTAL_ALPHA, ALEATORIC_ALPHA, EPISTEMIC_ALPHA } from './colours.mjs';
+import { start, open, external, status, waitForState, pixelCounts, MAIN, BAND_COLOURS, BASE } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -13,13 +12,7 @@ after(async () => {
   await env.close();
 });
 
-const MAIN = '#plot-main';
-const bandColours = {
-  mean: [...OKABE_ITO.blue, 40],
-  total: overWhite(OKABE_ITO.sky, TOTAL_ALPHA, 8),
-  aleatoric: layered([[OKABE_ITO.sky, TOTAL_ALPHA], [OKABE_ITO.orange, ALEATORIC_ALPHA]], 10),
-  epistemic: layered([[OKABE_ITO.sky, TOTAL_ALPHA], [OKABE_ITO.orange, ALEATORIC_ALPHA], [OKABE_ITO.green, EPISTEMIC_ALPHA]], 12),
-};
+const bandColours = BAND_COLOURS;
 const train = (page) => page.getByRole('button', { name: 'Train', exact: true });
 const summary = (page) => page.locator('#data-summary').innerText();
 const field = (page, label) => (label === 'Step size' ? page.getByLabel(/^Step size/) : page.getByLabel(label, { exact: true }));

@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOTAL_ALPHA, ALEATORIC_ALPHA, EPISTEMIC_ALPHA } from './colours.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BASE = process.env.BAYESBAND_URL ?? 'http://127.0.0.1:8080/';
@@ -101,4 +102,14 @@ export function layered(layers, tol = 8) {
 
 export const OKABE_ITO = {
   blue: [0, 114, 178], sky: [86, 180, 233], orange: [230, 159, 0], green: [0, 158, 115], vermillion: [213, 94, 0],
+};
+
+/** The main plot's canvas, and the colours of its mean and of its bands as they show
+ * over white (each band drawn over the wider ones). */
+export const MAIN = '#plot-main';
+export const BAND_COLOURS = {
+  mean: [...OKABE_ITO.blue, 40],
+  total: overWhite(OKABE_ITO.sky, TOTAL_ALPHA, 8),
+  aleatoric: layered([[OKABE_ITO.sky, TOTAL_ALPHA], [OKABE_ITO.orange, ALEATORIC_ALPHA]], 10),
+  epistemic: layered([[OKABE_ITO.sky, TOTAL_ALPHA], [OKABE_ITO.orange, ALEATORIC_ALPHA], [OKABE_ITO.green, EPISTEMIC_ALPHA]], 12),
 };

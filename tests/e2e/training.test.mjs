@@ -3,8 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, waitForStep, pixelCounts, overWhite, layered, OKABE_ITO, SHOTS } from './harness.mjs';
-import { TOTAL_ALPHA, ALEATORIC_ALPHA, EPISTEMIC_ALPHA } from './colours.mjs';
+import { start, open, external, status, waitForState, waitForStep, pixelCounts, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -13,13 +12,7 @@ after(async () => {
   await env.close();
 });
 
-const MAIN = '#plot-main';
-const bandColours = {
-  mean: [...OKABE_ITO.blue, 40],
-  total: overWhite(OKABE_ITO.sky, TOTAL_ALPHA, 8),
-  aleatoric: layered([[OKABE_ITO.sky, TOTAL_ALPHA], [OKABE_ITO.orange, ALEATORIC_ALPHA]], 10),
-  epistemic: layered([[OKABE_ITO.sky, TOTAL_ALPHA], [OKABE_ITO.orange, ALEATORIC_ALPHA], [OKABE_ITO.green, EPISTEMIC_ALPHA]], 12),
-};
+const bandColours = BAND_COLOURS;
 
 for (const [value, label] of [['homoskedastic', 'homoskedastic'], ['two_head', 'two-head'], ['noise_model', 'noise model']]) {
   test(`the ${label} model trains with the default method and draws its mean and bands`, async () => {
