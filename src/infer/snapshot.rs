@@ -143,7 +143,8 @@ impl Fit {
         if let Some(r) = rhat_max {
             if r > RHAT_WARN && self.phase() == Phase::Finished {
                 warnings.push(format!(
-                    "R-hat {r:.2} > {RHAT_WARN}: the chains disagree; run more steps or more chains"
+                    "R-hat {r:.2} > {RHAT_WARN}: the chains disagree (neural-network posteriors have many \
+                     modes); the bands pool all chains, and more steps or chains make them more reliable"
                 ));
             }
         }
