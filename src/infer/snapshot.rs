@@ -61,8 +61,9 @@ impl Fit {
         DrawPrediction { mu, sigma, theta }
     }
 
-    /// Posterior draws as grid predictions, one list per chain.
-    fn draw_predictions(&mut self, grid: &[f64]) -> Vec<Vec<DrawPrediction>> {
+    /// Posterior draws as grid predictions, one list per chain, and whether they are the
+    /// cache's (lent out, to be handed back with `return_to_cache` instead of copied).
+    fn draw_predictions(&mut self, grid: &[f64]) -> (Vec<Vec<DrawPrediction>>, bool) {
         let grid_fit: Vec<f64> = grid.iter().map(|&x| self.scaling.x_to_std(x)).collect();
         let mut ws = ModelWorkspace::default();
         let phase = self.phase();
@@ -73,16 +74,18 @@ impl Fit {
             let seed = self.config.inference.seed ^ (self.steps_done() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let qs: Vec<_> = self.chains.iter().map(|c| c.vi_posterior().cloned()).collect();
-            return qs
+            let preds = qs
                 .into_iter()
                 .map(|q| match q {
                     Some(q) => (0..k).map(|_| self.predict_draw(&q.sample(&mut rng), &grid_fit, &mut ws)).collect(),
                     None => vec![],
                 })
                 .collect();
+            return (preds, false);
         }
         if self.draws_kept() == 0 {
-            return self.chains.iter().map(|c| vec![self.predict_draw(&c.params, &grid_fit, &mut ws)]).collect();
+            let preds = self.chains.iter().map(|c| vec![self.predict_draw(&c.params, &grid_fit, &mut ws)]).collect();
+            return (preds, false);
         }
         if self.cache.grid != grid || self.cache.per_chain.len() != self.chains.len() {
             self.cache.grid = grid.to_vec();
@@ -96,12 +99,12 @@ impl Fit {
                 self.cache.per_chain[ci].push(pred);
             }
         }
-        self.cache.per_chain.clone()
+        (std::mem::take(&mut self.cache.per_chain), true)
     }
 
     /// Progress figures and the predictive summary on `grid` (data units).
     pub fn snapshot(&mut self, grid: &[f64]) -> Snapshot {
-        let per_chain = self.draw_predictions(grid);
+        let (per_chain, cached) = self.draw_predictions(grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
         let names = param_names(&self.model);
@@ -169,6 +172,9 @@ impl Fit {
         }
         if let Some(e) = self.error() {
             warnings.push(e.to_string());
+        }
+        if cached {
+            self.cache.per_chain = per_chain;
         }
         Snapshot {
             step: self.steps_done(),

@@ -31,6 +31,10 @@ pub struct ViScratch {
     xi: Vec<f64>,
     g_prior: Vec<f64>,
     g_all: Vec<f64>,
+    g_theta: Vec<f64>,
+    params: Vec<f64>,
+    out: ndarray::Array2<f64>,
+    d_out: ndarray::Array2<f64>,
 }
 
 impl MeanField {
@@ -84,14 +88,18 @@ impl MeanField {
             sc.xi.push(xi);
             sc.theta.push(self.m[i] + self.sd(i) * xi);
         }
-        let outs = model.mlp.outputs();
-        let mut d_out = ndarray::Array2::zeros((x.len(), outs));
-        let out = model.mlp.forward_lrt(&self.m[..nd], &sc.var[..nd], x, rng, &mut ws.mlp).clone();
-        let mut g_theta = vec![0.0; nn];
+        let shape = (x.len(), model.mlp.outputs());
+        if sc.d_out.dim() != shape {
+            sc.d_out = ndarray::Array2::zeros(shape);
+        }
+        sc.out.clone_from(model.mlp.forward_lrt(&self.m[..nd], &sc.var[..nd], x, rng, &mut ws.mlp));
+        sc.g_theta.clear();
+        sc.g_theta.resize(nn, 0.0);
+        let opts = EvalOptions::default();
         let (ll, _) =
-            model.log_lik_from_outputs(&sc.theta, x, y, &out, scale, &EvalOptions::default(), &mut d_out, &mut g_theta);
+            model.log_lik_from_outputs(&sc.theta, x, y, &sc.out, scale, &opts, &mut sc.d_out, &mut sc.g_theta);
         let (gm_net, gv_net) = (&mut sc.gm[..nd], &mut sc.gv[..nd]);
-        model.mlp.backward_lrt(&self.m[..nd], &sc.var[..nd], &d_out, &mut ws.mlp, gm_net, gv_net);
+        model.mlp.backward_lrt(&self.m[..nd], &sc.var[..nd], &sc.d_out, &mut ws.mlp, gm_net, gv_net);
 
         // Network KL to N(0, s0^2), analytic.
         let v0 = model.prior_scale * model.prior_scale;
@@ -114,7 +122,7 @@ impl MeanField {
             let i = nd + k;
             let s = self.sd(i);
             entropy += s.ln();
-            let g = g_theta[k] + kl_weight * sc.g_prior[i];
+            let g = sc.g_theta[k] + kl_weight * sc.g_prior[i];
             sc.gm[i] = g;
             // d/ds of the sample term, plus the entropy's 1/s; stored as d/dvar below.
             let ds = g * sc.xi[k] + kl_weight / s;
@@ -129,12 +137,12 @@ impl MeanField {
             let s = self.sd(i);
             sc.g_all.push(sc.gv[i] * 2.0 * s * sigmoid(self.rho[i]));
         }
-        let mut params: Vec<f64> = Vec::with_capacity(2 * d);
-        params.extend_from_slice(&self.m);
-        params.extend_from_slice(&self.rho);
-        self.adam.ascend(&mut params, &sc.g_all, lr);
-        self.m.copy_from_slice(&params[..d]);
-        self.rho.copy_from_slice(&params[d..]);
+        sc.params.clear();
+        sc.params.extend_from_slice(&self.m);
+        sc.params.extend_from_slice(&self.rho);
+        self.adam.ascend(&mut sc.params, &sc.g_all, lr);
+        self.m.copy_from_slice(&sc.params[..d]);
+        self.rho.copy_from_slice(&sc.params[d..]);
         ll - kl_weight * kl
     }
 }

@@ -150,6 +150,21 @@ fn finite_range<'a>(vals: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
     (lo <= hi).then_some((lo, hi))
 }
 
+/// The x axis of the main and sigma plots: the fit's grid, else the data padded by 8%;
+/// a degenerate range is widened so the axis stays drawable.
+fn x_range(v: &View) -> (f64, f64) {
+    let xr = v
+        .summary
+        .and_then(|m| finite_range(m.x.iter()))
+        .or_else(|| finite_range(v.data.x.iter()).map(|r| padded(r, 0.08)))
+        .unwrap_or((0.0, 1.0));
+    if xr.1 - xr.0 < 1e-12 {
+        padded(xr, 1.0)
+    } else {
+        xr
+    }
+}
+
 fn padded((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
     let w = (hi - lo).abs().max(1e-9 * (1.0 + lo.abs().max(hi.abs())));
     (lo - frac * w, hi + frac * w)
@@ -260,12 +275,7 @@ where
 
     // Axis ranges: the data (or the grid) first; bands may widen y, within limits,
     // so early wild bands do not squash the data into a line.
-    let xr = v
-        .summary
-        .and_then(|m| finite_range(m.x.iter()))
-        .or_else(|| finite_range(v.data.x.iter()).map(|r| padded(r, 0.08)))
-        .unwrap_or((0.0, 1.0));
-    let xr = if xr.1 - xr.0 < 1e-12 { padded(xr, 1.0) } else { xr };
+    let xr = x_range(v);
     let mut yr = finite_range(v.data.y.iter()).unwrap_or((0.0, 1.0));
     if let Some((_, f, _)) = &v.truth {
         if let Some(r) = finite_range(f.iter()) {
@@ -331,12 +341,7 @@ where
     }
     let lh = legend(area, &items, s)?;
     let (_, plot) = area.split_vertically(lh);
-    let xr = v
-        .summary
-        .and_then(|m| finite_range(m.x.iter()))
-        .or_else(|| finite_range(v.data.x.iter()).map(|r| padded(r, 0.08)))
-        .unwrap_or((0.0, 1.0));
-    let xr = if xr.1 - xr.0 < 1e-12 { padded(xr, 1.0) } else { xr };
+    let xr = x_range(v);
     let mut top = 0.0f64;
     if let Some(m) = v.summary {
         let mean_top = finite_range(m.sigma_mean.iter()).map(|r| r.1).unwrap_or(0.0);
