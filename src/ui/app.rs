@@ -19,7 +19,7 @@ use super::model_panel::ModelPanel;
 use super::plots::Plots;
 use super::run_controls::RunControls;
 use super::state::{Action, AppState, RunStatus};
-use super::status::{Alerts, Results, Status};
+use super::status::{Alerts, FontWarmUp, Results, Status};
 use crate::protocol::FromWorker;
 use crate::worker::clock::now_ms;
 use crate::worker::codec::PANIC_EVENT;
@@ -290,6 +290,7 @@ fn App() -> Html {
                     </aside>
                 </main>
                 <Help />
+                <FontWarmUp />
                 <footer class="footer">
                     {"BayesBand runs entirely in this page: your data never leave your computer. "}
                     {"Keys: Space = pause/resume, S = step, R = reset."}

@@ -1,7 +1,7 @@
 //! Downloads (predictions CSV, PNG, SVG, project JSON), "Copy link", "Open project".
 
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use super::plots::Canvas;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use yew::prelude::*;
@@ -19,7 +19,7 @@ fn png_of(state: &super::state::AppState) -> Option<String> {
     let scale = 2.0;
     canvas.set_width(FIGURE.0 * 2);
     canvas.set_height(FIGURE.1 * 2);
-    let root = CanvasBackend::with_canvas_object(canvas.clone())?.into_drawing_area();
+    let root = Canvas::new(canvas.clone())?.into_drawing_area();
     draw::draw_all(&root, &view_of(state, scale)).ok()?;
     root.present().ok()?;
     canvas.to_data_url_with_type("image/png").ok()

@@ -1,6 +1,7 @@
 //! The live figures: three HiDPI canvases redrawn from the latest snapshot, and
 //! click / shift-click on the main plot to add or remove points.
 
+pub mod canvas;
 pub mod draw;
 
 use std::cell::RefCell;
@@ -8,7 +9,6 @@ use std::rc::Rc;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
@@ -18,6 +18,7 @@ use super::app::Ctx;
 use super::browser;
 use super::state::{Action, AppState};
 use crate::config::Method;
+pub use canvas::Canvas;
 use draw::{Mapping, View};
 
 /// The figure inputs for the current state (also used by the downloads).
@@ -50,7 +51,7 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
 /// then draw on it.
 fn draw_on<T>(
     canvas: &HtmlCanvasElement,
-    f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>, f64) -> Result<T, Box<dyn std::error::Error>>,
+    f: impl FnOnce(&DrawingArea<Canvas, Shift>, f64) -> Result<T, Box<dyn std::error::Error>>,
 ) -> Option<T> {
     let dpr = browser::device_pixel_ratio();
     let (cw, ch) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
@@ -59,7 +60,7 @@ fn draw_on<T>(
         canvas.set_width(w);
         canvas.set_height(h);
     }
-    let backend = CanvasBackend::with_canvas_object(canvas.clone())?;
+    let backend = Canvas::new(canvas.clone())?;
     let root = backend.into_drawing_area();
     let out = f(&root, dpr);
     let _ = root.present();
@@ -105,7 +106,7 @@ fn warm_up(state: &AppState) {
     let canvas: HtmlCanvasElement = el.unchecked_into();
     canvas.set_width(600);
     canvas.set_height(500);
-    if let Some(b) = CanvasBackend::with_canvas_object(canvas) {
+    if let Some(b) = Canvas::new(canvas) {
         let root = b.into_drawing_area();
         let _ = draw::draw_all(&root, &view_of(&fake, 1.0));
         let _ = root.present();

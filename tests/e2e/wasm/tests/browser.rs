@@ -8,7 +8,7 @@ use bayesband::config::{FitConfig, ModelKind};
 use bayesband::data::Synthetic;
 use bayesband::infer::Fit;
 use bayesband::protocol::{Frame, FromWorker, ToWorker};
-use bayesband::ui::plots::draw;
+use bayesband::ui::plots::{draw, Canvas};
 use bayesband::worker::{clock, JsCodec};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -101,7 +101,7 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         loss_label: "loss",
         scale: 1.0,
     };
-    let root = CanvasBackend::with_canvas_object(canvas.clone()).unwrap().into_drawing_area();
+    let root = Canvas::new(canvas.clone()).unwrap().into_drawing_area();
     let mapping = draw::draw_main(&root, &view).unwrap();
     root.present().unwrap();
 
@@ -127,4 +127,45 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
     assert!((x - (mapping.x.0 + mapping.x.1) / 2.0).abs() < 1e-9 * (1.0 + x.abs()));
     assert!((y - (mapping.y.0 + mapping.y.1) / 2.0).abs() < 1e-9 * (1.0 + y.abs()));
     assert!(mapping.to_data(0.0, 0.0).is_none(), "clicks outside the plotting area are ignored");
+}
+
+#[wasm_bindgen_test]
+fn labels_are_measured_on_the_canvas_like_plotters_measures_them_in_the_dom() {
+    use plotters::backend::DrawingBackend;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = doc.create_element("canvas").unwrap().unchecked_into();
+    canvas.set_width(400);
+    canvas.set_height(300);
+    let ours = Canvas::new(canvas.clone()).unwrap();
+    let dom = CanvasBackend::with_canvas_object(canvas).unwrap();
+
+    // Ours must not touch the page: plotters' own measurement appends a <span>.
+    let records = js_sys::Array::new();
+    let keep = records.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(move |r: js_sys::Array| {
+        for x in r.iter() {
+            keep.push(&x);
+        }
+    });
+    let observer = web_sys::MutationObserver::new(cb.as_ref().unchecked_ref()).unwrap();
+    let opts = web_sys::MutationObserverInit::new();
+    opts.set_child_list(true);
+    opts.set_subtree(true);
+    observer.observe_with_options(&doc.body().unwrap(), &opts).unwrap();
+
+    for (text, size) in [("0.5", 12.0), ("-1.25", 12.0), ("predictive mean", 13.0), ("noise sd σ(x)", 14.0), ("95% epistemic (model)", 26.0)] {
+        let style = TextStyle::from(("sans-serif", size).into_font());
+        let (w, h) = ours.estimate_text_size(text, &style).unwrap();
+        for r in observer.take_records().iter() {
+            records.push(&r);
+        }
+        assert_eq!(records.length(), 0, "measuring {text:?} changed the DOM");
+        let (dw, dh) = dom.estimate_text_size(text, &style).unwrap();
+        let _ = observer.take_records();
+        let close = |a: u32, b: u32| (a as f64 - b as f64).abs() <= (0.12 * b as f64).max(2.0);
+        assert!(close(w, dw), "{text:?} at {size}px: width {w} on the canvas vs {dw} in the DOM");
+        assert!(close(h, dh), "{text:?} at {size}px: height {h} on the canvas vs {dh} in the DOM");
+        assert!(w > 0 && h as f64 >= size * 0.9);
+    }
+    observer.disconnect();
 }
