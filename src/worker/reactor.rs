@@ -17,6 +17,71 @@ const CALL_MS: f64 = 3.0;
 /// snapshot is itself slow, so the fit keeps most of the time.
 const POST_MS: f64 = 80.0;
 
+/// Worker time spent rehearsing (see [`Rehearsal`]).
+const REHEARSAL_MS: f64 = 150.0;
+
+/// Short practice fits of each model kind, run once while the worker is idle after
+/// start-up. The browser first runs wasm with a baseline compiler and recompiles hot
+/// functions with its optimising compiler on a background thread: without this,
+/// that recompilation (about one CPU-second for the fit's code in Chromium, measured
+/// in a trace) ran in the first second after the first Train and competed with the
+/// page for the CPU, and the fit ran slower until it finished. A Start message ends
+/// the rehearsal at once.
+struct Rehearsal {
+    data: crate::data::Dataset,
+    grid: Vec<f64>,
+    fit: Option<Fit>,
+    /// Practice fits started so far (they cycle through the model kinds).
+    started: usize,
+    spent_ms: f64,
+}
+
+impl Rehearsal {
+    fn new() -> Self {
+        let data = crate::data::Synthetic::NbExp.generate(40, 1);
+        let grid = data.grid(60, 0.05);
+        Rehearsal { data, grid, fit: None, started: 0, spent_ms: 0.0 }
+    }
+
+    /// A short fit of the next model kind that still goes through every phase: warm
+    /// start, sampler, kept draws, predictions and diagnostics.
+    fn next_fit(&mut self) -> Option<Fit> {
+        use crate::config::{FitConfig, ModelKind};
+        let kinds = [ModelKind::TwoHead, ModelKind::NoiseModel, ModelKind::Homoskedastic];
+        let mut c = FitConfig::default();
+        c.model.kind = kinds[self.started % kinds.len()];
+        c.inference.seed = self.started as u64;
+        c.inference.steps = 400;
+        c.inference.draws = 20;
+        self.started += 1;
+        Fit::new(c, &self.data).ok()
+    }
+
+    fn done(&self) -> bool {
+        self.spent_ms >= REHEARSAL_MS
+    }
+
+    /// About `CHUNK_MS` of practice.
+    fn chunk(&mut self) {
+        let t0 = now_ms();
+        while now_ms() - t0 < CHUNK_MS {
+            if self.fit.as_ref().is_none_or(Fit::is_finished) {
+                self.fit = self.next_fit();
+            }
+            let Some(fit) = self.fit.as_mut() else {
+                self.spent_ms = REHEARSAL_MS; // cannot rehearse; give up
+                return;
+            };
+            if fit.step(50).is_err() {
+                self.fit = None;
+                continue;
+            }
+            let _ = fit.snapshot(&self.grid);
+        }
+        self.spent_ms += now_ms() - t0;
+    }
+}
+
 /// One fit and its bookkeeping.
 struct Job {
     run: u32,
@@ -187,9 +252,10 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
 #[reactor(FitReactor)]
 pub async fn fit_reactor(mut scope: ReactorScope<ToWorker, FromWorker>) {
     let mut job: Option<Job> = None;
+    let mut rehearsal = Some(Rehearsal::new());
     loop {
-        // Wait for input while idle; while busy only look at what has arrived.
-        let busy = job.as_ref().is_some_and(Job::busy);
+        // Wait for input while idle; while busy (or rehearsing) only look at what has arrived.
+        let busy = job.as_ref().is_some_and(Job::busy) || rehearsal.is_some();
         let first = if busy {
             yield_now().await;
             scope.next().now_or_never()
@@ -207,6 +273,16 @@ pub async fn fit_reactor(mut scope: ReactorScope<ToWorker, FromWorker>) {
                 Some(m) => inputs.push(m),
                 None => return,
             }
+        }
+        if !inputs.is_empty() {
+            rehearsal = None;
+        }
+        if let Some(r) = rehearsal.as_mut() {
+            r.chunk();
+            if r.done() {
+                rehearsal = None;
+            }
+            continue;
         }
         for m in inputs {
             if let Some(out) = handle(&mut job, m) {

@@ -47,14 +47,30 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
     }
 }
 
+/// CSS box sizes of the canvases by element id, kept up to date by a ResizeObserver.
+/// Drawing a frame never reads layout: reading `clientWidth` right after Yew updated
+/// the page forces a synchronous layout of the whole page, once per frame.
+type Boxes = Rc<RefCell<Vec<(String, (f64, f64))>>>;
+
+fn box_of(boxes: &Boxes, canvas: &HtmlCanvasElement) -> (f64, f64) {
+    let id = canvas.id();
+    match boxes.borrow().iter().find(|(k, _)| *k == id) {
+        Some((_, size)) => *size,
+        // Before the observer's first report (the first draw after load).
+        None => (canvas.client_width() as f64, canvas.client_height() as f64),
+    }
+}
+
 /// Size the canvas's backing store to its CSS box times the device pixel ratio,
 /// then draw on it.
 fn draw_on<T>(
     canvas: &HtmlCanvasElement,
+    boxes: &Boxes,
     f: impl FnOnce(&DrawingArea<Canvas, Shift>, f64) -> Result<T, Box<dyn std::error::Error>>,
 ) -> Option<T> {
     let dpr = browser::device_pixel_ratio();
-    let (cw, ch) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
+    let (cw, ch) = box_of(boxes, canvas);
+    let (cw, ch) = (cw.max(1.0), ch.max(1.0));
     let (w, h) = ((cw * dpr).round() as u32, (ch * dpr).round() as u32);
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
@@ -121,30 +137,50 @@ pub fn Plots() -> Html {
     let trace_ref = use_node_ref();
     let mapping = use_mut_ref(Mapping::default);
     let resized = use_state(|| 0u32);
+    let boxes: Boxes = use_mut_ref(Vec::new);
 
-    // Redraw after every render (new snapshot, new data, resize).
+    // Redraw after every render (new snapshot, new data, resize), in the next animation
+    // frame: the snapshot's message task only updates the page's text, and the figures
+    // are drawn in the browser's rendering step, right before layout and paint. Two
+    // shorter tasks instead of one long one, and snapshots arriving within one display
+    // frame are drawn once.
+    // The pending request (dropping it cancels) and whether it has yet to fire.
+    let frame_request = use_mut_ref(|| None::<gloo_render::AnimationFrame>);
+    let frame_pending = use_mut_ref(|| false);
     {
         let (main_ref, sigma_ref, trace_ref) = (main_ref.clone(), sigma_ref.clone(), trace_ref.clone());
         let state = ctx.state.clone();
         let mapping = mapping.clone();
+        let boxes = boxes.clone();
+        let (frame_request, frame_pending) = (frame_request.clone(), frame_pending.clone());
         use_effect(move || {
-            let t0 = crate::worker::clock::now_ms();
-            let s = state.borrow();
-            if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
-                if let Some(m) = draw_on(&c, |a, dpr| draw::draw_main(a, &view_of(&s, dpr))) {
-                    *mapping.borrow_mut() = m;
+            if *frame_pending.borrow() {
+                return; // already scheduled; it draws the latest state
+            }
+            *frame_pending.borrow_mut() = true;
+            let pending = frame_pending.clone();
+            let request = gloo_render::request_animation_frame(move |_| {
+                *pending.borrow_mut() = false;
+                let t0 = crate::worker::clock::now_ms();
+                let s = state.borrow();
+                if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
+                    if let Some(m) = draw_on(&c, &boxes, |a, dpr| draw::draw_main(a, &view_of(&s, dpr))) {
+                        *mapping.borrow_mut() = m;
+                    }
                 }
-            }
-            if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
-                draw_on(&c, |a, dpr| draw::draw_sigma(a, &view_of(&s, dpr)));
-            }
-            if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
-                draw_on(&c, |a, dpr| draw::draw_trace(a, &view_of(&s, dpr)));
-            }
-            // Drawing time of the three figures, for the benchmark and the tests.
-            if let Some(c) = main_ref.cast::<web_sys::Element>() {
-                let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", crate::worker::clock::now_ms() - t0));
-            }
+                if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
+                    draw_on(&c, &boxes, |a, dpr| draw::draw_sigma(a, &view_of(&s, dpr)));
+                }
+                if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
+                    draw_on(&c, &boxes, |a, dpr| draw::draw_trace(a, &view_of(&s, dpr)));
+                }
+                // Drawing time of the three figures, for the benchmark and the tests.
+                if let Some(c) = main_ref.cast::<web_sys::Element>() {
+                    let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", crate::worker::clock::now_ms() - t0));
+                }
+            });
+            // Replaces the request that has already fired.
+            *frame_request.borrow_mut() = Some(request);
         });
     }
 
@@ -156,7 +192,56 @@ pub fn Plots() -> Html {
         });
     }
 
-    // Window size or zoom (device pixel ratio) changed: redraw crisp.
+    // A canvas's CSS box changed (window, layout, scroll bar): note it and redraw.
+    {
+        let (main_ref, sigma_ref, trace_ref) = (main_ref.clone(), sigma_ref.clone(), trace_ref.clone());
+        let (boxes, resized) = (boxes.clone(), resized.clone());
+        use_effect_with((), move |_| {
+            let counter = Rc::new(RefCell::new(0u32));
+            let cb = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                let mut changed = false;
+                for e in entries.iter() {
+                    let e: web_sys::ResizeObserverEntry = e.unchecked_into();
+                    let r = e.content_rect();
+                    // Whole CSS pixels, as clientWidth gives them.
+                    let size = (r.width().round(), r.height().round());
+                    let id = e.target().id();
+                    let mut b = boxes.borrow_mut();
+                    match b.iter_mut().find(|(k, _)| *k == id) {
+                        Some((_, old)) if *old == size => {}
+                        Some((_, old)) => {
+                            *old = size;
+                            changed = true;
+                        }
+                        None => {
+                            b.push((id, size));
+                            changed = true;
+                        }
+                    }
+                }
+                if changed {
+                    *counter.borrow_mut() += 1;
+                    resized.set(*counter.borrow());
+                }
+            });
+            let observer = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()).ok();
+            if let Some(o) = &observer {
+                for r in [&main_ref, &sigma_ref, &trace_ref] {
+                    if let Some(el) = r.cast::<web_sys::Element>() {
+                        o.observe(&el);
+                    }
+                }
+            }
+            move || {
+                if let Some(o) = observer {
+                    o.disconnect();
+                }
+                drop(cb);
+            }
+        });
+    }
+
+    // Zoom (device pixel ratio) changed: redraw crisp.
     {
         let resized = resized.clone();
         use_effect_with((), move |_| {
