@@ -17,6 +17,10 @@ pub struct MalaMonitor {
     eps: f64,
     /// The diagonal preconditioner of the move (empty = identity).
     pre: Vec<f64>,
+    /// 1 / (2 eps G_i), kept while eps and G stay the same (a frozen pSGLD
+    /// preconditioner and a constant step: the usual case), so scoring a move is
+    /// multiply-adds only.
+    inv_two_var: Vec<f64>,
     pending: bool,
     /// Running mean of the acceptance probability and how many moves it covers.
     pub mean_accept: f64,
@@ -32,10 +36,14 @@ impl MalaMonitor {
         self.grad.clear();
         self.grad.extend_from_slice(grad);
         self.log_post = log_post;
-        self.eps = eps;
-        self.pre.clear();
-        if let Some(p) = pre {
-            self.pre.extend_from_slice(p);
+        let pre = pre.unwrap_or(&[]);
+        if eps != self.eps || self.pre != pre || self.inv_two_var.len() != theta.len() {
+            self.eps = eps;
+            self.pre.clear();
+            self.pre.extend_from_slice(pre);
+            self.inv_two_var.clear();
+            let g = |i: usize| if self.pre.is_empty() { 1.0 } else { self.pre[i] };
+            self.inv_two_var.extend((0..theta.len()).map(|i| 1.0 / (2.0 * eps * g(i))));
         }
         self.pending = true;
     }
@@ -46,16 +54,16 @@ impl MalaMonitor {
             return None;
         }
         self.pending = false;
-        let e = self.eps;
+        let half = 0.5 * self.eps;
         let mut fwd = 0.0; // log q(new | old), up to the shared normalising constant
         let mut bwd = 0.0; // log q(old | new)
         for i in 0..theta_new.len() {
-            let g = if self.pre.is_empty() { 1.0 } else { self.pre[i] };
-            let var = e * g;
-            let a = theta_new[i] - self.theta[i] - 0.5 * e * g * self.grad[i];
-            let b = self.theta[i] - theta_new[i] - 0.5 * e * g * grad_new[i];
-            fwd -= a * a / (2.0 * var);
-            bwd -= b * b / (2.0 * var);
+            let hg = if self.pre.is_empty() { half } else { half * self.pre[i] };
+            let step = theta_new[i] - self.theta[i];
+            let a = step - hg * self.grad[i];
+            let b = -step - hg * grad_new[i];
+            fwd -= a * a * self.inv_two_var[i];
+            bwd -= b * b * self.inv_two_var[i];
         }
         let log_alpha = log_post_new - self.log_post + bwd - fwd;
         let accept = if log_alpha.is_nan() { 0.0 } else { log_alpha.min(0.0).exp() };
@@ -103,5 +111,42 @@ mod tests {
         assert!(a[0] > 0.99, "{a:?}");
         assert!(a.windows(2).all(|w| w[1] < w[0]), "{a:?}");
         assert!(a[3] < 0.85, "{a:?}");
+    }
+
+    /// log q(to | from) of a preconditioned Langevin proposal, written out directly.
+    fn log_q(to: &[f64], from: &[f64], grad_from: &[f64], eps: f64, pre: &[f64]) -> f64 {
+        (0..to.len())
+            .map(|i| {
+                let mean = from[i] + 0.5 * eps * pre[i] * grad_from[i];
+                -(to[i] - mean).powi(2) / (2.0 * eps * pre[i])
+            })
+            .sum()
+    }
+
+    #[test]
+    fn each_move_is_scored_as_the_mh_acceptance_of_its_proposal() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let d = 9;
+        let pre: Vec<f64> = (0..d).map(|i| 0.5 + 0.1 * i as f64).collect();
+        let lp = |t: &[f64]| -0.5 * t.iter().map(|v| v * v).sum::<f64>();
+        let grad = |t: &[f64]| t.iter().map(|v| -v).collect::<Vec<f64>>();
+        let mut th: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
+        let mut m = MalaMonitor::default();
+        for step in 0..12 {
+            // The step and the preconditioner change along the way; the cache must follow.
+            let eps = if step < 6 { 0.3 } else { 0.05 };
+            let g = if step % 4 == 3 { vec![1.0; d] } else { pre.clone() };
+            let gr = grad(&th);
+            m.before_move(&th, &gr, lp(&th), eps, Some(&g));
+            let new: Vec<f64> = (0..d)
+                .map(|i| th[i] + 0.5 * eps * g[i] * gr[i] + (eps * g[i]).sqrt() * rng.sample::<f64, _>(StandardNormal))
+                .collect();
+            let gn = grad(&new);
+            let got = m.after_move(&new, &gn, lp(&new)).unwrap();
+            let log_alpha = lp(&new) - lp(&th) + log_q(&th, &new, &gn, eps, &g) - log_q(&new, &th, &gr, eps, &g);
+            let want = log_alpha.min(0.0).exp();
+            assert!((got - want).abs() < 1e-12, "step {step}: {got} vs {want}");
+            th = new;
+        }
     }
 }

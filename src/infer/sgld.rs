@@ -28,10 +28,10 @@ impl Sgld {
 
     /// theta += eps/2 grad + N(0, eps).
     pub fn update<R: Rng>(&self, theta: &mut [f64], grad: &[f64], eps: f64, rng: &mut R) {
-        let sd = eps.sqrt();
+        let (sd, half) = (eps.sqrt(), 0.5 * eps);
         for (th, g) in theta.iter_mut().zip(grad) {
             let xi: f64 = rng.sample(StandardNormal);
-            *th += 0.5 * eps * g + sd * xi;
+            *th += half * g + sd * xi;
         }
     }
 }
