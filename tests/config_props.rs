@@ -537,6 +537,10 @@ fn a_link_cannot_smuggle_in_settings_beyond_the_limits() {
         "chains=0",
         "n=1&data=bump",
         "n=100001&data=bump",
+        "n=999999999",
+        "n=1",
+        "dseed=x",
+        "data=notebook:nb_exp&n=999999999",
         "psgld_alpha=1",
         "kind=cubic",
     ] {
@@ -545,6 +549,22 @@ fn a_link_cannot_smuggle_in_settings_beyond_the_limits() {
         assert!(!err.is_empty(), "{q}");
         assert_eq!(s, Settings::default(), "{q}");
     }
+}
+
+#[test]
+fn n_or_dseed_alone_change_the_generated_data_already_chosen_and_nothing_else() {
+    let mut s = Settings::default();
+    s.apply_query("data=bump&n=150&dseed=4").unwrap();
+    s.apply_query("n=300").unwrap();
+    assert_eq!(s.source, DataSource::Generated { generator: Synthetic::Bump, n: 300, seed: 4 });
+    s.apply_query("dseed=9").unwrap();
+    assert_eq!(s.source, DataSource::Generated { generator: Synthetic::Bump, n: 300, seed: 9 });
+    // The notebook's draws are fixed: a size without a data set is refused, not ignored.
+    s.apply_query("data=notebook:nb_exp").unwrap();
+    let before = s.clone();
+    let err = s.apply_query("n=300").unwrap_err();
+    assert!(err.contains("data=bump&n=300"), "{err}");
+    assert_eq!(s, before);
 }
 
 #[test]

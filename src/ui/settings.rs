@@ -125,9 +125,16 @@ impl Settings {
         }
         let config: FitConfig = serde_json::from_value(json).map_err(|e| format!("bad setting in the link: {e}"))?;
         config.validate().map_err(|e| e.to_string())?;
-        let source = match data {
-            Some(d) => source_from_param(&d, n, dseed, &self.source)?,
-            None => self.source.clone(),
+        let source = match (data, &self.source) {
+            (Some(d), _) => source_from_param(&d, n, dseed, &self.source)?,
+            (None, _) if n.is_none() && dseed.is_none() => self.source.clone(),
+            // N or the data seed alone: for the generated data already chosen.
+            (None, DataSource::Generated { generator, n: n0, seed: s0 }) => {
+                let s = DataSource::Generated { generator: *generator, n: n.unwrap_or(*n0), seed: dseed.unwrap_or(*s0) };
+                s.check()?;
+                s
+            }
+            (None, _) => return Err("n and dseed apply to generated data: name it too, e.g. data=bump&n=300".into()),
         };
         self.config = config;
         self.source = source;
@@ -141,6 +148,10 @@ impl Settings {
 }
 
 fn source_from_param(d: &str, n: Option<usize>, seed: Option<u64>, current: &DataSource) -> Result<DataSource, String> {
+    let fixed = d == "custom" || d.starts_with("notebook:");
+    if fixed && (n.is_some() || seed.is_some()) {
+        return Err(format!("n and dseed apply to generated data, not to data={d}"));
+    }
     if d == "custom" {
         return Ok(match current {
             DataSource::Custom { .. } => current.clone(),

@@ -99,6 +99,7 @@ for (const [query, message] of [
   ['steps=abc', "bad value for steps: 'abc'"],
   ['steps=1e99', "bad value for steps: '1e99'"],
   ['data=bump&n=999999999', 'N must be between 2 and 100000 (got 999999999)'],
+  ['n=999999999', 'N must be between 2 and 100000 (got 999999999)'],
   ['hidden=0', 'hidden widths must be between 1 and 512 (got 0)'],
   ['steps=2000&seed=9007199254740994', 'seed must be at most 2^53'],
 ]) {
