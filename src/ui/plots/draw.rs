@@ -226,6 +226,12 @@ where
         .build_cartesian_2d(x.0..x.1, y.0..y.1)?)
 }
 
+/// An axis label. Tick positions are sums of float steps, so zero can come out as
+/// -3.5e-17: anything within a billionth of the axis span from zero is zero.
+pub fn tick_label(v: f64, span: f64) -> String {
+    crate::ui::state::fmt(if v.abs() < 1e-9 * span.abs() { 0.0 } else { v })
+}
+
 fn mesh<DB: DrawingBackend>(
     chart: &mut ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
     x_desc: &str,
@@ -235,11 +241,13 @@ fn mesh<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let tick = |v: &f64| crate::ui::state::fmt(*v);
+    let snap = |span: f64| move |v: &f64| tick_label(*v, span);
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let (xtick, ytick) = (snap(xr.end - xr.start), snap(yr.end - yr.start));
     chart
         .configure_mesh()
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_label_formatter(&xtick)
+        .y_label_formatter(&ytick)
         .x_desc(x_desc)
         .y_desc(y_desc)
         .x_labels(8)

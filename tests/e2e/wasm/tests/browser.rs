@@ -169,3 +169,13 @@ fn labels_are_measured_on_the_canvas_like_plotters_measures_them_in_the_dom() {
     }
     observer.disconnect();
 }
+
+#[wasm_bindgen_test]
+fn axis_labels_show_zero_as_zero_not_float_dust() {
+    assert_eq!(draw::tick_label(-3.469446951953614e-17, 1.0), "0");
+    assert_eq!(draw::tick_label(5.551115123125783e-17, 0.9), "0");
+    assert_eq!(draw::tick_label(0.2, 1.0), bayesband::ui::state::fmt(0.2));
+    assert_eq!(draw::tick_label(-0.4, 1.0), bayesband::ui::state::fmt(-0.4));
+    // Small axes keep small values: only dust relative to the span is snapped.
+    assert_eq!(draw::tick_label(2e-12, 1e-11), bayesband::ui::state::fmt(2e-12));
+}
