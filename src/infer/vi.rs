@@ -35,6 +35,7 @@ pub struct ViScratch {
     params: Vec<f64>,
     out: ndarray::Array2<f64>,
     d_out: ndarray::Array2<f64>,
+    terms: Vec<f64>,
 }
 
 impl MeanField {
@@ -97,7 +98,7 @@ impl MeanField {
         sc.g_theta.resize(nn, 0.0);
         let opts = EvalOptions::default();
         let (ll, _) =
-            model.log_lik_from_outputs(&sc.theta, x, y, &sc.out, scale, &opts, &mut sc.d_out, &mut sc.g_theta);
+            model.log_lik_from_outputs(&sc.theta, x, y, &sc.out, scale, &opts, &mut sc.d_out, &mut sc.g_theta, &mut sc.terms);
         let (gm_net, gv_net) = (&mut sc.gm[..nd], &mut sc.gv[..nd]);
         model.mlp.backward_lrt(&self.m[..nd], &sc.var[..nd], &sc.d_out, &mut ws.mlp, gm_net, gv_net);
 
