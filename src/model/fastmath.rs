@@ -10,8 +10,10 @@
 //! with m in [sqrt(1/2), sqrt(2)) and ln m = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172,
 //! summed to s^21; ln_1p by Goldberg's correction ln(u) (x / (u - 1)), u = 1 + x.
 
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// ln 2 = LN2_HI + LN2_LO, the high part with trailing zero bits so k LN2_HI is exact
+/// (fdlibm's split).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// 1.5 * 2^52: adding it rounds to an integer held in the low mantissa bits.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
