@@ -24,7 +24,10 @@ const CASES = [
   ['linear two-head, N=500', 'data=linear&n=500&dseed=1&kind=two_head', 500, null],
 ];
 
-const gaps = (runs, i) => `${median(runs.map((r) => r.gap[i])).toFixed(0)} / ${Math.max(...runs.map((r) => r.gap[i])).toFixed(0)}`;
+const gaps = (runs, i) => {
+  const v = runs.map((r) => r.gap[i]).filter((g) => g !== null);
+  return v.length ? `${median(v).toFixed(0)} / ${Math.max(...v).toFixed(0)}` : '-';
+};
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 async function serve() {
@@ -42,12 +45,12 @@ async function once(context, base, query) {
   // A user reads the page before pressing Train; the worker rehearses meanwhile.
   await page.waitForTimeout(PAUSE_MS);
   await page.evaluate(() => {
-    window.__gap = [0, 0]; // longest gap in the first second after Train, and after it
+    window.__gap = [0, null]; // longest gap in the first second after Train, and after it (null: the fit ended within the second)
     let last = performance.now();
     window.__probe = setInterval(() => {
       const t = performance.now();
       const i = window.__click !== undefined && t - window.__click > 1000 ? 1 : 0;
-      window.__gap[i] = Math.max(window.__gap[i], t - last);
+      window.__gap[i] = Math.max(window.__gap[i] ?? 0, t - last);
       last = t;
     }, 10);
   });
