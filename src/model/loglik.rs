@@ -1,6 +1,7 @@
 //! The two-head Gaussian log likelihood of a batch (the default model's hot loop
 //! outside the network): one pass over the points with no branch and no libm call, so
-//! the compiler vectorises it (4 lanes with AVX2, chosen at run time; 2 with wasm
+//! the compiler vectorises it (4 lanes with AVX2, chosen at run time like the network
+//! kernels' instruction set; 2 with wasm
 //! simd128), then a plain sum. Tested against the per-point code in `Model` that
 //! serves every other case.
 
@@ -44,7 +45,7 @@ pub fn two_head(out: &[f64], y: &[f64], floor: f64, scale: f64, d_out: &mut [f64
     terms.resize(y.len(), 0.0);
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if super::kernels::simd() == super::kernels::Simd::Avx2Fma {
             // SAFETY: the CPU has the features the function is compiled for.
             unsafe { pass_avx2(out, y, floor, scale, d_out, terms) };
         } else {
