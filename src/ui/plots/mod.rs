@@ -66,7 +66,7 @@ fn box_of(boxes: &Boxes, canvas: &HtmlCanvasElement) -> (f64, f64) {
 fn draw_on<T>(
     canvas: &HtmlCanvasElement,
     boxes: &Boxes,
-    f: impl FnOnce(&DrawingArea<Canvas, Shift>, f64) -> Result<T, Box<dyn std::error::Error>>,
+    f: impl FnOnce(&DrawingArea<Canvas, Shift>) -> Result<T, Box<dyn std::error::Error>>,
 ) -> Option<T> {
     let dpr = browser::device_pixel_ratio();
     let (cw, ch) = box_of(boxes, canvas);
@@ -78,7 +78,7 @@ fn draw_on<T>(
     }
     let backend = Canvas::new(canvas.clone())?;
     let root = backend.into_drawing_area();
-    let out = f(&root, dpr);
+    let out = f(&root);
     let _ = root.present();
     match out {
         Ok(v) => Some(v),
@@ -163,16 +163,18 @@ pub fn Plots() -> Html {
                 *pending.borrow_mut() = false;
                 let t0 = crate::worker::clock::now_ms();
                 let s = state.borrow();
+                // One view (grid, truth on it) for the three figures.
+                let v = view_of(&s, browser::device_pixel_ratio());
                 if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
-                    if let Some(m) = draw_on(&c, &boxes, |a, dpr| draw::draw_main(a, &view_of(&s, dpr))) {
+                    if let Some(m) = draw_on(&c, &boxes, |a| draw::draw_main(a, &v)) {
                         *mapping.borrow_mut() = m;
                     }
                 }
                 if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
-                    draw_on(&c, &boxes, |a, dpr| draw::draw_sigma(a, &view_of(&s, dpr)));
+                    draw_on(&c, &boxes, |a| draw::draw_sigma(a, &v));
                 }
                 if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
-                    draw_on(&c, &boxes, |a, dpr| draw::draw_trace(a, &view_of(&s, dpr)));
+                    draw_on(&c, &boxes, |a| draw::draw_trace(a, &v));
                 }
                 // Drawing time of the three figures, for the benchmark and the tests.
                 if let Some(c) = main_ref.cast::<web_sys::Element>() {
