@@ -4,6 +4,7 @@
 pub mod adam;
 pub mod fit;
 pub mod mala;
+pub mod nuts;
 pub mod psgld;
 pub mod sgld;
 pub mod snapshot;

@@ -1,0 +1,312 @@
+//! NUTS, the reference sampler (issue 10): pymc-devs' `nuts-rs` (multinomial NUTS with a
+//! diagonal mass matrix and dual-averaging step size, both adapted during the warm-up)
+//! over the model's full-batch log posterior, with the fast (f32) gradient the other
+//! samplers use.
+//!
+//! Settings have NeuroBayes's (NumPyro's) meaning and defaults: 1000 warm-up draws, 1000
+//! kept draws per chain, target acceptance 0.8, maximum tree depth 10. Each chain has its
+//! own explicitly seeded generator (nothing reads OS entropy), so a seed gives the same
+//! draws natively and in wasm, however the draws are chunked.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use nuts_rs::rand::rngs::ChaCha8Rng;
+use nuts_rs::rand::SeedableRng;
+use nuts_rs::{Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDims, LogpError, Settings};
+
+use crate::model::{EvalOptions, Model, ModelWorkspace};
+
+/// NUTS's own settings (the model and the data come from the fit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NutsOptions {
+    /// Warm-up (tuning) draws per chain: step size and mass matrix adapt, nothing is kept.
+    pub warmup: usize,
+    /// Kept draws per chain after the warm-up.
+    pub draws: usize,
+    /// Target mean acceptance probability of the step-size adaptation.
+    pub target_accept: f64,
+    /// Maximum tree depth: at most 2^max_depth - 1 leapfrog steps per draw.
+    pub max_depth: u64,
+}
+
+impl Default for NutsOptions {
+    fn default() -> Self {
+        NutsOptions { warmup: 1000, draws: 1000, target_accept: 0.8, max_depth: 10 }
+    }
+}
+
+impl NutsOptions {
+    /// Why these settings cannot run, in words for the user.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.draws == 0 {
+            return Err("NUTS needs at least 1 kept draw (--draws)".into());
+        }
+        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
+            return Err(format!("the target acceptance must lie strictly between 0 and 1, got {}", self.target_accept));
+        }
+        if !(1..=15).contains(&self.max_depth) {
+            return Err(format!("the maximum tree depth must be 1 to 15, got {}", self.max_depth));
+        }
+        Ok(())
+    }
+
+    fn settings(&self, seed: u64) -> DiagNutsSettings {
+        let mut s = DiagNutsSettings::default();
+        s.num_tune = self.warmup as u64;
+        s.num_draws = self.draws as u64;
+        s.maxdepth = self.max_depth;
+        s.seed = seed;
+        s.num_chains = 1;
+        s.store_divergences = true;
+        s.adapt_options.step_size_settings.target_accept = self.target_accept;
+        s
+    }
+}
+
+/// The log posterior over the full batch as `nuts-rs` sees it; counts its gradients.
+#[derive(Debug)]
+pub struct Density {
+    model: Model,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    ws: ModelWorkspace,
+    /// Gradient evaluations so far (shared with the chain, which cannot reach inside
+    /// `nuts-rs`'s copy of the density).
+    gradients: Arc<AtomicU64>,
+}
+
+impl Clone for Density {
+    fn clone(&self) -> Density {
+        Density::new(self.model.clone(), self.x.clone(), self.y.clone())
+    }
+}
+
+impl Density {
+    pub fn new(model: Model, x: Vec<f64>, y: Vec<f64>) -> Density {
+        Density { model, x, y, ws: ModelWorkspace::default(), gradients: Arc::new(AtomicU64::new(0)) }
+    }
+    /// Gradient evaluations so far.
+    pub fn gradients(&self) -> u64 {
+        self.gradients.load(Ordering::Relaxed)
+    }
+
+    /// The training x whose likelihood term changed most between two parameter vectors
+    /// (the two ends of a diverging leapfrog step): where in x the divergence happened.
+    fn largest_change_x(&mut self, a: &[f64], b: &[f64]) -> Option<f64> {
+        let n = self.x.len();
+        let (mut mu, mut sd) = (vec![0.0; n], vec![0.0; n]);
+        let mut terms = |p: &[f64]| -> Vec<f64> {
+            self.model.predict(p, &self.x, &mut self.ws, &mut mu, &mut sd);
+            (0..n).map(|i| -sd[i].ln() - 0.5 * ((self.y[i] - mu[i]) / sd[i]).powi(2)).collect()
+        };
+        let (ta, tb) = (terms(a), terms(b));
+        let best = (0..n)
+            .map(|i| ((ta[i] - tb[i]).abs(), i))
+            .filter(|(d, _)| !d.is_nan())
+            .fold(None, |m: Option<(f64, usize)>, v| if m.is_none_or(|m| v.0 > m.0) { Some(v) } else { m })?;
+        Some(self.x[best.1])
+    }
+}
+
+/// A non-finite log posterior: `nuts-rs` counts it as a divergence and goes on.
+#[derive(Debug)]
+pub struct NonFinite;
+impl fmt::Display for NonFinite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the log posterior is not finite here")
+    }
+}
+impl std::error::Error for NonFinite {}
+impl LogpError for NonFinite {
+    fn is_recoverable(&self) -> bool {
+        true
+    }
+}
+
+impl HasDims for Density {
+    fn dim_sizes(&self) -> HashMap<String, u64> {
+        let d = self.model.dim() as u64;
+        HashMap::from([("unconstrained_parameter".to_string(), d), ("expanded_parameter".to_string(), 0)])
+    }
+}
+
+impl CpuLogpFunc for Density {
+    type LogpError = NonFinite;
+    type FlowParameters = ();
+    type ExpandedVector = Vec<f64>;
+
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+
+    fn logp(&mut self, position: &[f64], gradient: &mut [f64]) -> Result<f64, NonFinite> {
+        self.gradients.fetch_add(1, Ordering::Relaxed);
+        let e = self.model.log_posterior(position, &self.x, &self.y, 1.0, &EvalOptions::default(), &mut self.ws, gradient);
+        if e.log_post.is_finite() && gradient.iter().all(|g| g.is_finite()) {
+            Ok(e.log_post)
+        } else {
+            Err(NonFinite)
+        }
+    }
+
+    fn expand_vector<R: nuts_rs::rand::Rng + ?Sized>(&mut self, _rng: &mut R, _p: &[f64]) -> Result<Vec<f64>, CpuMathError> {
+        // The draw itself is the parameter vector; nothing to expand.
+        Ok(Vec::new())
+    }
+}
+
+/// What one NUTS draw reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DrawInfo {
+    /// A warm-up draw (adaptation on; not kept).
+    pub warmup: bool,
+    pub diverging: bool,
+    /// Where in x a divergence happened (the training point whose likelihood term changed
+    /// most across the diverging step), when it can be told.
+    pub divergence_x: Option<f64>,
+    pub depth: u64,
+    pub max_depth_reached: bool,
+    /// The step size this draw used.
+    pub step_size: f64,
+    /// Gradient evaluations of this draw.
+    pub gradients: u64,
+}
+
+type Inner = <DiagNutsSettings as Settings>::Chain<CpuMath<Density>>;
+
+/// One NUTS chain, advanced a few draws at a time.
+pub struct NutsChain {
+    inner: Inner,
+    /// A copy of the density, to locate divergences in x; its counter is the chain's.
+    probe: Density,
+    options: NutsOptions,
+    done: usize,
+    /// The last draw's position.
+    position: Vec<f64>,
+    pub stats: ChainStats,
+}
+
+impl fmt::Debug for NutsChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NutsChain").field("options", &self.options).field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+/// Running totals of one chain's draws (kept draws and warm-up apart).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChainStats {
+    /// Divergences after the warm-up (the ones that matter) and during it.
+    pub divergences: usize,
+    pub warmup_divergences: usize,
+    /// x of each post-warm-up divergence, where it could be told.
+    pub divergence_x: Vec<f64>,
+    /// Sum of tree depths and the count at the maximum depth, over kept draws.
+    pub depth_sum: u64,
+    pub at_max_depth: usize,
+    pub kept: usize,
+    /// Gradient evaluations, warm-up included (and the initial point's).
+    pub gradients: u64,
+    /// The step size of the last draw (after the warm-up: the adapted one).
+    pub step_size: f64,
+}
+
+impl ChainStats {
+    pub fn mean_depth(&self) -> f64 {
+        self.depth_sum as f64 / self.kept.max(1) as f64
+    }
+    pub fn share_at_max_depth(&self) -> f64 {
+        self.at_max_depth as f64 / self.kept.max(1) as f64
+    }
+}
+
+impl NutsChain {
+    /// A chain of `model` on the full batch (x, y) in fitting units, started at `start`;
+    /// chain `index` of a fit seeded with `seed`.
+    pub fn new(
+        model: Model,
+        x: Vec<f64>,
+        y: Vec<f64>,
+        options: NutsOptions,
+        start: &[f64],
+        seed: u64,
+        index: u64,
+    ) -> Result<NutsChain, String> {
+        options.validate()?;
+        let settings = options.settings(seed);
+        // One stream per (seed, chain): ChaCha's stream id keeps chains independent.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(index);
+        let density = Density::new(model, x, y);
+        let mut probe = density.clone();
+        probe.gradients = density.gradients.clone();
+        let mut inner = settings.new_chain(index, CpuMath::new(density), &mut rng).map_err(|e| format!("NUTS settings: {e}"))?;
+        inner.set_position(start).map_err(|e| format!("NUTS cannot start here: {e}"))?;
+        let mut chain = NutsChain { inner, probe, options, done: 0, position: start.to_vec(), stats: ChainStats::default() };
+        chain.stats.gradients = chain.probe.gradients();
+        Ok(chain)
+    }
+
+    pub fn options(&self) -> &NutsOptions {
+        &self.options
+    }
+    /// Draws done so far, warm-up included.
+    pub fn draws_done(&self) -> usize {
+        self.done
+    }
+    pub fn total_draws(&self) -> usize {
+        self.options.warmup + self.options.draws
+    }
+    pub fn is_finished(&self) -> bool {
+        self.done >= self.total_draws()
+    }
+    pub fn in_warmup(&self) -> bool {
+        self.done < self.options.warmup
+    }
+    /// The current position (the last draw).
+    pub fn position(&self) -> &[f64] {
+        &self.position
+    }
+
+    /// One draw: its position (kept when `!info.warmup`) and what it reports.
+    pub fn draw(&mut self) -> Result<(Vec<f64>, DrawInfo), String> {
+        let warmup = self.in_warmup();
+        let before = self.probe.gradients();
+        let (pos, _, stats, progress) = self.inner.expanded_draw().map_err(|e| format!("NUTS stopped: {e}"))?;
+        let pos = pos.to_vec();
+        let after = self.probe.gradients();
+        let div = &stats.divergence;
+        let divergence_x = match (progress.diverging, &div.divergence_start, &div.divergence_end) {
+            (true, Some(a), Some(b)) => self.probe.largest_change_x(a, b),
+            _ => None,
+        };
+        let info = DrawInfo {
+            warmup,
+            diverging: progress.diverging,
+            divergence_x,
+            depth: stats.depth,
+            max_depth_reached: stats.maxdepth_reached,
+            step_size: progress.step_size,
+            gradients: after - before,
+        };
+        let s = &mut self.stats;
+        s.gradients = after;
+        s.step_size = info.step_size;
+        if warmup {
+            s.warmup_divergences += info.diverging as usize;
+        } else {
+            s.kept += 1;
+            s.depth_sum += info.depth;
+            s.at_max_depth += info.max_depth_reached as usize;
+            if info.diverging {
+                s.divergences += 1;
+                s.divergence_x.extend(info.divergence_x);
+            }
+        }
+        self.done += 1;
+        self.position.clone_from(&pos);
+        Ok((pos, info))
+    }
+}
