@@ -4,6 +4,8 @@
 pub mod adam;
 pub mod fit;
 pub mod mala;
+#[cfg(test)]
+mod pinned;
 pub mod psgld;
 pub mod sgld;
 pub mod snapshot;
