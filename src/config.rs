@@ -86,7 +86,7 @@ impl Activation {
     }
 }
 
-/// The inference method.
+/// The inference method. Everything about one method is its row of [`METHODS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
@@ -98,20 +98,152 @@ pub enum Method {
     Psgld,
 }
 
+/// The live-editable setting of a method (the one a running fit picks up).
+#[derive(Clone, Copy, Debug)]
+pub struct RateSetting {
+    /// Its name in the settings JSON and the URL.
+    pub key: &'static str,
+    /// In words, for messages ("the step size 2e-3 is too large").
+    pub label: &'static str,
+    /// The page's field (its id in `ui::method_panel`).
+    pub field: &'static str,
+    pub get: fn(&InferenceConfig) -> f64,
+    pub set: fn(&mut InferenceConfig, f64),
+}
+
+/// What a method keeps for the bands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keeps {
+    /// Posterior draws from its chains (R-hat compares the chains).
+    Draws,
+    /// A variational posterior q, sampled `draws` times per chain for the bands.
+    SamplesFromQ,
+}
+
+/// One inference method: its names, words, settings, live rate and schedule, and
+/// the constructor of its chains. Adding a method is its file in `infer/`, one row here
+/// and its settings in [`InferenceConfig`].
+pub struct MethodSpec {
+    pub method: Method,
+    /// The CLI's `--method`, the URL's and the settings file's name.
+    pub name: &'static str,
+    /// The page's picker label.
+    pub label: &'static str,
+    /// A short name for the status line and plot titles.
+    pub short: &'static str,
+    /// One line for the page's help under the picker.
+    pub description: &'static str,
+    pub rate: RateSetting,
+    /// The page's hint under the rate's field.
+    pub rate_hint: &'static str,
+    /// The rate's default for this method (switching method switches to it).
+    pub default_rate: f64,
+    pub keeps: Keeps,
+    /// Whether the Adam warm start runs first.
+    pub warm_start: bool,
+    /// The page's fields of this method's own settings (ids of `ui::method_panel`).
+    pub settings: &'static [&'static str],
+    /// What the loss is called on the page.
+    pub loss_name: &'static str,
+    /// (burn-in units, kept units) given the warm start's length and the units after it.
+    pub plan: fn(&InferenceConfig, usize, usize) -> (usize, Vec<usize>),
+    /// The KL weight when the method's posterior is tempered by the settings.
+    pub tempered: fn(&InferenceConfig) -> Option<f64>,
+    /// A chain of the method, from the warm start's end state.
+    pub start: fn(&crate::infer::method::Handoff) -> Box<dyn crate::infer::method::MethodChain>,
+}
+
+fn get_step_size(i: &InferenceConfig) -> f64 {
+    i.step_size
+}
+fn set_step_size(i: &mut InferenceConfig, v: f64) {
+    i.step_size = v;
+}
+const STEP_SIZE: RateSetting =
+    RateSetting { key: "step_size", label: "step size", field: "step-size", get: get_step_size, set: set_step_size };
+
+/// The methods, in the order of the [`Method`] variants (checked by a test).
+pub const METHODS: [MethodSpec; 3] = [
+    MethodSpec {
+        method: Method::Vi,
+        name: "vi",
+        label: "VI (mean-field)",
+        short: "VI",
+        description: "Fits a factorised Gaussian to the posterior (Bayes by Backprop). Fast but narrower bands; a KL weight below 1 tempers the posterior.",
+        rate: RateSetting {
+            key: "vi_lr",
+            label: "learning rate",
+            field: "learning-rate",
+            get: |i| i.vi_lr,
+            set: |i, v| i.vi_lr = v,
+        },
+        rate_hint: "Adam, cosine-decayed; changes apply live",
+        default_rate: 1e-3,
+        keeps: Keeps::SamplesFromQ,
+        warm_start: true,
+        settings: &["learning-rate", "kl-weight"],
+        loss_name: "−ELBO/N",
+        plan: crate::infer::method::no_draws,
+        tempered: |i| (i.kl_weight < 1.0).then_some(i.kl_weight),
+        start: crate::infer::vi::ViChain::start,
+    },
+    MethodSpec {
+        method: Method::Sgld,
+        name: "sgld",
+        label: "SGLD (Langevin)",
+        short: "SGLD",
+        description: "Plain stochastic-gradient Langevin dynamics with a decaying step a(b+t)^−0.55.",
+        rate: STEP_SIZE,
+        rate_hint: "initial a·b^−0.55; changes apply live",
+        default_rate: 2e-4,
+        keeps: Keeps::Draws,
+        warm_start: true,
+        settings: &["step-size", "burn-in"],
+        loss_name: "loss",
+        plan: crate::infer::method::sampler_plan,
+        tempered: |_| None,
+        start: crate::infer::sgld::SgldChain::start,
+    },
+    MethodSpec {
+        method: Method::Psgld,
+        name: "psgld",
+        label: "pSGLD (preconditioned Langevin)",
+        short: "pSGLD",
+        description: "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start; the default and the reference.",
+        rate: STEP_SIZE,
+        rate_hint: "pSGLD ε; changes apply live",
+        default_rate: 2e-4,
+        keeps: Keeps::Draws,
+        warm_start: true,
+        settings: &["step-size", "burn-in"],
+        loss_name: "loss",
+        plan: crate::infer::method::sampler_plan,
+        tempered: |_| None,
+        start: crate::infer::psgld::PsgldChain::start,
+    },
+];
+
 impl Method {
+    /// Every method, in the page's picker order.
+    pub const ALL: [Method; 3] = [Method::Psgld, Method::Sgld, Method::Vi];
+
+    /// The method's row of [`METHODS`].
+    pub fn spec(self) -> &'static MethodSpec {
+        &METHODS[self as usize]
+    }
     pub fn name(self) -> &'static str {
-        match self {
-            Method::Vi => "vi",
-            Method::Sgld => "sgld",
-            Method::Psgld => "psgld",
-        }
+        self.spec().name
     }
     pub fn from_name(s: &str) -> Option<Self> {
-        match s {
-            "vi" => Some(Method::Vi),
-            "sgld" => Some(Method::Sgld),
-            "psgld" => Some(Method::Psgld),
-            _ => None,
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+    /// The names for help texts and error lists in the registry's order, e.g.
+    /// `names(", ", " or ")` = "vi, sgld or psgld".
+    pub fn names(sep: &str, last: &str) -> String {
+        let n: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
+        match n.split_last() {
+            Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
+            _ => n.join(sep),
         }
     }
 }
@@ -449,6 +581,20 @@ mod tests {
         assert!(c.validate().is_err());
         c.model.prior_scale = 1e9;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn every_method_is_its_own_row_of_the_registry() {
+        for (i, spec) in METHODS.iter().enumerate() {
+            assert_eq!(spec.method as usize, i, "{} is out of order", spec.name);
+            assert_eq!(spec.method.spec().name, spec.name);
+            assert_eq!(Method::from_name(spec.name), Some(spec.method));
+        }
+        assert_eq!(Method::ALL.len(), METHODS.len());
+        assert!(Method::ALL.iter().all(|m| METHODS.iter().any(|s| s.method == *m)));
+        assert_eq!(Method::from_name("nope"), None);
+        assert_eq!(Method::names(", ", " or "), "vi, sgld or psgld");
+        assert_eq!(Method::names(", ", ", "), "vi, sgld, psgld");
     }
 
     #[test]

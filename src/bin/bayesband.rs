@@ -58,8 +58,7 @@ mod cli {
         /// exponential, logquad, step, bump, signal [default: two-head]
         #[arg(long, value_name = "MODEL")]
         model: Option<String>,
-        /// Inference method: vi, sgld, psgld [default: psgld]
-        #[arg(long, value_name = "METHOD")]
+        #[arg(long, value_name = "METHOD", help = method_help())]
         method: Option<String>,
         /// Grid CSV: x in the first column (header row allowed, other columns ignored).
         #[arg(long, value_name = "GRID.csv")]
@@ -130,6 +129,11 @@ mod cli {
         truth: Option<PathBuf>,
     }
 
+    /// `--method`'s help, from the registry of methods.
+    fn method_help() -> String {
+        format!("Inference method: {} [default: {}]", Method::names(", ", ", "), FitConfig::default().inference.method.name())
+    }
+
     /// Exit codes: 0 ok, 1 the fit failed (divergence), 2 bad input or usage.
     pub fn main() -> i32 {
         let cli = match Cli::try_parse() {
@@ -188,7 +192,7 @@ mod cli {
         }
         if let Some(m) = &a.method {
             c.inference.method =
-                Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use vi, sgld or psgld")))?;
+                Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use {}", Method::names(", ", " or "))))?;
             if m == "vi" && a.step_size.is_none() && a.config.is_none() {
                 c.inference.step_size = c.inference.vi_lr;
             }

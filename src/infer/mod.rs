@@ -4,10 +4,14 @@
 pub mod adam;
 pub mod fit;
 pub mod mala;
+pub mod method;
 pub mod nuts;
+#[cfg(test)]
+mod pinned;
 pub mod psgld;
 pub mod sgld;
 pub mod snapshot;
+pub mod target;
 pub mod vi;
 
 pub use fit::{Fit, FitError};

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::fit::Fit;
-use crate::config::{Method, ModelKind};
+use crate::config::{Keeps, Method, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
 use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
@@ -66,18 +66,16 @@ impl Fit {
     fn draw_predictions(&mut self, grid: &[f64]) -> (Vec<Vec<DrawPrediction>>, bool) {
         let grid_fit: Vec<f64> = grid.iter().map(|&x| self.scaling.x_to_std(x)).collect();
         let mut ws = ModelWorkspace::default();
-        let phase = self.phase();
-        let method = self.config.inference.method;
-        let past_warm = self.steps_done() >= self.schedule.warm;
-        if method == Method::Vi && past_warm {
-            let k = if phase == Phase::Finished { self.config.inference.draws } else { VI_LIVE_DRAWS };
+        if let Some(k) = self.samples_from_q() {
             let seed = self.config.inference.seed ^ (self.steps_done() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let qs: Vec<_> = self.chains.iter().map(|c| c.vi_posterior().cloned()).collect();
-            let preds = qs
-                .into_iter()
-                .map(|q| match q {
-                    Some(q) => (0..k).map(|_| self.predict_draw(&q.sample(&mut rng), &grid_fit, &mut ws)).collect(),
+            let preds = self
+                .chains
+                .iter()
+                .map(|c| match &c.method {
+                    Some(m) => (0..k)
+                        .map_while(|_| m.sample_q(&mut rng).map(|p| self.predict_draw(&p, &grid_fit, &mut ws)))
+                        .collect(),
                     None => vec![],
                 })
                 .collect();
@@ -100,6 +98,15 @@ impl Fit {
             }
         }
         (std::mem::take(&mut self.cache.per_chain), true)
+    }
+
+    /// How many samples per chain the bands take from a variational posterior q now:
+    /// for a method that keeps q instead of draws, once it has started.
+    fn samples_from_q(&self) -> Option<usize> {
+        let inf = &self.config.inference;
+        let past_warm = self.steps_done() >= self.schedule.warm;
+        (inf.method.spec().keeps == Keeps::SamplesFromQ && past_warm)
+            .then(|| if self.phase() == Phase::Finished { inf.draws } else { VI_LIVE_DRAWS })
     }
 
     /// Progress figures and the predictive summary on `grid` (data units).
@@ -188,6 +195,10 @@ impl Fit {
             params,
             mala_accept,
             warnings,
+            gradients: self.gradients(),
+            samples_from_q: self.samples_from_q().map_or(0, |k| k * self.chains.iter().filter(|c| c.method.is_some()).count()),
+            method: self.method_diagnostics(),
+            notes: vec![],
         }
     }
 }

@@ -10,7 +10,11 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
+use rand_xoshiro::Xoshiro256PlusPlus;
+
 use super::adam::Adam;
+use super::method::{At, Handoff, MethodChain, Moved};
+use super::target::Target;
 use crate::model::activation::{sigmoid, softplus, softplus_inv};
 use crate::model::{EvalOptions, Model, ModelWorkspace};
 
@@ -145,5 +149,48 @@ impl MeanField {
         self.m.copy_from_slice(&sc.params[..d]);
         self.rho.copy_from_slice(&sc.params[d..]);
         ll - kl_weight * kl
+    }
+}
+
+/// One VI chain: q starts at the warm start's end point; each unit is one ELBO step
+/// at the cosine-decayed learning rate, with the KL weight ramped up over the first
+/// `kl_ramp_frac` of the units.
+#[derive(Clone, Debug)]
+pub struct ViChain {
+    q: MeanField,
+    scratch: ViScratch,
+}
+
+impl ViChain {
+    pub fn start(h: &Handoff) -> Box<dyn MethodChain> {
+        Box::new(ViChain { q: MeanField::new(h.params.to_vec(), h.inf.vi_init_sd), scratch: ViScratch::default() })
+    }
+}
+
+impl MethodChain for ViChain {
+    fn box_clone(&self) -> Box<dyn MethodChain> {
+        Box::new(self.clone())
+    }
+
+    fn advance(&mut self, params: &mut [f64], rng: &mut Xoshiro256PlusPlus, target: &mut Target, at: &At) -> Moved {
+        let inf = at.inf;
+        let frac = at.ts as f64 / at.units.max(1) as f64;
+        let ramp = if inf.kl_ramp_frac > 0.0 { (frac / inf.kl_ramp_frac).min(1.0) } else { 1.0 };
+        let lr_scale = inf.step_size / inf.vi_lr;
+        let lr = lr_scale * (inf.vi_lr_final + 0.5 * (inf.vi_lr - inf.vi_lr_final) * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let (x, y, scale) = (target.x, target.y, target.scale);
+        let q = &mut self.q;
+        let elbo = q.step(target.model, x, y, scale, inf.kl_weight * ramp, lr, rng, target.ws, &mut self.scratch);
+        params.copy_from_slice(&q.m);
+        Moved { loss: -elbo / target.n as f64, gradients: 1 }
+    }
+
+    fn sample_q(&self, rng: &mut Xoshiro256PlusPlus) -> Option<Vec<f64>> {
+        Some(self.q.sample(rng))
+    }
+
+    fn q_moments(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        let q = &self.q;
+        Some((q.m.clone(), (0..q.m.len()).map(|i| q.sd(i)).collect()))
     }
 }

@@ -145,10 +145,7 @@ pub fn data_for(source: &DataSource) -> Option<Dataset> {
 
 /// The name of the live-editable setting for a method.
 pub fn live_key(method: Method) -> &'static str {
-    match method {
-        Method::Vi => "vi_lr",
-        _ => "step_size",
-    }
+    method.spec().rate.key
 }
 
 impl AppState {
@@ -423,15 +420,10 @@ impl AppState {
         let active = self.is_active();
         if let Some(f) = &mut self.fitted {
             if active && f.config.inference.method == method {
-                let (new, old) = match method {
-                    Method::Vi => (c.inference.vi_lr, f.config.inference.vi_lr),
-                    _ => (c.inference.step_size, f.config.inference.step_size),
-                };
+                let rate = method.spec().rate;
+                let (new, old) = ((rate.get)(&c.inference), (rate.get)(&f.config.inference));
                 if new != old && new.is_finite() && new > 0.0 {
-                    match method {
-                        Method::Vi => f.config.inference.vi_lr = new,
-                        _ => f.config.inference.step_size = new,
-                    }
+                    (rate.set)(&mut f.config.inference, new);
                     out.push(ToWorker::Update { step_size: new });
                 }
             }

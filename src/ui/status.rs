@@ -42,10 +42,7 @@ pub fn Status() -> Html {
         if f.steps_per_sec > 0.0 {
             parts.push(format!("{} steps/s", thousands(f.steps_per_sec.round() as usize)));
         }
-        let loss_name = match s.fitted.as_ref().map(|f| f.config.inference.method) {
-            Some(crate::config::Method::Vi) => "−ELBO/N",
-            _ => "loss",
-        };
+        let loss_name = s.fitted.as_ref().map_or("loss", |f| f.config.inference.method.spec().loss_name);
         parts.push(format!("{loss_name} {}", fmt(snap.loss)));
         parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
         if let Some(r) = snap.rhat_max {

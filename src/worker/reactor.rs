@@ -241,7 +241,7 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
         }
         ToWorker::Update { step_size } => {
             if let Some(j) = job {
-                j.fit.set_step_size(step_size);
+                j.fit.set_rate(step_size);
             }
             None
         }
