@@ -96,6 +96,8 @@ pub enum Method {
     Sgld,
     /// RMSprop-preconditioned SGLD (Li et al. 2016): the default sampler.
     Psgld,
+    /// The No-U-Turn Sampler (nuts-rs), NeuroBayes's own: the reference, slower.
+    Nuts,
 }
 
 /// The live-editable setting of a method (the one a running fit picks up).
@@ -109,6 +111,16 @@ pub struct RateSetting {
     pub field: &'static str,
     pub get: fn(&InferenceConfig) -> f64,
     pub set: fn(&mut InferenceConfig, f64),
+}
+
+/// What a method's units of work are, and so what its budget counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Units {
+    /// Gradient steps: the budget is `steps` (warm start included).
+    Steps,
+    /// Draws of a sampler whose draws take a variable number of gradients: the budget
+    /// is `warmup + draws` per chain; `steps` is not used.
+    Draws,
 }
 
 /// What a method keeps for the bands.
@@ -133,11 +145,18 @@ pub struct MethodSpec {
     pub short: &'static str,
     /// One line for the page's help under the picker.
     pub description: &'static str,
-    pub rate: RateSetting,
+    /// The live-editable setting; `None` when nothing applies live (NUTS adapts its
+    /// step size itself).
+    pub rate: Option<RateSetting>,
     /// The page's hint under the rate's field.
     pub rate_hint: &'static str,
     /// The rate's default for this method (switching method switches to it).
     pub default_rate: f64,
+    /// Draws kept per chain by default (the CLI's `--method` without `--draws`).
+    pub default_draws: usize,
+    pub units: Units,
+    /// Whether large data sets may be subsampled (minibatches); NUTS needs exact gradients.
+    pub minibatch: bool,
     pub keeps: Keeps,
     /// Whether the Adam warm start runs first.
     pub warm_start: bool,
@@ -163,22 +182,25 @@ const STEP_SIZE: RateSetting =
     RateSetting { key: "step_size", label: "step size", field: "step-size", get: get_step_size, set: set_step_size };
 
 /// The methods, in the order of the [`Method`] variants (checked by a test).
-pub const METHODS: [MethodSpec; 3] = [
+pub const METHODS: [MethodSpec; 4] = [
     MethodSpec {
         method: Method::Vi,
         name: "vi",
         label: "VI (mean-field)",
         short: "VI",
         description: "Fits a factorised Gaussian to the posterior (Bayes by Backprop). Fast but narrower bands; a KL weight below 1 tempers the posterior.",
-        rate: RateSetting {
+        rate: Some(RateSetting {
             key: "vi_lr",
             label: "learning rate",
             field: "learning-rate",
             get: |i| i.vi_lr,
             set: |i, v| i.vi_lr = v,
-        },
+        }),
         rate_hint: "Adam, cosine-decayed; changes apply live",
         default_rate: 1e-3,
+        default_draws: 100,
+        units: Units::Steps,
+        minibatch: true,
         keeps: Keeps::SamplesFromQ,
         warm_start: true,
         settings: &["learning-rate", "kl-weight"],
@@ -193,9 +215,12 @@ pub const METHODS: [MethodSpec; 3] = [
         label: "SGLD (Langevin)",
         short: "SGLD",
         description: "Plain stochastic-gradient Langevin dynamics with a decaying step a(b+t)^−0.55.",
-        rate: STEP_SIZE,
+        rate: Some(STEP_SIZE),
         rate_hint: "initial a·b^−0.55; changes apply live",
         default_rate: 2e-4,
+        default_draws: 100,
+        units: Units::Steps,
+        minibatch: true,
         keeps: Keeps::Draws,
         warm_start: true,
         settings: &["step-size", "burn-in"],
@@ -210,9 +235,12 @@ pub const METHODS: [MethodSpec; 3] = [
         label: "pSGLD (preconditioned Langevin)",
         short: "pSGLD",
         description: "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start; the default and the reference.",
-        rate: STEP_SIZE,
+        rate: Some(STEP_SIZE),
         rate_hint: "pSGLD ε; changes apply live",
         default_rate: 2e-4,
+        default_draws: 100,
+        units: Units::Steps,
+        minibatch: true,
         keeps: Keeps::Draws,
         warm_start: true,
         settings: &["step-size", "burn-in"],
@@ -221,11 +249,41 @@ pub const METHODS: [MethodSpec; 3] = [
         tempered: |_| None,
         start: crate::infer::psgld::PsgldChain::start,
     },
+    MethodSpec {
+        method: Method::Nuts,
+        name: "nuts",
+        label: "NUTS (reference, slower)",
+        short: "NUTS",
+        description: "The No-U-Turn Sampler that NeuroBayes uses: the reference posterior, with its own step-size and mass-matrix adaptation during the warm-up draws. Exact full-batch gradients, up to 2^depth per draw: much slower.",
+        rate: None,
+        rate_hint: "",
+        default_rate: 2e-4,
+        default_draws: 1000,
+        units: Units::Draws,
+        minibatch: false,
+        keeps: Keeps::Draws,
+        warm_start: false,
+        settings: &["warmup", "target-accept", "max-depth"],
+        loss_name: "loss",
+        plan: crate::infer::nuts::plan,
+        tempered: |_| None,
+        start: crate::infer::nuts::NutsMethod::start,
+    },
 ];
+
+impl InferenceConfig {
+    /// The budget per chain in the method's units: gradient steps, or NUTS's draws.
+    pub fn budget(&self) -> usize {
+        match self.method.spec().units {
+            Units::Steps => self.steps,
+            Units::Draws => self.warmup + self.draws,
+        }
+    }
+}
 
 impl Method {
     /// Every method, in the page's picker order.
-    pub const ALL: [Method; 3] = [Method::Psgld, Method::Sgld, Method::Vi];
+    pub const ALL: [Method; 4] = [Method::Psgld, Method::Sgld, Method::Vi, Method::Nuts];
 
     /// The method's row of [`METHODS`].
     pub fn spec(self) -> &'static MethodSpec {
@@ -238,7 +296,7 @@ impl Method {
         Self::ALL.into_iter().find(|m| m.name() == s)
     }
     /// The names for help texts and error lists in the registry's order, e.g.
-    /// `names(", ", " or ")` = "vi, sgld or psgld".
+    /// `names(", ", " or ")` = "vi, sgld, psgld or nuts".
     pub fn names(sep: &str, last: &str) -> String {
         let n: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
         match n.split_last() {
@@ -329,8 +387,15 @@ pub struct InferenceConfig {
     pub cycles: usize,
     /// Fraction of the post-warm-start budget discarded as burn-in.
     pub burn_in_frac: f64,
-    /// Draws kept per chain, evenly spaced over the sampling phase.
+    /// Draws kept per chain, evenly spaced over the sampling phase (NUTS: every draw
+    /// after its warm-up; its default is 1000, NeuroBayes's).
     pub draws: usize,
+    /// NUTS: warm-up draws per chain (step size and mass matrix adapt; none is kept).
+    pub warmup: usize,
+    /// NUTS: target mean acceptance probability of the step-size adaptation.
+    pub target_accept: f64,
+    /// NUTS: maximum tree depth (at most 2^max_depth - 1 leapfrog steps per draw).
+    pub max_depth: usize,
     /// VI: Adam learning rate, cosine-decayed to `vi_lr_final`.
     pub vi_lr: f64,
     pub vi_lr_final: f64,
@@ -366,6 +431,9 @@ impl Default for InferenceConfig {
             cycles: 0,
             burn_in_frac: 0.3,
             draws: 100,
+            warmup: 1000,
+            target_accept: 0.8,
+            max_depth: 10,
             vi_lr: 1e-3,
             vi_lr_final: 1e-4,
             vi_init_sd: 1e-3,
@@ -473,6 +541,15 @@ impl FitConfig {
         }
         if i.draws == 0 || i.draws > 10_000 {
             return err(format!("draws per chain must be between 1 and 10000 (got {})", i.draws));
+        }
+        if i.warmup > MAX_STEPS {
+            return err(format!("warm-up draws must be at most {MAX_STEPS} (got {})", i.warmup));
+        }
+        if !(i.target_accept > 0.0 && i.target_accept < 1.0) {
+            return err(format!("target acceptance must be between 0 and 1, exclusive (got {})", i.target_accept));
+        }
+        if !(1..=15).contains(&i.max_depth) {
+            return err(format!("max tree depth must be between 1 and 15 (got {})", i.max_depth));
         }
         if i.batch_size == 0 {
             return err("batch size must be at least 1".into());
@@ -593,8 +670,8 @@ mod tests {
         assert_eq!(Method::ALL.len(), METHODS.len());
         assert!(Method::ALL.iter().all(|m| METHODS.iter().any(|s| s.method == *m)));
         assert_eq!(Method::from_name("nope"), None);
-        assert_eq!(Method::names(", ", " or "), "vi, sgld or psgld");
-        assert_eq!(Method::names(", ", ", "), "vi, sgld, psgld");
+        assert_eq!(Method::names(", ", " or "), "vi, sgld, psgld or nuts");
+        assert_eq!(Method::names(", ", ", "), "vi, sgld, psgld, nuts");
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod cli {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    use bayesband::config::{parse_hidden, Activation, FitConfig, Method};
+    use bayesband::config::{parse_hidden, Activation, FitConfig, Method, Units};
     use bayesband::data::{parse_csv_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
     use bayesband::summary::{GridMetrics, HeldOutMetrics, Snapshot};
@@ -69,7 +69,9 @@ mod cli {
         /// Random seed [default: 0]
         #[arg(long)]
         seed: Option<u64>,
-        /// Gradient budget per chain, warm start included [default: 20000]
+        /// Gradient budget per chain, warm start included [default: 20000]. Not used by
+        /// NUTS, whose budget is --warmup + --draws draws of up to 2^max-depth gradients
+        /// each; it prints the gradients it used.
         #[arg(long)]
         steps: Option<usize>,
         /// Independent chains, pooled [default: 2]
@@ -90,9 +92,18 @@ mod cli {
         /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 2e-4, VI 1e-3]
         #[arg(long, allow_hyphen_values = true)]
         step_size: Option<f64>,
-        /// Posterior draws kept per chain [default: 100]
+        /// Posterior draws kept per chain [default: 100, NUTS 1000]
         #[arg(long)]
         draws: Option<usize>,
+        /// NUTS: warm-up draws per chain (step size and mass matrix adapt) [default: 1000]
+        #[arg(long)]
+        warmup: Option<usize>,
+        /// NUTS: target acceptance probability of the step-size adaptation [default: 0.8]
+        #[arg(long, allow_hyphen_values = true)]
+        target_accept: Option<f64>,
+        /// NUTS: maximum tree depth, at most 2^depth - 1 leapfrog steps per draw [default: 10]
+        #[arg(long)]
+        max_depth: Option<usize>,
         /// Fit on the data as given instead of z-scores (what NeuroBayes does).
         #[arg(long)]
         raw: bool,
@@ -196,6 +207,9 @@ mod cli {
             if m == "vi" && a.step_size.is_none() && a.config.is_none() {
                 c.inference.step_size = c.inference.vi_lr;
             }
+            if a.config.is_none() {
+                c.inference.draws = c.inference.method.spec().default_draws;
+            }
         }
         if let Some(s) = a.seed {
             c.inference.seed = s;
@@ -221,6 +235,15 @@ mod cli {
         }
         if let Some(d) = a.draws {
             c.inference.draws = d;
+        }
+        if let Some(w) = a.warmup {
+            c.inference.warmup = w;
+        }
+        if let Some(t) = a.target_accept {
+            c.inference.target_accept = t;
+        }
+        if let Some(d) = a.max_depth {
+            c.inference.max_depth = d;
         }
         if a.raw {
             c.model.raw_scale = true;
@@ -380,6 +403,27 @@ mod cli {
         }
         if let Some(rh) = s.rhat_max {
             let _ = writeln!(r, "max split R-hat (noise parameters and the mean at 5 x): {rh:.3}");
+        }
+        let d = &s.method;
+        if let Some(n) = d.divergences {
+            // Always stated for a method that counts them (also when 0).
+            let _ = writeln!(r, "divergences: {n}");
+        }
+        let mut parts = Vec::new();
+        if let Some(v) = d.mean_tree_depth {
+            parts.push(format!("mean tree depth {v:.2}"));
+        }
+        if let Some(v) = d.max_depth_share {
+            parts.push(format!("at max depth {:.1}%", 100.0 * v));
+        }
+        if let Some(v) = d.adapted_step_size {
+            parts.push(format!("adapted step size {v:.3e}"));
+        }
+        if cfg.inference.method.spec().units == Units::Draws {
+            parts.push(format!("gradients per chain {}", s.gradients));
+        }
+        if !parts.is_empty() {
+            let _ = writeln!(r, "{}", parts.join(", "));
         }
         for w in &s.warnings {
             let _ = writeln!(r, "warning: {w}");

@@ -74,7 +74,7 @@ pub(crate) struct Schedule {
 impl Schedule {
     pub fn new(cfg: &FitConfig) -> Schedule {
         let i = &cfg.inference;
-        let b = i.steps;
+        let b = i.budget();
         let bf = b as f64;
         let spec = i.method.spec();
         let warm = if spec.warm_start { ((i.warm_start_frac * bf).max(2000.0).min(0.4 * bf)).round() as usize } else { 0 };
@@ -204,12 +204,14 @@ impl Fit {
     /// ignored.
     pub fn set_rate(&mut self, v: f64) {
         if v.is_finite() && v > 0.0 {
-            (self.config.inference.method.spec().rate.set)(&mut self.config.inference, v);
+            if let Some(rate) = &self.config.inference.method.spec().rate {
+                (rate.set)(&mut self.config.inference, v);
+            }
         }
     }
-    /// The method's live-editable rate as it is now.
-    pub fn rate(&self) -> f64 {
-        (self.config.inference.method.spec().rate.get)(&self.config.inference)
+    /// The method's live-editable rate as it is now (`None`: the method has none).
+    pub fn rate(&self) -> Option<f64> {
+        self.config.inference.method.spec().rate.as_ref().map(|r| (r.get)(&self.config.inference))
     }
     /// Gradient evaluations per chain so far (mean over chains), warm start included.
     pub fn gradients(&self) -> usize {
@@ -301,7 +303,7 @@ impl Fit {
     fn batch(&mut self, ci: usize) -> f64 {
         let n = self.x.len();
         let inf = &self.config.inference;
-        if n <= inf.minibatch_above {
+        if n <= inf.minibatch_above || !inf.method.spec().minibatch {
             return 1.0;
         }
         let b = inf.batch_size.min(n);
@@ -383,8 +385,12 @@ impl Fit {
         let moved = method.advance(&mut chain.params, &mut chain.rng, &mut target, &at);
         chain.loss = moved.loss;
         chain.gradients += moved.gradients;
-        let rate = &inf.method.spec().rate;
-        let (what, value) = (rate.label, (rate.get)(inf));
+        // A method without a live rate (NUTS adapts its step) blames the prior scale:
+        // wide priors are what lets a network's weights run off.
+        let (what, value) = match &inf.method.spec().rate {
+            Some(rate) => (rate.label, (rate.get)(inf)),
+            None => ("prior scale", self.model.prior_scale),
+        };
         check(chain, t, what, value)?;
         if self.schedule.keep.binary_search(&t).is_ok() {
             chain.draws.push(chain.params.clone());

@@ -173,6 +173,8 @@ pub struct DrawInfo {
     pub step_size: f64,
     /// Gradient evaluations of this draw.
     pub gradients: u64,
+    /// The log posterior at the draw.
+    pub log_post: f64,
 }
 
 type Inner = <DiagNutsSettings as Settings>::Chain<CpuMath<Density>>;
@@ -290,6 +292,7 @@ impl NutsChain {
             max_depth_reached: stats.maxdepth_reached,
             step_size: progress.step_size,
             gradients: after - before,
+            log_post: stats.point.logp,
         };
         let s = &mut self.stats;
         s.gradients = after;
@@ -308,5 +311,104 @@ impl NutsChain {
         self.done += 1;
         self.position.clone_from(&pos);
         Ok((pos, info))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// NUTS behind the inference seam: one unit of work is one draw.
+// ---------------------------------------------------------------------------
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rand::RngCore;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::method::{At, Handoff, MethodChain, Moved};
+use super::target::Target;
+use crate::config::InferenceConfig;
+use crate::summary::MethodDiagnostics;
+
+impl NutsOptions {
+    /// NUTS's settings from the fit's.
+    pub fn from_config(i: &InferenceConfig) -> NutsOptions {
+        NutsOptions { warmup: i.warmup, draws: i.draws, target_accept: i.target_accept, max_depth: i.max_depth as u64 }
+    }
+}
+
+/// Burn-in and kept units of NUTS: the warm-up draws, then every draw.
+pub fn plan(i: &InferenceConfig, warm: usize, _rest: usize) -> (usize, Vec<usize>) {
+    (i.warmup, (warm + i.warmup..warm + i.warmup + i.draws).collect())
+}
+
+/// One fit chain's NUTS. The `nuts-rs` chain starts at the first draw (it needs the
+/// full-batch target, which the seam hands to `advance`), seeded from the fit chain's
+/// generator.
+///
+/// Copies share the `nuts-rs` chain (it cannot be cloned): the driver copies chains only
+/// to restore them when a unit makes the loss non-finite or explode, and a NUTS draw is
+/// always a finite point whose log posterior the sampler accepted (a diverging
+/// trajectory is cut off inside the draw and counted, not returned), so that restore
+/// never has to rewind NUTS.
+#[derive(Clone, Debug)]
+pub struct NutsMethod {
+    chain: Rc<RefCell<Option<NutsChain>>>,
+    /// Why the chain could not start, if it could not.
+    failed: Option<String>,
+}
+
+impl NutsMethod {
+    pub fn start(_h: &Handoff) -> Box<dyn MethodChain> {
+        Box::new(NutsMethod { chain: Rc::new(RefCell::new(None)), failed: None })
+    }
+    /// The chain's running totals, once it has started.
+    pub fn stats(&self) -> Option<ChainStats> {
+        self.chain.borrow().as_ref().map(|c| c.stats.clone())
+    }
+}
+
+impl MethodChain for NutsMethod {
+    fn box_clone(&self) -> Box<dyn MethodChain> {
+        Box::new(self.clone())
+    }
+
+    fn advance(&mut self, params: &mut [f64], rng: &mut Xoshiro256PlusPlus, target: &mut Target, at: &At) -> Moved {
+        let n = target.n as f64;
+        let nan = Moved { loss: f64::NAN, gradients: 0 };
+        let mut slot = self.chain.borrow_mut();
+        if slot.is_none() {
+            debug_assert!(target.full_batch(), "NUTS needs the full batch (its row says minibatch: false)");
+            let seed = rng.next_u64();
+            let opts = NutsOptions::from_config(at.inf);
+            match NutsChain::new(target.model.clone(), target.x.to_vec(), target.y.to_vec(), opts, params, seed, 0) {
+                Ok(c) => *slot = Some(c),
+                Err(e) => {
+                    self.failed = Some(e);
+                    return nan;
+                }
+            }
+        }
+        let chain = slot.as_mut().expect("started above");
+        let before = chain.stats.gradients;
+        match chain.draw() {
+            Ok((p, info)) => {
+                params.copy_from_slice(&p);
+                Moved { loss: -info.log_post / n, gradients: (chain.stats.gradients - before) as usize }
+            }
+            Err(e) => {
+                self.failed = Some(e);
+                nan
+            }
+        }
+    }
+
+    fn diagnostics(&self) -> MethodDiagnostics {
+        let Some(s) = self.stats() else { return MethodDiagnostics { divergences: Some(0), ..Default::default() } };
+        MethodDiagnostics {
+            divergences: Some(s.divergences),
+            mean_tree_depth: (s.kept > 0).then(|| s.mean_depth()),
+            max_depth_share: (s.kept > 0).then(|| s.share_at_max_depth()),
+            adapted_step_size: (s.step_size > 0.0).then_some(s.step_size),
+        }
     }
 }

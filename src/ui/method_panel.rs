@@ -189,7 +189,7 @@ pub fn MethodPanel() -> Html {
         });
         let value = (n.get)(&c);
         let value = if percent { num((value * 1e6).round() / 1e4) } else { num(value) };
-        let live = n.id == method.spec().rate.field;
+        let live = method.spec().rate.is_some_and(|r| n.id == r.field);
         html! {
             <InputField id={n.id} label={n.label} value={value} onchange={onchange} step={n.step} min="0"
                 hint={AttrValue::from(n.hint)} error={field_error} live={live} />

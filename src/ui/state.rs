@@ -144,8 +144,8 @@ pub fn data_for(source: &DataSource) -> Option<Dataset> {
 }
 
 /// The name of the live-editable setting for a method.
-pub fn live_key(method: Method) -> &'static str {
-    method.spec().rate.key
+pub fn live_key(method: Method) -> Option<&'static str> {
+    method.spec().rate.as_ref().map(|r| r.key)
 }
 
 impl AppState {
@@ -244,7 +244,7 @@ impl AppState {
         let (a, b) = (flat_config(&f.config), flat_config(&self.settings.config));
         let live = live_key(self.settings.config.inference.method);
         for (k, v) in &b {
-            if a.get(k) != Some(v) && k != live {
+            if a.get(k) != Some(v) && Some(k.as_str()) != live {
                 out.push(k.replace('_', " "));
             }
         }
@@ -419,8 +419,7 @@ impl AppState {
         let method = c.inference.method;
         let active = self.is_active();
         if let Some(f) = &mut self.fitted {
-            if active && f.config.inference.method == method {
-                let rate = method.spec().rate;
+            if let (true, Some(rate)) = (active && f.config.inference.method == method, method.spec().rate) {
                 let (new, old) = ((rate.get)(&c.inference), (rate.get)(&f.config.inference));
                 if new != old && new.is_finite() && new > 0.0 {
                     (rate.set)(&mut f.config.inference, new);
