@@ -161,3 +161,51 @@ fn bad_input_gives_one_line_and_a_nonzero_exit_never_a_panic() {
         assert!(err.contains(word), "{args:?}: expected '{word}' in: {err}");
     }
 }
+
+#[test]
+fn nuts_fit_states_its_divergences_depth_step_size_and_gradients() {
+    let (data, truth) = generate("nb_exp", 30, 2);
+    // The truth grid is the prediction grid (its first column is x).
+    let grid = truth.clone();
+    let fit = |extra: &[&str]| {
+        let out_path = tmp(&format!("pred-nuts-{}.csv", extra.len()));
+        let out = run(bin()
+            .args(["fit", "--data"])
+            .arg(&data)
+            .args(["--method", "nuts", "--warmup", "60", "--draws", "40", "--max-depth", "5", "--hidden", "6", "--grid"])
+            .arg(&grid)
+            .arg("--out")
+            .arg(&out_path)
+            .args(extra));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stderr).to_string(), std::fs::read_to_string(&out_path).unwrap())
+    };
+    let (err, pred) = fit(&["--truth", truth.to_str().unwrap(), "--seed", "3"]);
+    assert_eq!(pred.lines().count(), 401);
+    assert!(err.contains("metrics vs truth"), "{err}");
+    // Kept draws: --draws per chain, two chains; the divergence count is always stated.
+    assert!(err.contains("nuts on 30 points") && err.contains("80 draws"), "{err}");
+    let div = err.lines().find(|l| l.starts_with("divergences: ")).unwrap_or_else(|| panic!("{err}"));
+    assert!(div["divergences: ".len()..].parse::<usize>().is_ok(), "{div}");
+    assert!(err.contains("mean tree depth") && err.contains("at max depth") && err.contains("adapted step size"), "{err}");
+    let grads: usize = err
+        .split("gradients per chain ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    // At least one gradient per draw, at most 2^5 - 1 per draw (plus the start's).
+    assert!((100..=100 * 31 + 10).contains(&grads), "{grads}");
+    // The seed decides everything.
+    let (_, again) = fit(&["--truth", truth.to_str().unwrap(), "--seed", "3"]);
+    assert_eq!(pred, again);
+    // Bad NUTS settings are bad input (exit 2) with a message naming the setting.
+    for (flag, v, word) in [("--target-accept", "1.5", "target acceptance"), ("--max-depth", "0", "tree depth")] {
+        let out = run(bin().args(["fit", "--data"]).arg(&data).args(["--method", "nuts", flag, v, "--grid"]).arg(&grid).arg("--out").arg(tmp("x.csv")));
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(word), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // --help says what --steps means for NUTS.
+    let help = String::from_utf8_lossy(&run(bin().args(["fit", "--help"])).stdout).to_string();
+    assert!(help.contains("Not used by NUTS") && help.contains("--warmup") && help.contains("nuts"), "{help}");
+}

@@ -385,13 +385,17 @@ mod cli {
 
     fn report(cfg: &FitConfig, n: usize, s: &Snapshot, secs: f64) -> String {
         let mut r = String::new();
+        let i = &cfg.inference;
+        let budget = match i.method.spec().units {
+            Units::Steps => format!("{} steps", s.total_steps),
+            Units::Draws => format!("{} warm-up + {} draws", i.warmup, i.draws),
+        };
         let _ = writeln!(
             r,
-            "{} / {} on {n} points: {} steps x {} chains, {} draws, {secs:.2} s",
+            "{} / {} on {n} points: {budget} x {} chains, {} draws, {secs:.2} s",
             cfg.model_name(),
-            cfg.inference.method.name(),
-            s.total_steps,
-            cfg.inference.chains,
+            i.method.name(),
+            i.chains,
             s.draws_kept
         );
         if !s.params.is_empty() {
@@ -424,6 +428,9 @@ mod cli {
         }
         if !parts.is_empty() {
             let _ = writeln!(r, "{}", parts.join(", "));
+        }
+        if let Some(note) = d.divergences.and_then(bayesband::infer::nuts::divergence_note) {
+            let _ = writeln!(r, "note: {note}");
         }
         for w in &s.warnings {
             let _ = writeln!(r, "warning: {w}");

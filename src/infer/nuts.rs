@@ -19,6 +19,18 @@ use nuts_rs::{Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDi
 
 use crate::model::{EvalOptions, Model, ModelWorkspace};
 
+/// What divergences mean and what to change, for the page and the CLI; `None` without
+/// any. Divergences are a diagnostic, not a failure: the draws are still usable.
+pub fn divergence_note(divergences: usize) -> Option<String> {
+    (divergences > 0).then(|| {
+        format!(
+            "{divergences} NUTS trajectories diverged: the sampler met curvature its adapted step could not follow, \
+             so the posterior there may be under-explored. The draws are kept; to reduce divergences raise the \
+             target acceptance (e.g. 0.9 or 0.95: smaller steps) or lower the prior scale."
+        )
+    })
+}
+
 /// NUTS's own settings (the model and the data come from the fit).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NutsOptions {

@@ -8,7 +8,7 @@ use super::app::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
 use super::text::method_info;
-use crate::config::{FitConfig, Keeps, Method};
+use crate::config::{FitConfig, Keeps, Method, Units};
 
 type Setter = fn(&mut FitConfig, f64);
 
@@ -24,21 +24,28 @@ struct NumSetting {
 }
 
 fn settings_for(method: Method) -> Vec<NumSetting> {
-    let mut v = vec![NumSetting {
-        id: "steps",
-        label: "Steps",
-        hint: "gradient steps per chain, warm start included",
-        get: |c| c.inference.steps as f64,
-        set: |c, x| c.inference.steps = x.round().max(0.0) as usize,
-        step: "1000",
-        percent: false,
-    }];
+    let mut v = Vec::new();
+    if method.spec().units == Units::Steps {
+        v.push(NumSetting {
+            id: "steps",
+            label: "Steps",
+            hint: "gradient steps per chain, warm start included",
+            get: |c| c.inference.steps as f64,
+            set: |c, x| c.inference.steps = x.round().max(0.0) as usize,
+            step: "1000",
+            percent: false,
+        });
+    }
     v.extend(method.spec().settings.iter().filter_map(|id| own_setting(method, id)));
     let q = method.spec().keeps == Keeps::SamplesFromQ;
     v.push(NumSetting {
         id: "draws",
         label: if q { "Draws" } else { "Draws kept / chain" },
-        hint: if q { "samples of q for the bands" } else { "thinning: evenly spaced after burn-in" },
+        hint: match (q, method.spec().units) {
+            (true, _) => "samples of q for the bands",
+            (false, Units::Draws) => "every draw after the warm-up",
+            (false, Units::Steps) => "thinning: evenly spaced after burn-in",
+        },
         get: |c| c.inference.draws as f64,
         set: |c, x| c.inference.draws = x.round().max(0.0) as usize,
         step: "10",
@@ -103,6 +110,33 @@ fn own_setting(method: Method, id: &str) -> Option<NumSetting> {
             set: |c, x| c.inference.burn_in_frac = x,
             step: "5",
             percent: true,
+        },
+        "warmup" => NumSetting {
+            id: "warmup",
+            label: "Warm-up draws / chain",
+            hint: "step size and mass matrix adapt; not kept",
+            get: |c| c.inference.warmup as f64,
+            set: |c, x| c.inference.warmup = x.round().max(0.0) as usize,
+            step: "100",
+            percent: false,
+        },
+        "target-accept" => NumSetting {
+            id: "target-accept",
+            label: "Target acceptance",
+            hint: "higher: smaller steps, fewer divergences, slower",
+            get: |c| c.inference.target_accept,
+            set: |c, x| c.inference.target_accept = x,
+            step: "0.05",
+            percent: false,
+        },
+        "max-depth" => NumSetting {
+            id: "max-depth",
+            label: "Max tree depth",
+            hint: "at most 2^depth − 1 gradients per draw",
+            get: |c| c.inference.max_depth as f64,
+            set: |c, x| c.inference.max_depth = x.round().max(0.0) as usize,
+            step: "1",
+            percent: false,
         },
         _ => return None,
     })
@@ -201,6 +235,10 @@ pub fn MethodPanel() -> Html {
     let on_method = Callback::from(move |v: String| {
         let mut c = state.borrow().settings.config.clone();
         if let Some(m) = Method::from_name(&v) {
+            // Draws left at the old method's default follow the new method's (NUTS: 1000).
+            if c.inference.draws == c.inference.method.spec().default_draws {
+                c.inference.draws = m.spec().default_draws;
+            }
             c.inference.method = m;
             d.emit(Action::SetConfig(c));
         }

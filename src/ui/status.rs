@@ -33,6 +33,7 @@ pub fn Status() -> Html {
     };
     let mut parts: Vec<String> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let mut divergence_note = None;
     if let Some(f) = &s.frame {
         let snap = &f.snapshot;
         parts.push(format!("step {} / {}", thousands(snap.step), thousands(snap.total_steps)));
@@ -51,6 +52,17 @@ pub fn Status() -> Html {
         if let Some(a) = snap.mala_accept {
             parts.push(format!("MALA acceptance {:.2}", a));
         }
+        let d = &snap.method;
+        if let Some(n) = d.divergences {
+            parts.push(format!("{} divergences", thousands(n)));
+        }
+        if let (Some(depth), Some(share)) = (d.mean_tree_depth, d.max_depth_share) {
+            parts.push(format!("tree depth {depth:.1} ({:.0}% at max)", 100.0 * share));
+        }
+        if let Some(e) = d.adapted_step_size {
+            parts.push(format!("step size {}", fmt(e)));
+        }
+        divergence_note = d.divergences.and_then(crate::infer::nuts::divergence_note);
         warnings = snap.warnings.clone();
     } else if s.status == RunStatus::Running {
         parts.push("starting…".into());
@@ -78,6 +90,7 @@ pub fn Status() -> Html {
                 <span class="warnings">{" · "}{warnings.join(" · ")}</span>
             }
             if let Some(n) = &s.notice { <span class="muted">{" · "}{n.clone()}</span> }
+            if let Some(n) = divergence_note { <span class="muted divergences">{" · "}{n}</span> }
         </div>
     }
 }
