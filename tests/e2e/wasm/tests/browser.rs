@@ -52,6 +52,23 @@ fn a_fit_runs_to_the_end_in_wasm_and_is_reproducible() {
 }
 
 #[wasm_bindgen_test]
+fn a_nuts_fit_runs_in_wasm_reports_its_diagnostics_and_is_reproducible() {
+    let mut c = small_config();
+    c.inference.method = bayesband::config::Method::Nuts;
+    c.inference.warmup = 30;
+    c.inference.draws = 20;
+    c.inference.max_depth = 5;
+    c.model.hidden = vec![6];
+    let a = run(c.clone());
+    let b = run(c);
+    assert_eq!(a, b, "same seed, same NUTS snapshot");
+    assert_eq!(a.snapshot.draws_kept, 40);
+    let d = &a.snapshot.method;
+    assert!(d.divergences.is_some() && d.mean_tree_depth.is_some_and(|v| (0.0..=5.0).contains(&v)), "{d:?}");
+    assert!(a.snapshot.summary.mean.iter().all(|v| v.is_finite()));
+}
+
+#[wasm_bindgen_test]
 fn messages_cross_the_worker_boundary_intact() {
     let mut c = small_config();
     c.inference.seed = (1 << 53) - 1; // the largest seed a URL and JavaScript keep exactly
