@@ -69,7 +69,7 @@ fn activation() -> impl Strategy<Value = Activation> {
 }
 
 fn method() -> impl Strategy<Value = Method> {
-    prop_oneof![Just(Method::Vi), Just(Method::Sgld), Just(Method::Psgld)]
+    prop_oneof![Just(Method::Vi), Just(Method::Sgld), Just(Method::Psgld), Just(Method::Nuts)]
 }
 
 fn synthetic() -> impl Strategy<Value = Synthetic> {
@@ -125,10 +125,13 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
         float_in(f64::from_bits(1), below_one()),
     );
     let fractions = (fraction(), fraction(), fraction(), float_in(0.0, 1.0), float_in(0.0, 1.0));
-    (counts, rates, fractions).prop_map(|(c, r, f)| {
+    // NUTS: warm-up draws, target acceptance in (0, 1), max tree depth.
+    let nuts = (whole_in(0, MAX_STEPS as u64), float_in(f64::from_bits(1), below_one()), whole_in(1, 15));
+    (counts, rates, fractions, nuts).prop_map(|(c, r, f, n)| {
         let (method, steps, chains, seed, cycles, draws, minibatch_above, batch_size, mean_warmup, psgld_freeze) = c;
         let (step_size, warm_start_lr, vi_lr, vi_lr_final, psgld_lambda, vi_init_sd, sgld_decay_offset, psgld_alpha) = r;
         let (warm_start_frac, burn_in_frac, kl_ramp_frac, kl_weight, beta_nll) = f;
+        let (warmup, target_accept, max_depth) = n;
         InferenceConfig {
             method,
             steps: steps as usize,
@@ -145,6 +148,9 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
             cycles: cycles as usize,
             burn_in_frac,
             draws: draws as usize,
+            warmup: warmup as usize,
+            target_accept,
+            max_depth: max_depth as usize,
             vi_lr,
             vi_lr_final,
             vi_init_sd,
