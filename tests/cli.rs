@@ -135,7 +135,7 @@ fn bad_input_gives_one_line_and_a_nonzero_exit_never_a_panic() {
         (vec!["fit", "--data", bad_csv.to_str().unwrap(), "--grid", g, "--out", o], "line 3"),
         (vec!["fit", "--data", d, "--grid", bad_grid.to_str().unwrap(), "--out", o], "line 3"),
         (vec!["fit", "--data", d, "--grid", g, "--out", o, "--model", "noise:cubic"], "unknown model"),
-        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--method", "nuts"], "unknown method"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--method", "hmc"], "unknown method"),
         (vec!["fit", "--data", d, "--grid", g, "--out", o, "--hidden", "32,0"], "hidden widths"),
         (vec!["fit", "--data", d, "--grid", g, "--out", o, "--hidden", "32,x"], "hidden widths"),
         (vec!["fit", "--data", d, "--grid", g, "--out", o, "--steps", "0"], "steps"),
