@@ -20,7 +20,7 @@ mod cli {
     use std::time::Instant;
 
     use bayesband::config::{parse_hidden, Activation, FitConfig, Method};
-    use bayesband::data::{parse_csv_bytes, CsvOptions, Synthetic};
+    use bayesband::data::{parse_csv_bytes, parse_grid_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
     use bayesband::summary::{GridMetrics, HeldOutMetrics, Snapshot};
     use clap::{Args, Parser, Subcommand};
@@ -225,40 +225,11 @@ mod cli {
         Ok(c)
     }
 
-    /// x values from the first column of a grid file; a non-numeric first row is a header.
-    pub(crate) fn read_grid(text: &str, name: &str) -> Result<Vec<f64>, String> {
-        let mut xs = Vec::new();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let first = line.split([',', ';', '\t', ' ']).next().unwrap_or("").trim().trim_matches('"');
-            match first.parse::<f64>() {
-                Ok(v) if v.is_finite() => xs.push(v),
-                Ok(_) => return Err(format!("{name} line {}: '{first}' is not a finite number", i + 1)),
-                Err(_) if xs.is_empty() && i == first_content_line(text) => {} // header
-                Err(_) => return Err(format!("{name} line {}: '{first}' is not a number", i + 1)),
-            }
-        }
-        if xs.is_empty() {
-            return Err(format!("{name} has no x values"));
-        }
-        Ok(xs)
-    }
-
-    fn first_content_line(text: &str) -> usize {
-        text.lines().position(|l| !l.trim().is_empty() && !l.trim().starts_with('#')).unwrap_or(0)
-    }
-
     fn fit(a: FitArgs) -> CliResult {
         let cfg = config(&a)?;
         let opts = CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..CsvOptions::default() };
         let data = parse_csv_bytes(&read(&a.data)?, &opts).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
-        let grid_text =
-            String::from_utf8(read(&a.grid)?).map_err(|_| bad(format!("{} is not UTF-8 text", a.grid.display())))?;
-        let grid = read_grid(&grid_text, &a.grid.display().to_string()).map_err(bad)?;
+        let grid = parse_grid_bytes(&read(&a.grid)?).map_err(|e| bad(format!("{}: {e}", a.grid.display())))?;
         let truth = match &a.truth {
             Some(p) => Some(read_truth(p, &grid)?),
             None => None,
@@ -275,7 +246,14 @@ mod cli {
         let bar = !a.quiet && std::io::stderr().is_terminal();
         let chunk = (fit.total_steps() / 200).max(50);
         while !fit.is_finished() {
-            fit.step(chunk).map_err(|e| (1, e.to_string()))?;
+            if let Err(e) = fit.step(chunk) {
+                if bar {
+                    eprint!("\r{:78}\r", "");
+                }
+                // The message says the last good state is kept: write its predictions.
+                write_predictions(&a.out, &fit.snapshot(&grid))?;
+                return Err((1, format!("{e} Its predictions are in {}.", a.out.display())));
+            }
             if bar {
                 progress(&fit);
             }

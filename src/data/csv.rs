@@ -161,6 +161,18 @@ pub fn parse_csv_bytes(bytes: &[u8], opts: &CsvOptions) -> Result<Dataset, CsvEr
     Ok(data)
 }
 
+/// The x values of a grid file: its first column, read like a data file (any
+/// delimiter, decimal commas in semicolon files, header optional, other columns
+/// ignored). Every x must be a finite number.
+pub fn parse_grid_bytes(bytes: &[u8]) -> Result<Vec<f64>, CsvError> {
+    let table = parse_table_bytes(bytes, DEFAULT_MAX_BYTES)?;
+    match (table.columns.first(), table.errors.first()) {
+        (_, Some(Some(e))) => Err(e.clone()),
+        (Some(x), _) if !x.is_empty() => Ok(x.clone()),
+        _ => Err(CsvError::new("the grid has no x values")),
+    }
+}
+
 impl Table {
     /// The columns chosen as x and y (by name, or 1-based position as digits) as a
     /// checked [`Dataset`]. With two columns and no choice, x is the first; with

@@ -6,7 +6,7 @@ pub mod synthetic;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::csv::{parse_csv, parse_csv_bytes, parse_table, CsvError, CsvOptions, Table};
+pub use self::csv::{parse_csv, parse_csv_bytes, parse_grid_bytes, parse_table, CsvError, CsvOptions, Table};
 pub use self::scaling::Scaling;
 pub use self::synthetic::{notebook_preset, Synthetic};
 

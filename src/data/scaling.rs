@@ -91,7 +91,7 @@ pub(crate) fn short(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    if (v.abs() >= 1e6 || v.abs() < 1e-3) {
+    if v.abs() >= 1e6 || v.abs() < 1e-3 {
         let s = format!("{v:.3e}");
         let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
         let m = m.trim_end_matches('0').trim_end_matches('.');
