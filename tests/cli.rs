@@ -255,3 +255,21 @@ fn raw_scale_data_far_beyond_the_prior_are_refused_and_the_advice_works() {
         }
     }
 }
+
+#[test]
+fn a_value_far_outside_the_others_is_refused_with_its_line_and_exit_2() {
+    let mut text = String::from("x,y\n");
+    for i in 0..40 {
+        let y = if i == 16 { 1e12 } else { (i as f64 / 4.0).sin() };
+        text.push_str(&format!("{},{y:?}\n", i as f64 / 4.0));
+    }
+    let data = tmp("outlier.csv");
+    std::fs::write(&data, text).unwrap();
+    let grid = tmp("grid-outlier.csv");
+    std::fs::write(&grid, "x\n1\n2\n").unwrap();
+    let out = run(bin().args(["fit", "--data"]).arg(&data).arg("--grid").arg(&grid).arg("--out").arg(tmp("pred-outlier.csv")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("line 18: y = 1e12 lies far outside the other values"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

@@ -20,6 +20,7 @@ mod cli {
     use std::time::Instant;
 
     use bayesband::config::{parse_hidden, Activation, FitConfig, Method};
+    use bayesband::data::csv::parse_table_bytes;
     use bayesband::data::{parse_csv_bytes, parse_grid_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
     use bayesband::summary::{GridMetrics, HeldOutMetrics, Snapshot};
@@ -228,7 +229,13 @@ mod cli {
     fn fit(a: FitArgs) -> CliResult {
         let cfg = config(&a)?;
         let opts = CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..CsvOptions::default() };
-        let data = parse_csv_bytes(&read(&a.data)?, &opts).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+        let table = parse_table_bytes(&read(&a.data)?, opts.max_bytes).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+        let data = table
+            .to_dataset(opts.x_column.as_deref(), opts.y_column.as_deref())
+            .map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+        if let Some(e) = table.outlier(&data) {
+            return Err(bad(format!("{}: {e}", a.data.display())));
+        }
         let grid = parse_grid_bytes(&read(&a.grid)?).map_err(|e| bad(format!("{}: {e}", a.grid.display())))?;
         let truth = match &a.truth {
             Some(p) => Some(read_truth(p, &grid)?),

@@ -224,6 +224,13 @@ impl Table {
         Ok(data)
     }
 
+    /// A value of `data` (read from this table) far outside the others, as an error
+    /// naming its source line: such data are read but cannot be fitted.
+    pub fn outlier(&self, data: &Dataset) -> Option<CsvError> {
+        let o = data.outlier()?;
+        Some(CsvError::at(self.lines.get(o.index).copied().unwrap_or(o.index + 1), o.describe(data)))
+    }
+
     /// A column by exact header name, then by case-insensitive name, then by 1-based position.
     fn column_index(&self, choice: &str) -> Result<usize, CsvError> {
         let choice = choice.trim();

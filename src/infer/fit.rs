@@ -186,7 +186,7 @@ impl Fit {
     /// Check the data and the settings, standardise, initialise every chain.
     pub fn new(config: FitConfig, data: &Dataset) -> Result<Fit, FitError> {
         config.validate().map_err(|e| FitError::Invalid(e.0))?;
-        data.check().map_err(|e| FitError::Invalid(e.to_string()))?;
+        data.check_fit().map_err(|e| FitError::Invalid(e.to_string()))?;
         if config.model.raw_scale {
             Scaling::check_raw(data, config.model.prior_scale).map_err(FitError::Invalid)?;
         }

@@ -392,7 +392,7 @@ impl AppState {
     fn train(&mut self) -> Vec<ToWorker> {
         self.fit_error = None;
         self.notice = None;
-        if let Err(e) = self.data.check() {
+        if let Err(e) = self.data.check_fit() {
             self.fit_error = Some(format!(
                 "Cannot train: {e}. Click on the plot to add points, pick a data set or upload a CSV."
             ));
@@ -507,11 +507,12 @@ impl AppState {
         let y = find("y").unwrap_or(if x == 0 { 1 } else { 0 });
         match self.dataset_from(&table, x, y) {
             Ok(d) => {
+                // Read, but a value far outside the others is named now, not at Train.
+                self.data_error = table.outlier(&d).map(|e| (control, format!("{e}. Train will refuse these data until it is corrected.")));
                 self.data = d;
                 self.settings.source = DataSource::Custom { name };
                 self.table = if ncol > 2 { Some(table) } else { None };
                 self.columns = (x, y);
-                self.data_error = None;
             }
             Err(e) => self.data_error = Some((control, format!("{e}. The previous data are kept."))),
         }
@@ -620,7 +621,9 @@ impl AppState {
             let (e, t): (f64, f64) = s.sd_epistemic.iter().zip(&s.sd_total).fold((0.0, 0.0), |(e, t), (a, b)| (e + a * a, t + b * b));
             if t > 0.0 { e / t } else { 0.0 }
         };
-        out += &format!(" Model (epistemic) uncertainty makes up {:.0}% of the predictive variance on this grid.", 100.0 * share);
+        if share.is_finite() {
+            out += &format!(" Model (epistemic) uncertainty makes up {:.0}% of the predictive variance on this grid.", 100.0 * share);
+        }
         out
     }
 }

@@ -225,3 +225,23 @@ fn training_needs_data_the_core_accepts() {
     assert!(s.apply(Action::Train).is_empty());
     assert!(s.fit_error.as_deref().unwrap().contains("at least 3"));
 }
+
+#[test]
+fn an_outlier_is_named_at_load_and_train_refuses_it_with_the_reason() {
+    let mut s = AppState::default();
+    let mut text = String::from("x,y\n");
+    for i in 0..40 {
+        let y = if i == 16 { 1e12 } else { (i as f64 / 4.0).sin() };
+        text.push_str(&format!("{},{y:?}\n", i as f64 / 4.0));
+    }
+    s.apply(Action::LoadCsv { name: "o.csv".into(), text, control: DataControl::Upload });
+    let (control, msg) = s.data_error.clone().expect("a message at load");
+    assert_eq!(control, DataControl::Upload);
+    assert!(msg.contains("line 18") && msg.contains("1e12") && msg.contains("far outside"), "{msg}");
+    assert_eq!(s.data.len(), 40, "the data are read");
+    let sent = s.apply(Action::Train);
+    assert!(sent.is_empty(), "no fit is started");
+    let e = s.fit_error.clone().expect("Train says why");
+    assert!(e.starts_with("Cannot train: point 17: y = 1e12 lies far outside"), "{e}");
+    assert!(!s.describe().contains("NaN"));
+}
