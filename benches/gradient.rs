@@ -1,6 +1,6 @@
 //! Full-batch gradient throughput of `Model::log_posterior` for the default two-head
 //! [32,16,8] tanh net at N = 40, 150, 500, against NeuroBayes (JAX, f32, one core:
-//! 27k, 18.5k, 9.2k gradients per second on this kind of machine, DESIGN §6).
+//! 27k, 18.5k, 9.2k gradients per second on this kind of machine, docs/ARCHITECTURE.md §6).
 //!
 //! Run with `cargo bench --bench gradient` (a plain `harness = false` binary).
 //! Options after `--`: `--quick` (0.3 s repeats), `--fit` (also time whole default

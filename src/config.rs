@@ -1,7 +1,7 @@
 //! `FitConfig`: the one settings type shared by the URL, the UI, the worker and the CLI.
 //!
 //! Every hyper-parameter default lives here, each with the reason it was chosen
-//! (most were measured in the JAX prototype, see DESIGN.md §3).
+//! (most were measured in the JAX prototype, see docs/ARCHITECTURE.md §3).
 
 use serde::{Deserialize, Serialize};
 

@@ -104,7 +104,7 @@ mod cli {
         #[arg(long, value_name = "NAME|INDEX")]
         y_column: Option<String>,
         /// A truth grid (x,f_true,sigma_true, same x as --grid): print the metrics of
-        /// ../shared/data/eval.py (closed form) to stderr.
+        /// benches/data/eval.py (closed form) to stderr.
         #[arg(long, value_name = "TEST.csv")]
         truth: Option<PathBuf>,
         /// Held-out observations (x,y CSV, read like --data): print the predictive RMSE,

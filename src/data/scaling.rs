@@ -1,6 +1,6 @@
 //! Standardisation (z-scores) of x and y, and its exact inverse back to data units.
 //!
-//! Models work in standardised units (DESIGN §2) so that one prior N(0, 1) and one
+//! Models work in standardised units (docs/ARCHITECTURE.md §2) so that one prior N(0, 1) and one
 //! set of step sizes suit data of any scale; every output is mapped back with
 //! the `*_from_std` functions.
 

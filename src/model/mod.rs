@@ -1,5 +1,5 @@
 //! The three BNNs as one log posterior over a flat parameter vector:
-//! `[network weights | noise parameters]`, in fitting units (DESIGN §2).
+//! `[network weights | noise parameters]`, in fitting units (docs/ARCHITECTURE.md §2).
 //!
 //! - homoskedastic: one output mu; extra parameter log sigma, sigma ~ HalfNormal(1)
 //!   (or a fixed, known sigma: the test-only conjugate setting);

@@ -1,4 +1,4 @@
-//! Parametric noise laws sigma(x; theta) of the noise-model BNN (DESIGN §2).
+//! Parametric noise laws sigma(x; theta) of the noise-model BNN (docs/ARCHITECTURE.md §2).
 //!
 //! Everything here is in the fitting units (z-scores unless raw scale). Positive
 //! quantities are parameterised by their logarithm, so every theta is unconstrained

@@ -9,7 +9,7 @@
 //! batch in `LANES` partial sums and reduced in f64. The padded points have x = 0 and a
 //! zero output gradient, so they add nothing to any gradient.
 //!
-//! Three kernels (DESIGN §6 has the measurements that motivated them):
+//! Three kernels (docs/ARCHITECTURE.md §6 has the measurements that motivated them):
 //! - [`Kernel::Fast`] (the default): f32 arithmetic, a rational tanh (the Eigen/XLA
 //!   approximation, error < 1e-6), FMA; on x86_64 the AVX2+FMA instantiation is chosen
 //!   at run time (`is_x86_feature_detected!`), never by `target-cpu=native`; in wasm32
