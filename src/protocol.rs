@@ -21,8 +21,9 @@ pub enum ToWorker {
     Stop,
     /// Advance by `n` gradient steps (per chain) while paused, then post a snapshot.
     Step { n: usize },
-    /// The one live-editable setting: pSGLD/SGLD step size or VI learning rate.
-    Update { step_size: f64 },
+    /// The method's one live-editable setting, by its settings name (its registry
+    /// row's `rate.key`: `step_size` for the samplers, `vi_lr` for VI).
+    Update { setting: String, value: f64 },
     /// Test hook: make the worker panic, to check that the UI recovers.
     Panic,
 }
@@ -106,7 +107,7 @@ mod tests {
             ToWorker::Resume,
             ToWorker::Stop,
             ToWorker::Step { n: 50 },
-            ToWorker::Update { step_size: 1e-3 },
+            ToWorker::Update { setting: "step_size".into(), value: 1e-3 },
         ];
         for m in to {
             let s = serde_json::to_string(&m).unwrap();

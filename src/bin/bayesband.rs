@@ -87,9 +87,12 @@ mod cli {
         /// Prior sd of every weight [default: 1]
         #[arg(long, allow_hyphen_values = true)]
         prior_scale: Option<f64>,
-        /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 2e-4, VI 1e-3]
+        /// Sampler step size (pSGLD/SGLD) [default: 2e-4]
         #[arg(long, allow_hyphen_values = true)]
         step_size: Option<f64>,
+        /// VI: Adam learning rate, cosine-decayed to vi_lr_final (1e-4) [default: 1e-3]
+        #[arg(long, allow_hyphen_values = true)]
+        learning_rate: Option<f64>,
         /// Posterior draws kept per chain [default: 100]
         #[arg(long)]
         draws: Option<usize>,
@@ -193,9 +196,6 @@ mod cli {
         if let Some(m) = &a.method {
             c.inference.method =
                 Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use {}", Method::names(", ", " or "))))?;
-            if m == "vi" && a.step_size.is_none() && a.config.is_none() {
-                c.inference.step_size = c.inference.vi_lr;
-            }
         }
         if let Some(s) = a.seed {
             c.inference.seed = s;
@@ -218,6 +218,9 @@ mod cli {
         }
         if let Some(s) = a.step_size {
             c.inference.step_size = s;
+        }
+        if let Some(s) = a.learning_rate {
+            c.inference.vi_lr = s;
         }
         if let Some(d) = a.draws {
             c.inference.draws = d;
@@ -362,14 +365,18 @@ mod cli {
 
     fn report(cfg: &FitConfig, n: usize, s: &Snapshot, secs: f64) -> String {
         let mut r = String::new();
+        let kept = if s.samples_from_q > 0 {
+            format!("{} samples from q", s.samples_from_q)
+        } else {
+            format!("{} draws", s.draws_kept)
+        };
         let _ = writeln!(
             r,
-            "{} / {} on {n} points: {} steps x {} chains, {} draws, {secs:.2} s",
+            "{} / {} on {n} points: {} steps x {} chains, {kept}, {secs:.2} s",
             cfg.model_name(),
             cfg.inference.method.name(),
             s.total_steps,
             cfg.inference.chains,
-            s.draws_kept
         );
         if !s.params.is_empty() {
             let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7}", "param", "mean", "2.5%", "97.5%", "R-hat");
@@ -383,6 +390,9 @@ mod cli {
         }
         for w in &s.warnings {
             let _ = writeln!(r, "warning: {w}");
+        }
+        for w in &s.notes {
+            let _ = writeln!(r, "note: {w}");
         }
         r
     }

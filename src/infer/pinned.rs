@@ -92,3 +92,15 @@ fn vi_is_bit_identical_to_before_the_seam() {
     c.model.kind = ModelKind::NoiseModel;
     check(c, 40, 1537184004773264718);
 }
+
+#[test]
+fn vi_reads_its_own_learning_rate_not_the_samplers_step_size() {
+    // Before: VI ran at step_size / vi_lr times its schedule.
+    let mut c = short(Method::Vi);
+    c.inference.steps = 2500;
+    let a = fingerprint(c.clone(), 40);
+    c.inference.step_size = 0.05;
+    assert_eq!(fingerprint(c.clone(), 40), a);
+    c.inference.vi_lr = 2e-3;
+    assert_ne!(fingerprint(c, 40), a, "the learning rate is read");
+}

@@ -176,8 +176,7 @@ impl MethodChain for ViChain {
         let inf = at.inf;
         let frac = at.ts as f64 / at.units.max(1) as f64;
         let ramp = if inf.kl_ramp_frac > 0.0 { (frac / inf.kl_ramp_frac).min(1.0) } else { 1.0 };
-        let lr_scale = inf.step_size / inf.vi_lr;
-        let lr = lr_scale * (inf.vi_lr_final + 0.5 * (inf.vi_lr - inf.vi_lr_final) * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let lr = (inf.vi_lr_final + 0.5 * (inf.vi_lr - inf.vi_lr_final) * (1.0 + (std::f64::consts::PI * frac).cos()));
         let (x, y, scale) = (target.x, target.y, target.scale);
         let q = &mut self.q;
         let elbo = q.step(target.model, x, y, scale, inf.kl_weight * ramp, lr, rng, target.ws, &mut self.scratch);

@@ -424,7 +424,7 @@ impl AppState {
                 let (new, old) = ((rate.get)(&c.inference), (rate.get)(&f.config.inference));
                 if new != old && new.is_finite() && new > 0.0 {
                     (rate.set)(&mut f.config.inference, new);
-                    out.push(ToWorker::Update { step_size: new });
+                    out.push(ToWorker::Update { setting: rate.key.to_string(), value: new });
                 }
             }
         }

@@ -44,7 +44,11 @@ pub fn Status() -> Html {
         }
         let loss_name = s.fitted.as_ref().map_or("loss", |f| f.config.inference.method.spec().loss_name);
         parts.push(format!("{loss_name} {}", fmt(snap.loss)));
-        parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
+        if snap.samples_from_q > 0 {
+            parts.push(format!("{} samples from q", thousands(snap.samples_from_q)));
+        } else {
+            parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
+        }
         if let Some(r) = snap.rhat_max {
             parts.push(format!("R̂ {:.3}", r));
         }
@@ -52,6 +56,7 @@ pub fn Status() -> Html {
             parts.push(format!("MALA acceptance {:.2}", a));
         }
         warnings = snap.warnings.clone();
+        parts.extend(snap.notes.iter().cloned());
     } else if s.status == RunStatus::Running {
         parts.push("starting…".into());
     } else if s.status == RunStatus::Idle {

@@ -239,9 +239,13 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
             }
             None
         }
-        ToWorker::Update { step_size } => {
+        ToWorker::Update { setting, value } => {
             if let Some(j) = job {
-                j.fit.set_rate(step_size);
+                // A change of another method's rate (sent for a fit that has been
+                // replaced meanwhile) does not apply to this one.
+                if setting == j.fit.config.inference.method.spec().rate.key {
+                    j.fit.set_rate(value);
+                }
             }
             None
         }

@@ -70,7 +70,7 @@ fn step_size_changes_live_and_other_changes_ask_to_restart() {
     s.apply(Action::Train);
     let mut c = s.settings.config.clone();
     c.inference.step_size = 1e-3;
-    assert_eq!(s.apply(Action::SetConfig(c.clone())), vec![ToWorker::Update { step_size: 1e-3 }]);
+    assert_eq!(s.apply(Action::SetConfig(c.clone())), vec![ToWorker::Update { setting: "step_size".into(), value: 1e-3 }]);
     assert!(s.pending_changes().is_empty());
     c.model.hidden = vec![8];
     assert!(s.apply(Action::SetConfig(c)).is_empty());
