@@ -39,7 +39,7 @@ pub(crate) struct Lrt<T> {
     /// Squared layer inputs (width[l] x np).
     pub a2: Vec<Vec<T>>,
     /// The standard normal draw of every pre-activation (width[l+1] x np, zero in the
-    /// padding) and its sd.
+    /// padding; after the forward pass eps / (2 sd)) and its variance.
     pub eps: Vec<Vec<T>>,
     pub sd: Vec<Vec<T>>,
     /// Scratch of the widest layer: the noisy pre-activations (forward); the gradient
@@ -290,6 +290,28 @@ pub(crate) trait Arch<T: Real> {
     #[inline(always)]
     fn normals(bits: &[u64], out: &mut [T]) {
         normal::fill::<T, false>(bits, out)
+    }
+    /// The LRT noise of one layer: with sd = sqrt(q) (q the pre-activation variance),
+    /// z += sd eps, then eps becomes eps / (2 sd), what the backward pass needs (0 where
+    /// q <= 0).
+    #[inline(always)]
+    fn add_noise(q: &[T], eps: &mut [T], z: &mut [T]) {
+        add_noise(q, eps, z)
+    }
+}
+
+/// [`Arch::add_noise`] with a square root and a division.
+#[inline(always)]
+pub(crate) fn add_noise<T: Real>(q: &[T], eps: &mut [T], z: &mut [T]) {
+    let n = q.len();
+    let (eps, z) = (&mut eps[..n], &mut z[..n]);
+    let half = T::of(0.5);
+    for i in 0..n {
+        let pos = q[i] > T::ZERO;
+        let s = if pos { q[i].root() } else { T::ZERO };
+        z[i] = T::madd::<false>(s, eps[i], z[i]);
+        let w = eps[i] * (half / s);
+        eps[i] = if pos { w } else { T::ZERO };
     }
 }
 
@@ -610,28 +632,22 @@ pub(crate) fn forward_lrt<T: Real, A: Arch<T>>(
                 sq[i] = inp[i] * inp[i];
             }
         }
-        let (sd, eps) = (&mut lrt.sd[l][..k * np], &lrt.eps[l][..k * np]);
-        A::dense::<LINEAR>(&lrt.a2[l], j, vl, Some(vb), k, np, &mut [], sd);
-        for s in sd.iter_mut() {
-            *s = if *s > T::ZERO { s.root() } else { T::ZERO };
-        }
+        let (q, eps) = (&mut lrt.sd[l][..k * np], &mut lrt.eps[l][..k * np]);
+        A::dense::<LINEAR>(&lrt.a2[l], j, vl, Some(vb), k, np, &mut [], q);
         if l + 1 < nl {
             let z = &mut lrt.z[..k * np];
             A::dense::<LINEAR>(&a[l], j, wl, Some(bl), k, np, &mut [], z);
-            for i in 0..k * np {
-                z[i] = T::madd::<false>(sd[i], eps[i], z[i]);
-            }
-            let (lo, hi) = a.split_at_mut(l + 1);
-            let _ = lo;
+            A::add_noise(q, eps, z);
+            let (_, hi) = a.split_at_mut(l + 1);
             A::activate(act, z, &mut hi[0], &mut dact[l]);
         } else {
             A::dense::<LINEAR>(&a[l], j, wl, None, k, np, &mut [], zout);
+            A::add_noise(q, eps, zout);
             let bias = &m[off + j * k..off + j * k + k];
             let o = out.as_slice_mut().unwrap();
             for i in 0..n {
-                for q in 0..k {
-                    let at = q * np + i;
-                    o[i * k + q] = bias[q] + T::madd::<false>(sd[at], eps[at], zout[at]).to_f64();
+                for qq in 0..k {
+                    o[i * k + qq] = bias[qq] + zout[qq * np + i].to_f64();
                 }
             }
         }
@@ -675,15 +691,13 @@ pub(crate) fn backward_lrt<T: Real, A: Arch<T>>(
             gb[q] += s;
         }
     }
-    let half = T::of(0.5);
     for l in (0..nl).rev() {
         let (j, k, off) = (widths[l], widths[l + 1], offs[l]);
         {
-            let (dzl, eps, sd, dv) = (&dz[l][..k * np], &lrt.eps[l][..k * np], &lrt.sd[l][..k * np], &mut lrt.dv[..k * np]);
+            // d/d var = dz eps / (2 sd); the forward pass left eps / (2 sd) in `eps`.
+            let (dzl, w, dv) = (&dz[l][..k * np], &lrt.eps[l][..k * np], &mut lrt.dv[..k * np]);
             for i in 0..k * np {
-                let s = sd[i];
-                let g = dzl[i] * eps[i] * (half / s);
-                dv[i] = if s > T::ZERO { g } else { T::ZERO };
+                dv[i] = dzl[i] * w[i];
             }
         }
         A::weight_grad(&a[l], j, &dz[l], k, np, &mut gm[off..off + j * k]);

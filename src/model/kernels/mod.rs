@@ -522,6 +522,15 @@ mod x86 {
         }
 
         #[inline(always)]
+        fn add_noise(q: &[f32], eps: &mut [f32], z: &mut [f32]) {
+            let n = q.len();
+            assert!(eps.len() >= n && z.len() >= n && n % LANES == 0);
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: features checked; every 8-lane access is inside the asserted lengths.
+            unsafe { add_noise_avx2(q, eps, z) }
+        }
+
+        #[inline(always)]
         fn normals(bits: &[u64], out: &mut [f32]) {
             let whole = out.len() / 16;
             assert!(bits.len() >= out.len().div_ceil(2));
@@ -577,7 +586,9 @@ mod x86 {
         y = _mm256_fmadd_ps(e, f(-2.121_944_40e-4), y);
         y = _mm256_fmadd_ps(z, f(-0.5), y);
         let ln = _mm256_fmadd_ps(e, f(0.693_359_375), _mm256_add_ps(x, y));
-        let r = _mm256_sqrt_ps(_mm256_mul_ps(f(-2.0), ln));
+        let t = _mm256_mul_ps(f(-2.0), ln);
+        // t >= 1.1e-7 (u1 <= 1 - 2^-24): sqrt as t / sqrt(t).
+        let r = _mm256_mul_ps(t, rsqrt8(t));
         // The angle: quadrant q and phi in (-pi/4, pi/4).
         let a = _mm256_srli_epi32::<8>(lo);
         let q = _mm256_srli_epi32::<22>(a);
@@ -607,6 +618,31 @@ mod x86 {
         let s2 = _mm256_xor_ps(s1, _mm256_castsi256_ps(neg_s));
         _mm256_storeu_ps(out, _mm256_mul_ps(r, c2));
         _mm256_storeu_ps(out.add(8), _mm256_mul_ps(r, s2));
+    }
+
+    /// 1/sqrt(q) by `rsqrt` and one Newton step (relative error ~1e-7, as the division
+    /// of [`tanh8`]), for q >= f32::MIN_POSITIVE.
+    #[inline(always)]
+    unsafe fn rsqrt8(q: __m256) -> __m256 {
+        let r = _mm256_rsqrt_ps(q);
+        let h = _mm256_mul_ps(_mm256_mul_ps(q, r), r);
+        _mm256_mul_ps(_mm256_mul_ps(r, _mm256_set1_ps(0.5)), _mm256_sub_ps(_mm256_set1_ps(3.0), h))
+    }
+
+    /// [`dense::add_noise`] with [`rsqrt8`] instead of a square root and a division
+    /// (variances below f32::MIN_POSITIVE, sd < 1.1e-19, count as 0).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn add_noise_avx2(q: &[f32], eps: &mut [f32], z: &mut [f32]) {
+        let (tiny, half) = (_mm256_set1_ps(f32::MIN_POSITIVE), _mm256_set1_ps(0.5));
+        for i in (0..q.len()).step_by(LANES) {
+            let qv = _mm256_loadu_ps(q.as_ptr().add(i));
+            let pos = _mm256_cmp_ps::<_CMP_GE_OQ>(qv, tiny);
+            let r = _mm256_and_ps(rsqrt8(_mm256_max_ps(qv, tiny)), pos);
+            let e = _mm256_loadu_ps(eps.as_ptr().add(i));
+            let s = _mm256_mul_ps(qv, r);
+            _mm256_storeu_ps(z.as_mut_ptr().add(i), _mm256_fmadd_ps(s, e, _mm256_loadu_ps(z.as_ptr().add(i))));
+            _mm256_storeu_ps(eps.as_mut_ptr().add(i), _mm256_mul_ps(_mm256_mul_ps(e, half), r));
+        }
     }
 
     /// a = tanh z and d = 1 - a^2 with [`tanh8`], over lengths that are multiples of 8.
