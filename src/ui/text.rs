@@ -63,7 +63,7 @@ pub fn method_info(m: Method) -> (&'static str, &'static str) {
         ),
         Method::Vi => (
             "VI (mean-field)",
-            "Fits a factorised Gaussian to the posterior (Bayes by Backprop). Fast but narrower bands; a KL weight below 1 tempers the posterior.",
+            "Fits a factorised Gaussian to the posterior (Bayes by Backprop). About twice the time of pSGLD, with narrower bands; a KL weight below 1 tempers the posterior.",
         ),
     }
 }
