@@ -278,6 +278,7 @@ fn App() -> Html {
     }
 
     let settings_ctx = SettingsCtx { state: state.clone(), dispatch: dispatch.clone(), version: *settings_version.borrow() };
+    let restore = settings_ctx.dispatcher(Action::RestoreDefaults);
     let ctx = Ctx { state: state.clone(), dispatch, version: *version.borrow(), first_plot_ms: timing.borrow().first_plot_ms };
 
     html! {
@@ -309,7 +310,7 @@ fn App() -> Html {
                     </section>
                     <aside class="controls" aria-label="Settings">
                         <div class="settings-head">
-                            <button type="button" onclick={settings_ctx.dispatcher(Action::RestoreDefaults)}
+                            <button type="button" onclick={restore}
                                 title="Data, model and method back to those of a first visit">{"Restore defaults"}</button>
                         </div>
                         <DataPanel />
