@@ -50,6 +50,10 @@ pub struct Frame {
     pub snapshot_ms: f64,
     /// Whether the worker keeps running after this frame.
     pub running: bool,
+    /// Milliseconds the worker has spent on this fit so far (steps and snapshots;
+    /// pauses not counted): the fit's elapsed time.
+    #[serde(default)]
+    pub elapsed_ms: f64,
 }
 
 impl Frame {
@@ -63,7 +67,7 @@ impl Frame {
             "summary": summary, "params": [], "warnings": [],
         }))
         .expect("a placeholder snapshot deserialises");
-        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true }
+        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true, elapsed_ms: 1500.0 }
     }
 }
 

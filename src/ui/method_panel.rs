@@ -163,12 +163,16 @@ pub fn MethodPanel() -> Html {
         let state = ctx.state.clone();
         let field_error = errors.get(n.id).cloned();
         let errors = errors.clone();
-        let (id, set, percent) = (n.id, n.set, n.percent);
+        let (id, set, get, percent, label) = (n.id, n.set, n.get, n.percent, n.label);
         let onchange = Callback::from(move |v: String| {
             let mut map = (*errors).clone();
             let parsed = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
             let mut c = state.borrow().settings.config.clone();
             match parsed {
+                // A count given as a negative or fractional number: say so with the number typed.
+                Some(x) if (x < 0.0 || x.fract() != 0.0) && { let mut t = c.clone(); set(&mut t, x); get(&t) != x } && !percent => {
+                    map.insert(id, format!("{label} must be a whole number, 0 or more (got {}).", v.trim()));
+                }
                 Some(x) => {
                     set(&mut c, if percent { x / 100.0 } else { x });
                     match c.validate() {
