@@ -120,6 +120,7 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
         positive_at_most(1.0),
         positive_at_most(1.0),
         positive_at_most(1.0),
+        positive_at_most(1.0),
         positive_at_most(10.0),
         positive_at_most(1e9),
         float_in(f64::from_bits(1), below_one()),
@@ -127,7 +128,7 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
     let fractions = (fraction(), fraction(), fraction(), float_in(0.0, 1.0), float_in(0.0, 1.0));
     (counts, rates, fractions).prop_map(|(c, r, f)| {
         let (method, steps, chains, seed, cycles, draws, minibatch_above, batch_size, mean_warmup, psgld_freeze) = c;
-        let (step_size, warm_start_lr, vi_lr, vi_lr_final, psgld_lambda, vi_init_sd, sgld_decay_offset, psgld_alpha) = r;
+        let (step_size, sgld_step_size, warm_start_lr, vi_lr, vi_lr_final, psgld_lambda, vi_init_sd, sgld_decay_offset, psgld_alpha) = r;
         let (warm_start_frac, burn_in_frac, kl_ramp_frac, kl_weight, beta_nll) = f;
         InferenceConfig {
             method,
@@ -138,6 +139,7 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
             warm_start_lr,
             mean_warmup,
             step_size,
+            sgld_step_size,
             psgld_alpha,
             psgld_lambda,
             psgld_freeze,

@@ -37,7 +37,7 @@ fn sgld_step_thirty_times_the_default_stops_with_advice_and_keeps_the_last_good_
     let d = Synthetic::Bump.generate(150, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Sgld;
-    cfg.inference.step_size *= 30.0;
+    cfg.inference.sgld_step_size *= 30.0;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "SGLD x30");
 }
@@ -56,7 +56,7 @@ fn vi_learning_rate_far_too_large_stops_with_advice() {
     let d = Synthetic::NbExp.generate(40, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Vi;
-    cfg.inference.step_size = 0.5;
+    cfg.inference.vi_lr = 0.5;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "VI lr 0.5");
 }

@@ -87,7 +87,7 @@ mod cli {
         /// Prior sd of every weight [default: 1]
         #[arg(long, allow_hyphen_values = true)]
         prior_scale: Option<f64>,
-        /// Sampler step size (pSGLD/SGLD) [default: 2e-4]
+        /// The sampler's step size (pSGLD: step_size, default 2e-4; SGLD: sgld_step_size, default 5e-4)
         #[arg(long, allow_hyphen_values = true)]
         step_size: Option<f64>,
         /// VI: Adam learning rate, cosine-decayed to vi_lr_final (1e-4) [default: 1e-3]
@@ -217,7 +217,14 @@ mod cli {
             c.model.prior_scale = s;
         }
         if let Some(s) = a.step_size {
-            c.inference.step_size = s;
+            // The running sampler's own step size; for a method whose rate is not a
+            // step size (VI) it sets pSGLD's, as it always did.
+            let rate = &c.inference.method.spec().rate;
+            if rate.label == "step size" {
+                (rate.set)(&mut c.inference, s);
+            } else {
+                c.inference.step_size = s;
+            }
         }
         if let Some(s) = a.learning_rate {
             c.inference.vi_lr = s;

@@ -186,7 +186,12 @@ impl Settings {
                 }
             }
         }
-        let config: FitConfig = serde_json::from_value(json).map_err(|e| format!("bad setting in the link: {e}"))?;
+        let mut config: FitConfig = serde_json::from_value(json).map_err(|e| format!("bad setting in the link: {e}"))?;
+        // Before v=2, SGLD read `step_size`; such a link means that value for SGLD too.
+        let named = |key: &str| pairs.iter().any(|(k, _)| k == key);
+        if base.is_none() && config.inference.method == crate::config::Method::Sgld && named("step_size") && !named("sgld_step_size") {
+            config.inference.sgld_step_size = config.inference.step_size;
+        }
         config.validate().map_err(|e| e.to_string())?;
         let source = match (data, base_source) {
             // "custom" keeps the page's own custom data (the points are not in a link).
@@ -449,6 +454,16 @@ mod tests {
         assert_eq!(back, s);
         // The full form is the links made before v=2.
         assert!(s.to_full_query().contains("step_size=0.0002") && !s.to_full_query().contains("v="));
+    }
+
+    #[test]
+    fn an_sgld_link_from_before_v2_keeps_its_step_size() {
+        let mut s = Settings::default();
+        s.apply_query("method=sgld&step_size=0.003&steps=500").unwrap();
+        assert_eq!((s.config.inference.sgld_step_size, s.config.inference.step_size), (0.003, 0.003));
+        let mut s = Settings::default();
+        s.apply_query("v=2&method=sgld&step_size=0.003").unwrap();
+        assert_eq!(s.config.inference.sgld_step_size, FitConfig::default().inference.sgld_step_size);
     }
 
     #[test]
