@@ -86,7 +86,7 @@ impl Activation {
     }
 }
 
-/// The inference method.
+/// The inference method. Everything about one method is its row of [`METHODS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
@@ -98,20 +98,153 @@ pub enum Method {
     Psgld,
 }
 
+/// The live-editable setting of a method (the one a running fit picks up).
+#[derive(Clone, Copy, Debug)]
+pub struct RateSetting {
+    /// Its name in the settings JSON and the URL.
+    pub key: &'static str,
+    /// In words, for messages ("the step size 2e-3 is too large").
+    pub label: &'static str,
+    /// The page's field (its id in `ui::method_panel`).
+    pub field: &'static str,
+    pub get: fn(&InferenceConfig) -> f64,
+    pub set: fn(&mut InferenceConfig, f64),
+}
+
+/// What a method keeps for the bands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keeps {
+    /// Posterior draws from its chains (R-hat compares the chains).
+    Draws,
+    /// A variational posterior q, sampled `draws` times per chain for the bands.
+    SamplesFromQ,
+}
+
+/// One inference method: its names, words, settings, live rate and schedule, and
+/// the constructor of its chains. Adding a method is its file in `infer/`, one row here
+/// and its settings in [`InferenceConfig`].
+pub struct MethodSpec {
+    pub method: Method,
+    /// The CLI's `--method`, the URL's and the settings file's name.
+    pub name: &'static str,
+    /// The page's picker label.
+    pub label: &'static str,
+    /// A short name for the status line and plot titles.
+    pub short: &'static str,
+    /// One line for the page's help under the picker.
+    pub description: &'static str,
+    pub rate: RateSetting,
+    /// The page's hint under the rate's field.
+    pub rate_hint: &'static str,
+    pub keeps: Keeps,
+    /// Whether the Adam warm start runs first.
+    pub warm_start: bool,
+    /// The page's fields of this method's own settings (ids of `ui::method_panel`).
+    pub settings: &'static [&'static str],
+    /// What the loss is called on the page.
+    pub loss_name: &'static str,
+    /// (burn-in units, kept units) given the warm start's length and the units after it.
+    pub plan: fn(&InferenceConfig, usize, usize) -> (usize, Vec<usize>),
+    /// The KL weight when the method's posterior is tempered by the settings.
+    pub tempered: fn(&InferenceConfig) -> Option<f64>,
+    /// A chain of the method, from the warm start's end state.
+    pub start: fn(&crate::infer::method::Handoff) -> Box<dyn crate::infer::method::MethodChain>,
+}
+
+fn get_step_size(i: &InferenceConfig) -> f64 {
+    i.step_size
+}
+fn set_step_size(i: &mut InferenceConfig, v: f64) {
+    i.step_size = v;
+}
+const STEP_SIZE: RateSetting =
+    RateSetting { key: "step_size", label: "step size", field: "step-size", get: get_step_size, set: set_step_size };
+
+/// The methods, in the order of the [`Method`] variants (checked by a test).
+pub const METHODS: [MethodSpec; 3] = [
+    MethodSpec {
+        method: Method::Vi,
+        name: "vi",
+        label: "VI (mean-field)",
+        short: "VI",
+        description: "Fits a factorised Gaussian to the posterior (Bayes by Backprop). About twice the time of pSGLD, with narrower bands; a KL weight below 1 tempers the posterior.",
+        rate: RateSetting {
+            key: "vi_lr",
+            label: "learning rate",
+            field: "learning-rate",
+            get: |i| i.vi_lr,
+            set: |i, v| i.vi_lr = v,
+        },
+        rate_hint: "Adam, cosine-decayed; changes apply live",
+        keeps: Keeps::SamplesFromQ,
+        warm_start: true,
+        settings: &["learning-rate", "kl-weight"],
+        loss_name: "−ELBO/N",
+        plan: crate::infer::method::no_draws,
+        tempered: |i| (i.kl_weight < 1.0).then_some(i.kl_weight),
+        start: crate::infer::vi::ViChain::start,
+    },
+    MethodSpec {
+        method: Method::Sgld,
+        name: "sgld",
+        label: "SGLD (Langevin)",
+        short: "SGLD",
+        description: "Plain stochastic-gradient Langevin dynamics with a decaying step a(b+t)^−0.55.",
+        rate: RateSetting {
+            key: "sgld_step_size",
+            label: "step size",
+            field: "step-size",
+            get: |i| i.sgld_step_size,
+            set: |i, v| i.sgld_step_size = v,
+        },
+        rate_hint: "initial a·b^−0.55; changes apply live",
+        keeps: Keeps::Draws,
+        warm_start: true,
+        settings: &["step-size", "burn-in"],
+        loss_name: "loss",
+        plan: crate::infer::method::sampler_plan,
+        tempered: |_| None,
+        start: crate::infer::sgld::SgldChain::start,
+    },
+    MethodSpec {
+        method: Method::Psgld,
+        name: "psgld",
+        label: "pSGLD (preconditioned Langevin)",
+        short: "pSGLD",
+        description: "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start; the default and the reference.",
+        rate: STEP_SIZE,
+        rate_hint: "pSGLD ε; changes apply live",
+        keeps: Keeps::Draws,
+        warm_start: true,
+        settings: &["step-size", "burn-in"],
+        loss_name: "loss",
+        plan: crate::infer::method::sampler_plan,
+        tempered: |_| None,
+        start: crate::infer::psgld::PsgldChain::start,
+    },
+];
+
 impl Method {
+    /// Every method, in the page's picker order.
+    pub const ALL: [Method; 3] = [Method::Psgld, Method::Sgld, Method::Vi];
+
+    /// The method's row of [`METHODS`].
+    pub fn spec(self) -> &'static MethodSpec {
+        &METHODS[self as usize]
+    }
     pub fn name(self) -> &'static str {
-        match self {
-            Method::Vi => "vi",
-            Method::Sgld => "sgld",
-            Method::Psgld => "psgld",
-        }
+        self.spec().name
     }
     pub fn from_name(s: &str) -> Option<Self> {
-        match s {
-            "vi" => Some(Method::Vi),
-            "sgld" => Some(Method::Sgld),
-            "psgld" => Some(Method::Psgld),
-            _ => None,
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+    /// The names for help texts and error lists in the registry's order, e.g.
+    /// `names(", ", " or ")` = "vi, sgld or psgld".
+    pub fn names(sep: &str, last: &str) -> String {
+        let n: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
+        match n.split_last() {
+            Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
+            _ => n.join(sep),
         }
     }
 }
@@ -174,14 +307,22 @@ pub struct InferenceConfig {
     /// First half of the warm start fits the mean with one constant sigma, then hands
     /// it to the noise head/law: otherwise the noise soaks up the signal.
     pub mean_warmup: bool,
-    /// Sampler step size: pSGLD eps; SGLD's initial step per data point (eps_0 =
-    /// step_size / N). 2e-4 for pSGLD, measured on the reference data with 6 seeds
+    /// pSGLD's step size eps. 2e-4, measured on the reference data with 6 seeds
     /// each: at N = 40 the chains leave the warm-start mode for a long transient in
     /// which the mean fits worse, and a smaller step keeps a 20k budget inside it for
     /// less (mean NLL, nb_exp exponential law: 5e-4 -0.055, 2e-4 -0.109, 1e-4 -0.141;
     /// two-head: -0.010, -0.088, -0.105); at N = 150-200 the three were within 0.02,
     /// with 1e-4 the worst on bump.
     pub step_size: f64,
+    /// SGLD's initial step per data point (eps_0 = sgld_step_size / N), a setting of
+    /// its own: at pSGLD's 2e-4 plain SGLD barely moves (MALA acceptance 0.99). Measured
+    /// with the CLI's defaults otherwise, seed 0, NLL_exact on the reference sets (nb_exp
+    /// law / two-head, nb_step two-head, bump law / two-head): 2e-4 -0.177 / -0.146,
+    /// 0.115, -0.808 / -0.790; 5e-4 nb_step two-head 0.094, bump -0.819 / -0.798;
+    /// 1e-3 -0.130 / -0.129, 0.062, -0.829 / -0.812; 2e-3 diverged on 3 of 6 fits
+    /// (nb_exp law, both bump models) and 5e-3 on 5 of 6. 5e-4: most of 1e-3's gain on
+    /// the larger sets with a factor 4 to the step at which fits diverge.
+    pub sgld_step_size: f64,
     /// pSGLD RMSprop decay and damping (Li et al. 2016).
     pub psgld_alpha: f64,
     pub psgld_lambda: f64,
@@ -227,6 +368,7 @@ impl Default for InferenceConfig {
             warm_start_lr: 1e-2,
             mean_warmup: true,
             step_size: 2e-4,
+            sgld_step_size: 5e-4,
             psgld_alpha: 0.99,
             psgld_lambda: 1e-5,
             psgld_freeze: true,
@@ -314,6 +456,7 @@ impl FitConfig {
             }
         };
         pos("step size", i.step_size, 1.0)?;
+        pos("SGLD step size", i.sgld_step_size, 1.0)?;
         pos("warm-start learning rate", i.warm_start_lr, 1.0)?;
         pos("VI learning rate", i.vi_lr, 1.0)?;
         pos("VI final learning rate", i.vi_lr_final, 1.0)?;
@@ -449,6 +592,20 @@ mod tests {
         assert!(c.validate().is_err());
         c.model.prior_scale = 1e9;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn every_method_is_its_own_row_of_the_registry() {
+        for (i, spec) in METHODS.iter().enumerate() {
+            assert_eq!(spec.method as usize, i, "{} is out of order", spec.name);
+            assert_eq!(spec.method.spec().name, spec.name);
+            assert_eq!(Method::from_name(spec.name), Some(spec.method));
+        }
+        assert_eq!(Method::ALL.len(), METHODS.len());
+        assert!(Method::ALL.iter().all(|m| METHODS.iter().any(|s| s.method == *m)));
+        assert_eq!(Method::from_name("nope"), None);
+        assert_eq!(Method::names(", ", " or "), "vi, sgld or psgld");
+        assert_eq!(Method::names(", ", ", "), "vi, sgld, psgld");
     }
 
     #[test]

@@ -273,3 +273,47 @@ fn a_value_far_outside_the_others_is_refused_with_its_line_and_exit_2() {
     assert!(err.contains("line 18: y = 1e12 lies far outside the other values"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn vi_reports_samples_from_q_without_r_hat_and_its_tempering_as_a_note() {
+    let (data, _) = generate("bump", 40, 2);
+    let grid = tmp("grid-vi.csv");
+    std::fs::write(&grid, "x\n0\n0.5\n").unwrap();
+    let out = run(bin()
+        .args(["fit", "--data"])
+        .arg(&data)
+        .args(["--method", "vi", "--steps", "2500", "--hidden", "8", "--grid"])
+        .arg(&grid)
+        .arg("--out")
+        .arg(tmp("pred-vi-note.csv")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 chains, 200 samples from q,"), "{err}");
+    assert!(!err.contains("R-hat"), "VI has no chains to compare: {err}");
+    assert!(err.contains("note: VI with KL weight 0.1 is tempered"), "{err}");
+    assert!(!err.contains("warning:"), "{err}");
+}
+
+#[test]
+fn learning_rate_is_vis_and_step_size_the_samplers() {
+    let (data, _) = generate("bump", 40, 2);
+    let grid = tmp("grid-lr.csv");
+    std::fs::write(&grid, "x\n0\n0.5\n").unwrap();
+    let fit = |extra: &[&str], name: &str| {
+        let p = tmp(name);
+        let out = run(bin()
+            .args(["fit", "--data"])
+            .arg(&data)
+            .args(["--method", "vi", "--steps", "2500", "--hidden", "8", "--quiet", "--grid"])
+            .arg(&grid)
+            .arg("--out")
+            .arg(&p)
+            .args(extra));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(p).unwrap()
+    };
+    let base = fit(&[], "lr-a.csv");
+    assert_eq!(fit(&["--step-size", "0.05"], "lr-b.csv"), base, "--step-size is not VI's");
+    assert_eq!(fit(&["--learning-rate", "1e-3"], "lr-c.csv"), base, "1e-3 is VI's default");
+    assert_ne!(fit(&["--learning-rate", "3e-3"], "lr-d.csv"), base);
+}

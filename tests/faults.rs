@@ -37,7 +37,7 @@ fn sgld_step_thirty_times_the_default_stops_with_advice_and_keeps_the_last_good_
     let d = Synthetic::Bump.generate(150, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Sgld;
-    cfg.inference.step_size *= 30.0;
+    cfg.inference.sgld_step_size *= 30.0;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "SGLD x30");
 }
@@ -56,7 +56,7 @@ fn vi_learning_rate_far_too_large_stops_with_advice() {
     let d = Synthetic::NbExp.generate(40, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Vi;
-    cfg.inference.step_size = 0.5;
+    cfg.inference.vi_lr = 0.5;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "VI lr 0.5");
 }
@@ -174,17 +174,18 @@ fn following_the_advice_of_a_divergence_message_gives_a_fit() {
     cases.push((c, &nb, "pSGLD 5e-2"));
     let mut c = FitConfig::default();
     c.inference.method = Method::Sgld;
-    c.inference.step_size *= 30.0;
+    c.inference.sgld_step_size *= 30.0;
     cases.push((c, &bump, "SGLD x30"));
     let mut c = FitConfig::default();
     c.inference.method = Method::Vi;
-    c.inference.step_size = 0.5;
+    c.inference.vi_lr = 0.5;
     cases.push((c, &nb, "VI lr 0.5"));
     for (cfg, d, what) in cases {
         let (_, err) = run_until_error(cfg.clone(), d);
         let msg = err.unwrap_or_else(|| panic!("{what}: must diverge")).to_string();
         let mut follow = cfg;
-        follow.inference.step_size = suggested(&msg);
+        let rate = &follow.inference.method.spec().rate;
+        (rate.set)(&mut follow.inference, suggested(&msg));
         finishes(follow, d, &format!("{what}, then the advice of: {msg}"));
     }
 }

@@ -59,8 +59,7 @@ mod cli {
         /// exponential, logquad, step, bump, signal [default: two-head]
         #[arg(long, value_name = "MODEL")]
         model: Option<String>,
-        /// Inference method: vi, sgld, psgld [default: psgld]
-        #[arg(long, value_name = "METHOD")]
+        #[arg(long, value_name = "METHOD", help = method_help())]
         method: Option<String>,
         /// Grid CSV: x in the first column (header row allowed, other columns ignored).
         #[arg(long, value_name = "GRID.csv")]
@@ -89,9 +88,12 @@ mod cli {
         /// Prior sd of every weight [default: 1]
         #[arg(long, allow_hyphen_values = true)]
         prior_scale: Option<f64>,
-        /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 2e-4, VI 1e-3]
+        /// The sampler's step size (pSGLD: step_size, default 2e-4; SGLD: sgld_step_size, default 5e-4)
         #[arg(long, allow_hyphen_values = true)]
         step_size: Option<f64>,
+        /// VI: Adam learning rate, cosine-decayed to vi_lr_final (1e-4) [default: 1e-3]
+        #[arg(long, allow_hyphen_values = true)]
+        learning_rate: Option<f64>,
         /// Posterior draws kept per chain [default: 100]
         #[arg(long)]
         draws: Option<usize>,
@@ -129,6 +131,11 @@ mod cli {
         /// Also write the truth grid x,f_true,sigma_true to this file.
         #[arg(long, value_name = "GRID.csv")]
         truth: Option<PathBuf>,
+    }
+
+    /// `--method`'s help, from the registry of methods.
+    fn method_help() -> String {
+        format!("Inference method: {} [default: {}]", Method::names(", ", ", "), FitConfig::default().inference.method.name())
     }
 
     /// Exit codes: 0 ok, 1 the fit failed (divergence), 2 bad input or usage.
@@ -189,10 +196,7 @@ mod cli {
         }
         if let Some(m) = &a.method {
             c.inference.method =
-                Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use vi, sgld or psgld")))?;
-            if m == "vi" && a.step_size.is_none() && a.config.is_none() {
-                c.inference.step_size = c.inference.vi_lr;
-            }
+                Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use {}", Method::names(", ", " or "))))?;
         }
         if let Some(s) = a.seed {
             c.inference.seed = s;
@@ -214,7 +218,17 @@ mod cli {
             c.model.prior_scale = s;
         }
         if let Some(s) = a.step_size {
-            c.inference.step_size = s;
+            // The running sampler's own step size; for a method whose rate is not a
+            // step size (VI) it sets pSGLD's, as it always did.
+            let rate = &c.inference.method.spec().rate;
+            if rate.label == "step size" {
+                (rate.set)(&mut c.inference, s);
+            } else {
+                c.inference.step_size = s;
+            }
+        }
+        if let Some(s) = a.learning_rate {
+            c.inference.vi_lr = s;
         }
         if let Some(d) = a.draws {
             c.inference.draws = d;
@@ -343,14 +357,18 @@ mod cli {
 
     fn report(cfg: &FitConfig, n: usize, s: &Snapshot, secs: f64) -> String {
         let mut r = String::new();
+        let kept = if s.samples_from_q > 0 {
+            format!("{} samples from q", s.samples_from_q)
+        } else {
+            format!("{} draws", s.draws_kept)
+        };
         let _ = writeln!(
             r,
-            "{} / {} on {n} points: {} steps x {} chains, {} draws, {secs:.2} s",
+            "{} / {} on {n} points: {} steps x {} chains, {kept}, {secs:.2} s",
             cfg.model_name(),
             cfg.inference.method.name(),
             s.total_steps,
             cfg.inference.chains,
-            s.draws_kept
         );
         if !s.params.is_empty() {
             let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7}", "param", "mean", "2.5%", "97.5%", "R-hat");
@@ -364,6 +382,9 @@ mod cli {
         }
         for w in &s.warnings {
             let _ = writeln!(r, "warning: {w}");
+        }
+        for w in &s.notes {
+            let _ = writeln!(r, "note: {w}");
         }
         r
     }

@@ -11,11 +11,11 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::adam::Adam;
-use super::mala::MalaMonitor;
-use super::psgld::Psgld;
-use super::sgld::Sgld;
-use super::vi::{MeanField, ViScratch};
-use crate::config::{FitConfig, Method};
+#[cfg(test)]
+use super::method::cycle_pos;
+use super::method::{At, Handoff, MethodChain};
+use super::target::Target;
+use crate::config::FitConfig;
 use crate::data::{Dataset, Scaling};
 use crate::model::{EvalOptions, Model, ModelWorkspace};
 use crate::summary::Phase;
@@ -47,15 +47,6 @@ const WARM_BACKOFFS: u32 = 6;
 /// At most this many (step, loss) points are kept for the trace plot.
 const TRACE_POINTS: usize = 400;
 
-/// The sampler of one chain after its warm start.
-#[derive(Clone, Debug)]
-enum Sampler {
-    None,
-    Psgld(Psgld),
-    Sgld(Sgld),
-    Vi(MeanField),
-}
-
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
     rng: Xoshiro256PlusPlus,
@@ -63,38 +54,27 @@ pub(crate) struct Chain {
     const_log_sigma: f64,
     adam: Adam,
     adam_sigma: Adam,
-    sampler: Sampler,
+    /// The inference method's chain, from the end of the warm start on.
+    pub(crate) method: Option<Box<dyn MethodChain>>,
     pub(crate) draws: Vec<Vec<f64>>,
     loss: f64,
     best_loss: f64,
-    /// MALA acceptance of the sampler's moves: the step-size diagnostic.
-    mala: MalaMonitor,
-    /// The frozen pSGLD preconditioner, once frozen.
-    frozen_pre: Option<Vec<f64>>,
     /// The warm start's Adam learning rate: the configured one, halved at each back-off.
     warm_lr: f64,
     /// How often this chain's warm start has backed off.
     backoffs: u32,
+    /// Gradients the method used (the warm start's are one per unit).
+    gradients: usize,
 }
 
-impl Chain {
-    /// The variational posterior, once VI has started.
-    pub(crate) fn vi_posterior(&self) -> Option<&MeanField> {
-        match &self.sampler {
-            Sampler::Vi(q) => Some(q),
-            _ => None,
-        }
-    }
-}
-
-/// The budget's phases in per-chain steps.
+/// The budget's phases in per-chain units of work (gradient steps for the warm start).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Schedule {
     pub budget: usize,
     pub mean_warm: usize,
     pub warm: usize,
     pub burn: usize,
-    /// Per-chain step indices after which a draw is kept (samplers), ascending.
+    /// Per-chain unit indices after which a draw is kept (samplers), ascending.
     pub keep: Vec<usize>,
 }
 
@@ -103,20 +83,11 @@ impl Schedule {
         let i = &cfg.inference;
         let b = i.steps;
         let bf = b as f64;
-        let warm = ((i.warm_start_frac * bf).max(2000.0).min(0.4 * bf)).round() as usize;
+        let spec = i.method.spec();
+        let warm = if spec.warm_start { ((i.warm_start_frac * bf).max(2000.0).min(0.4 * bf)).round() as usize } else { 0 };
         let mean_warm = if i.mean_warmup { warm / 2 } else { 0 };
         let rest = b - warm;
-        let (burn, keep) = match i.method {
-            Method::Vi => (0, vec![]),
-            _ if i.cycles > 0 => (0, cyclical_keep(warm, rest, i.cycles, i.draws)),
-            _ => {
-                let burn = (i.burn_in_frac * rest as f64).round() as usize;
-                let s = rest - burn;
-                let d = i.draws.min(s);
-                let keep = (0..d).map(|j| warm + burn + ((j + 1) * s) / d - 1).collect();
-                (burn, keep)
-            }
-        };
+        let (burn, keep) = (spec.plan)(i, warm, rest);
         Schedule { budget: b, mean_warm, warm, burn, keep }
     }
 
@@ -133,30 +104,6 @@ impl Schedule {
     }
 }
 
-/// Cycle length and position of sampler step t (0-based after the warm start).
-fn cycle_pos(t: usize, rest: usize, cycles: usize) -> f64 {
-    let len = rest.div_ceil(cycles).max(1);
-    (t % len) as f64 / len as f64
-}
-
-/// Cyclical SG-MCMC (Zhang et al. 2020): the first half of each cycle explores, draws
-/// come from the second half, evenly spaced over all second halves.
-fn cyclical_keep(warm: usize, rest: usize, cycles: usize, draws: usize) -> Vec<usize> {
-    let len = rest.div_ceil(cycles).max(1);
-    let half = len / 2;
-    // Candidate steps: t with t % len >= half, t < rest.
-    let count = |upto: usize| -> usize { (upto / len) * (len - half) + (upto % len).saturating_sub(half) };
-    let total = count(rest);
-    let d = draws.min(total);
-    (0..d)
-        .map(|j| {
-            let k = ((j + 1) * total) / d - 1; // k-th candidate (0-based)
-            let (c, r) = (k / (len - half), k % (len - half));
-            warm + c * len + half + r
-        })
-        .collect()
-}
-
 /// A fit in progress.
 pub struct Fit {
     pub config: FitConfig,
@@ -169,13 +116,11 @@ pub struct Fit {
     pub(crate) chains: Vec<Chain>,
     pub(crate) schedule: Schedule,
     step: usize,
-    step_size: f64,
     pub(crate) trace: Vec<(usize, f64)>,
     trace_stride: usize,
     error: Option<FitError>,
     ws: ModelWorkspace,
     grad: Vec<f64>,
-    vi_scratch: ViScratch,
     batch: Vec<usize>,
     bx: Vec<f64>,
     by: Vec<f64>,
@@ -218,18 +163,16 @@ impl Fit {
                 const_log_sigma: (0.5 * y_spread).ln(),
                 adam: Adam::new(d),
                 adam_sigma: Adam::new(1),
-                sampler: Sampler::None,
+                method: None,
                 draws: Vec::new(),
                 loss: f64::NAN,
                 best_loss: f64::INFINITY,
-                mala: MalaMonitor::default(),
-                frozen_pre: None,
                 warm_lr: config.inference.warm_start_lr,
                 backoffs: 0,
+                gradients: 0,
             });
         }
         let d = model.dim();
-        let step_size = config.inference.step_size;
         Ok(Fit {
             config,
             model,
@@ -240,13 +183,11 @@ impl Fit {
             chains,
             schedule,
             step: 0,
-            step_size,
             trace: Vec::new(),
             trace_stride: 1,
             error: None,
             ws: ModelWorkspace::default(),
             grad: vec![0.0; d],
-            vi_scratch: ViScratch::default(),
             batch: Vec::new(),
             bx: Vec::new(),
             by: Vec::new(),
@@ -270,19 +211,28 @@ impl Fit {
     pub fn error(&self) -> Option<&FitError> {
         self.error.as_ref()
     }
-    /// Change the sampler step size (or the VI learning rate) while running.
-    pub fn set_step_size(&mut self, eps: f64) {
-        if eps.is_finite() && eps > 0.0 {
-            self.step_size = eps;
-            for c in &mut self.chains {
-                if let Sampler::Sgld(s) = &mut c.sampler {
-                    *s = Sgld::new(eps, self.x.len(), self.config.inference.sgld_decay_offset);
-                }
-            }
+    /// Change the method's live-editable rate (its row's `rate`: the samplers' step
+    /// size, VI's learning rate) while running; non-positive or non-finite values are
+    /// ignored.
+    pub fn set_rate(&mut self, v: f64) {
+        if v.is_finite() && v > 0.0 {
+            (self.config.inference.method.spec().rate.set)(&mut self.config.inference, v);
         }
     }
-    pub fn step_size(&self) -> f64 {
-        self.step_size
+    /// The method's live-editable rate as it is now.
+    pub fn rate(&self) -> f64 {
+        (self.config.inference.method.spec().rate.get)(&self.config.inference)
+    }
+    /// Gradient evaluations per chain so far (mean over chains), warm start included.
+    pub fn gradients(&self) -> usize {
+        let warm = self.step.min(self.schedule.warm);
+        let method = self.chains.iter().map(|c| c.gradients).sum::<usize>() / self.chains.len().max(1);
+        warm + method
+    }
+    /// The method's own diagnostics, pooled over chains.
+    pub fn method_diagnostics(&self) -> crate::summary::MethodDiagnostics {
+        let v: Vec<_> = self.chains.iter().filter_map(|c| c.method.as_ref().map(|m| m.diagnostics())).collect();
+        crate::summary::MethodDiagnostics::pool(&v)
     }
     /// Each chain's warm-start learning rate: the configured one unless the warm start
     /// backed off (halved it after its loss exploded).
@@ -296,7 +246,13 @@ impl Fit {
     /// Mean MALA acceptance probability of the sampler's moves so far (full-batch
     /// samplers only; pSGLD from the end of burn-in), averaged over chains.
     pub fn mala_acceptance(&self) -> Option<f64> {
-        let v: Vec<f64> = self.chains.iter().filter(|c| c.mala.moves >= 100).map(|c| c.mala.mean_accept).collect();
+        let v: Vec<f64> = self
+            .chains
+            .iter()
+            .filter_map(|c| c.method.as_ref().and_then(|m| m.mala()))
+            .filter(|m| m.moves >= 100)
+            .map(|m| m.mean_accept)
+            .collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     }
     pub fn draws_kept(&self) -> usize {
@@ -312,8 +268,7 @@ impl Fit {
     }
     /// VI only: the means and sds of chain `ci`'s variational posterior.
     pub fn variational_posterior(&self, ci: usize) -> Option<(Vec<f64>, Vec<f64>)> {
-        let q = self.chains.get(ci)?.vi_posterior()?;
-        Some((q.m.clone(), (0..q.m.len()).map(|i| q.sd(i)).collect()))
+        self.chains.get(ci)?.method.as_ref()?.q_moments()
     }
 
     /// Advance every chain by up to `n` gradient steps. On divergence the fit goes back
@@ -396,8 +351,26 @@ impl Fit {
         n as f64 / b as f64
     }
 
-    /// One gradient step of chain `ci` at per-chain step `t`.
+    /// One unit of work of chain `ci` at per-chain unit `t`; the method's chain starts
+    /// where the warm start ends (at once when the method has none).
     fn advance(&mut self, ci: usize, t: usize) -> Result<(), FitError> {
+        self.unit(ci, t)?;
+        if t + 1 == self.schedule.warm {
+            self.start_method(ci);
+        }
+        Ok(())
+    }
+
+    fn start_method(&mut self, ci: usize) {
+        let inf = &self.config.inference;
+        let chain = &mut self.chains[ci];
+        let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: self.x.len() };
+        chain.method = Some((inf.method.spec().start)(&h));
+        // The method's loss (VI: the negative ELBO) is a new baseline.
+        chain.best_loss = f64::INFINITY;
+    }
+
+    fn unit(&mut self, ci: usize, t: usize) -> Result<(), FitError> {
         let scale = self.batch(ci);
         let sched = &self.schedule;
         let (mean_warm, warm) = (sched.mean_warm, sched.warm);
@@ -435,71 +408,22 @@ impl Fit {
             chain.adam.ascend(&mut chain.params, &self.grad, chain.warm_lr);
             chain.loss = -e.log_post / n;
             check_warm(chain, t, inf.warm_start_lr, self.config.model.raw_scale)?;
-            if t + 1 == warm {
-                chain.sampler = match inf.method {
-                    Method::Psgld => Sampler::Psgld(Psgld::new(chain.adam.second_moment(), inf.psgld_alpha, inf.psgld_lambda)),
-                    Method::Sgld => Sampler::Sgld(Sgld::new(self.step_size, self.x.len(), inf.sgld_decay_offset)),
-                    Method::Vi => Sampler::Vi(MeanField::new(chain.params.clone(), inf.vi_init_sd)),
-                };
-                // The sampler's loss (VI: the negative ELBO) is a new baseline.
-                chain.best_loss = f64::INFINITY;
-            }
             return Ok(());
         }
 
-        let ts = t - warm;
-        let rest = sched.budget - warm;
-        let cyc = if inf.cycles > 0 {
-            0.5 * ((std::f64::consts::PI * cycle_pos(ts, rest, inf.cycles)).cos() + 1.0)
-        } else {
-            1.0
-        };
-        let (what, value) = match &mut chain.sampler {
-            Sampler::Vi(q) => {
-                let frac = ts as f64 / rest.max(1) as f64;
-                let ramp = if inf.kl_ramp_frac > 0.0 { (frac / inf.kl_ramp_frac).min(1.0) } else { 1.0 };
-                let lr_scale = self.step_size / inf.vi_lr;
-                let lr = lr_scale
-                    * (inf.vi_lr_final + 0.5 * (inf.vi_lr - inf.vi_lr_final) * (1.0 + (std::f64::consts::PI * frac).cos()));
-                let elbo =
-                    q.step(&self.model, x, y, scale, inf.kl_weight * ramp, lr, &mut chain.rng, &mut self.ws, &mut self.vi_scratch);
-                chain.params.copy_from_slice(&q.m);
-                chain.loss = -elbo / n;
-                ("learning rate", self.step_size)
-            }
-            sampler => {
-                let opts = EvalOptions::default();
-                let e = self.model.log_posterior(&chain.params, x, y, scale, &opts, &mut self.ws, &mut self.grad);
-                chain.loss = -e.log_post / n;
-                if full {
-                    chain.mala.after_move(&chain.params, &self.grad, e.log_post);
-                }
-                match sampler {
-                    Sampler::Psgld(p) => {
-                        let eps = self.step_size * cyc;
-                        if inf.psgld_freeze && t >= warm + sched.burn && !p.frozen {
-                            p.frozen = true;
-                            chain.frozen_pre = Some(p.preconditioner());
-                            chain.mala.reset();
-                        }
-                        if let (true, Some(pre)) = (full, &chain.frozen_pre) {
-                            chain.mala.before_move(&chain.params, &self.grad, e.log_post, eps, Some(pre));
-                        }
-                        p.update(&mut chain.params, &self.grad, eps, &mut chain.rng)
-                    }
-                    Sampler::Sgld(s) => {
-                        let eps = s.step_at(ts) * cyc;
-                        if full {
-                            chain.mala.before_move(&chain.params, &self.grad, e.log_post, eps, None);
-                        }
-                        s.update(&mut chain.params, &self.grad, eps, &mut chain.rng)
-                    }
-                    _ => unreachable!("the sampler is set at the end of the warm start"),
-                }
-                ("step size", self.step_size)
-            }
-        };
-        check(chain, t, what, value)?;
+        if chain.method.is_none() {
+            let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: self.x.len() };
+            chain.method = Some((inf.method.spec().start)(&h));
+            chain.best_loss = f64::INFINITY;
+        }
+        let at = At { t, ts: t - warm, units: sched.budget - warm, burn: sched.burn, inf };
+        let mut target = Target { model: &self.model, x, y, scale, n: self.x.len(), ws: &mut self.ws };
+        let method = chain.method.as_mut().expect("the method's chain was just started");
+        let moved = method.advance(&mut chain.params, &mut chain.rng, &mut target, &at);
+        chain.loss = moved.loss;
+        chain.gradients += moved.gradients;
+        let rate = &inf.method.spec().rate;
+        check(chain, t, rate, (rate.get)(inf))?;
         if self.schedule.keep.binary_search(&t).is_ok() {
             chain.draws.push(chain.params.clone());
         }
@@ -543,10 +467,10 @@ fn check_warm(chain: &mut Chain, t: usize, configured_lr: f64, raw: bool) -> Res
 /// Divergence test after a sampler or VI step: says which setting to lower, and to
 /// what: the default when the setting is above it (measured to work on the reference
 /// data), else a tenth of it.
-fn check(chain: &mut Chain, t: usize, what: &str, value: f64) -> Result<(), FitError> {
+fn check(chain: &mut Chain, t: usize, rate: &crate::config::RateSetting, value: f64) -> Result<(), FitError> {
     let Some(how) = diverged(chain) else { return Ok(()) };
-    let d = FitConfig::default().inference;
-    let default = if what == "learning rate" { d.vi_lr } else { d.step_size };
+    let what = rate.label;
+    let default = (rate.get)(&FitConfig::default().inference);
     let advice = if value > default * (1.0 + 1e-9) {
         format!("try {} (the default)", short(default))
     } else if what == "step size" {

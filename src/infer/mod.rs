@@ -4,9 +4,13 @@
 pub mod adam;
 pub mod fit;
 pub mod mala;
+pub mod method;
+#[cfg(test)]
+mod pinned;
 pub mod psgld;
 pub mod sgld;
 pub mod snapshot;
+pub mod target;
 pub mod vi;
 
 pub use fit::{Fit, FitError};

@@ -4,6 +4,11 @@
 
 use rand::Rng;
 use rand_distr::StandardNormal;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::mala::MalaMonitor;
+use super::method::{cyclical_factor, At, Handoff, MethodChain, Moved};
+use super::target::Target;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Psgld {
@@ -60,6 +65,60 @@ impl Psgld {
         for i in 0..d {
             theta[i] += half * self.pre[i] * grad[i] + self.noise_sd[i] * self.xi[i];
         }
+    }
+}
+
+/// One pSGLD chain: eps = `step_size` (times the cyclical factor); the preconditioner
+/// starts from the warm start's second moments and freezes when burn-in ends
+/// (`psgld_freeze`), from when on its moves are scored as MALA proposals.
+#[derive(Clone, Debug)]
+pub struct PsgldChain {
+    p: Psgld,
+    mala: MalaMonitor,
+    /// The frozen preconditioner, once frozen.
+    frozen_pre: Option<Vec<f64>>,
+    grad: Vec<f64>,
+}
+
+impl PsgldChain {
+    pub fn start(h: &Handoff) -> Box<dyn MethodChain> {
+        let inf = h.inf;
+        Box::new(PsgldChain {
+            p: Psgld::new(h.adam.second_moment(), inf.psgld_alpha, inf.psgld_lambda),
+            mala: MalaMonitor::default(),
+            frozen_pre: None,
+            grad: vec![0.0; h.params.len()],
+        })
+    }
+}
+
+impl MethodChain for PsgldChain {
+    fn box_clone(&self) -> Box<dyn MethodChain> {
+        Box::new(self.clone())
+    }
+
+    fn advance(&mut self, params: &mut [f64], rng: &mut Xoshiro256PlusPlus, target: &mut Target, at: &At) -> Moved {
+        let log_post = target.logp_grad(params, &mut self.grad);
+        let full = target.full_batch();
+        if full {
+            self.mala.after_move(params, &self.grad, log_post);
+        }
+        let inf = at.inf;
+        let eps = inf.step_size * cyclical_factor(inf, at.ts, at.units);
+        if inf.psgld_freeze && at.ts >= at.burn && !self.p.frozen {
+            self.p.frozen = true;
+            self.frozen_pre = Some(self.p.preconditioner());
+            self.mala.reset();
+        }
+        if let (true, Some(pre)) = (full, &self.frozen_pre) {
+            self.mala.before_move(params, &self.grad, log_post, eps, Some(pre));
+        }
+        self.p.update(params, &self.grad, eps, rng);
+        Moved { loss: -log_post / target.n as f64, gradients: 1 }
+    }
+
+    fn mala(&self) -> Option<&MalaMonitor> {
+        Some(&self.mala)
     }
 }
 

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::fit::Fit;
-use crate::config::{Method, ModelKind};
+use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
 use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
@@ -66,18 +66,16 @@ impl Fit {
     fn draw_predictions(&mut self, grid: &[f64]) -> (Vec<Vec<DrawPrediction>>, bool) {
         let grid_fit: Vec<f64> = grid.iter().map(|&x| self.scaling.x_to_std(x)).collect();
         let mut ws = ModelWorkspace::default();
-        let phase = self.phase();
-        let method = self.config.inference.method;
-        let past_warm = self.steps_done() >= self.schedule.warm;
-        if method == Method::Vi && past_warm {
-            let k = if phase == Phase::Finished { self.config.inference.draws } else { VI_LIVE_DRAWS };
+        if let Some(k) = self.samples_from_q() {
             let seed = self.config.inference.seed ^ (self.steps_done() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let qs: Vec<_> = self.chains.iter().map(|c| c.vi_posterior().cloned()).collect();
-            let preds = qs
-                .into_iter()
-                .map(|q| match q {
-                    Some(q) => (0..k).map(|_| self.predict_draw(&q.sample(&mut rng), &grid_fit, &mut ws)).collect(),
+            let preds = self
+                .chains
+                .iter()
+                .map(|c| match &c.method {
+                    Some(m) => (0..k)
+                        .map_while(|_| m.sample_q(&mut rng).map(|p| self.predict_draw(&p, &grid_fit, &mut ws)))
+                        .collect(),
                     None => vec![],
                 })
                 .collect();
@@ -102,12 +100,24 @@ impl Fit {
         (std::mem::take(&mut self.cache.per_chain), true)
     }
 
+    /// How many samples per chain the bands take from a variational posterior q now:
+    /// for a method that keeps q instead of draws, once it has started.
+    fn samples_from_q(&self) -> Option<usize> {
+        let inf = &self.config.inference;
+        let past_warm = self.steps_done() >= self.schedule.warm;
+        (inf.method.spec().keeps == Keeps::SamplesFromQ && past_warm)
+            .then(|| if self.phase() == Phase::Finished { inf.draws } else { VI_LIVE_DRAWS })
+    }
+
     /// Progress figures and the predictive summary on `grid` (data units).
     pub fn snapshot(&mut self, grid: &[f64]) -> Snapshot {
         let (per_chain, cached) = self.draw_predictions(grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
         let names = param_names(&self.model);
+        // Samples from one q per chain are not chains to compare: no R-hat for them.
+        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
         let mut rhat_max: Option<f64> = None;
         let mut note_rhat = |r: Option<f64>| {
             if let Some(r) = r {
@@ -161,11 +171,9 @@ impl Fit {
                 ));
             }
         }
-        if inf.method == Method::Vi && inf.kl_weight < 1.0 {
-            warnings.push(format!(
-                "VI with KL weight {} is tempered: its bands are narrower than the exact posterior's",
-                inf.kl_weight
-            ));
+        let mut notes = Vec::new();
+        if let Some(w) = (inf.method.spec().tempered)(inf) {
+            notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
         }
         if self.config.model.kind == ModelKind::Homoskedastic && self.config.model.fixed_sigma.is_some() {
             warnings.push("the noise sd is fixed (test setting)".into());
@@ -188,6 +196,10 @@ impl Fit {
             params,
             mala_accept,
             warnings,
+            gradients: self.gradients(),
+            samples_from_q: self.samples_from_q().map_or(0, |k| k * self.chains.iter().filter(|c| c.method.is_some()).count()),
+            method: self.method_diagnostics(),
+            notes,
         }
     }
 }

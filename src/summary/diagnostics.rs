@@ -293,3 +293,53 @@ mod tests {
         }
     }
 }
+
+/// Figures a method reports about its own working (all optional: each method fills
+/// what it has), pooled over chains for the snapshot.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MethodDiagnostics {
+    /// Divergent transitions (counted over all chains).
+    pub divergences: Option<usize>,
+    /// Mean tree depth of the draws (mean over chains).
+    pub mean_tree_depth: Option<f64>,
+    /// Share of draws at the maximum tree depth (mean over chains).
+    pub max_depth_share: Option<f64>,
+    /// The step size the method adapted to (mean over chains).
+    pub adapted_step_size: Option<f64>,
+}
+
+impl MethodDiagnostics {
+    /// Pool per-chain figures: counts add up, the rest are averaged over the chains
+    /// that report them.
+    pub fn pool(chains: &[MethodDiagnostics]) -> MethodDiagnostics {
+        fn mean(v: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+            let v: Vec<f64> = v.flatten().collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        }
+        let div: Vec<usize> = chains.iter().filter_map(|c| c.divergences).collect();
+        MethodDiagnostics {
+            divergences: (!div.is_empty()).then(|| div.iter().sum()),
+            mean_tree_depth: mean(chains.iter().map(|c| c.mean_tree_depth)),
+            max_depth_share: mean(chains.iter().map(|c| c.max_depth_share)),
+            adapted_step_size: mean(chains.iter().map(|c| c.adapted_step_size)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod method_diagnostics_tests {
+    use super::MethodDiagnostics;
+
+    #[test]
+    fn pooling_adds_counts_and_averages_the_rest_over_the_chains_that_have_them() {
+        let a = MethodDiagnostics { divergences: Some(2), mean_tree_depth: Some(4.0), ..Default::default() };
+        let b = MethodDiagnostics { divergences: Some(1), mean_tree_depth: Some(6.0), adapted_step_size: Some(0.1), ..Default::default() };
+        let p = MethodDiagnostics::pool(&[a, b]);
+        assert_eq!(p.divergences, Some(3));
+        assert_eq!(p.mean_tree_depth, Some(5.0));
+        assert_eq!(p.adapted_step_size, Some(0.1));
+        assert_eq!(p.max_depth_share, None);
+        assert_eq!(MethodDiagnostics::pool(&[]), MethodDiagnostics::default());
+    }
+}

@@ -8,7 +8,7 @@ pub mod metrics;
 use serde::{Deserialize, Serialize};
 
 pub use bands::PredictiveSummary;
-pub use diagnostics::{ess, split_rhat};
+pub use diagnostics::{ess, split_rhat, MethodDiagnostics};
 pub use metrics::{GridMetrics, HeldOutMetrics};
 
 /// Which stage a fit is in.
@@ -71,6 +71,19 @@ pub struct Snapshot {
     /// proposals: a step-size diagnostic (low = step too large).
     #[serde(default)]
     pub mala_accept: Option<f64>,
-    /// Things the user should know (R-hat > 1.05, tempered VI, ...).
+    /// Things the user should know (R-hat > 1.05, a step size too large, ...).
     pub warnings: Vec<String>,
+    /// Gradient evaluations per chain so far (`step` counts the method's units of work).
+    #[serde(default)]
+    pub gradients: usize,
+    /// Parameter vectors sampled from a variational posterior q for the bands (VI);
+    /// 0 for samplers, whose draws are `draws_kept`.
+    #[serde(default)]
+    pub samples_from_q: usize,
+    /// The method's own diagnostics (e.g. NUTS's divergences and tree depth).
+    #[serde(default)]
+    pub method: MethodDiagnostics,
+    /// Facts about the fit that are not problems (e.g. that VI is tempered).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }

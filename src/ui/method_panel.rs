@@ -1,5 +1,6 @@
-//! Method: pSGLD / SGLD / VI and their main settings. The step size (learning rate
-//! for VI) is live; every other change asks for a restart.
+//! Method: the picker (from `config::METHODS`) and each method's main settings. The
+//! method's rate (its registry row's `rate`) is live; every other change asks for a
+//! restart.
 
 use yew::prelude::*;
 
@@ -7,7 +8,7 @@ use super::app::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
 use super::text::method_info;
-use crate::config::{FitConfig, Method};
+use crate::config::{FitConfig, Keeps, Method};
 
 type Setter = fn(&mut FitConfig, f64);
 
@@ -32,52 +33,12 @@ fn settings_for(method: Method) -> Vec<NumSetting> {
         step: "1000",
         percent: false,
     }];
-    match method {
-        Method::Vi => {
-            v.push(NumSetting {
-                id: "learning-rate",
-                label: "Learning rate",
-                hint: "Adam, cosine-decayed; changes apply live",
-                get: |c| c.inference.vi_lr,
-                set: |c, x| c.inference.vi_lr = x,
-                step: "any",
-                percent: false,
-            });
-            v.push(NumSetting {
-                id: "kl-weight",
-                label: "KL weight",
-                hint: "below 1 the posterior is tempered (narrower than Bayes)",
-                get: |c| c.inference.kl_weight,
-                set: |c, x| c.inference.kl_weight = x,
-                step: "0.05",
-                percent: false,
-            });
-        }
-        Method::Psgld | Method::Sgld => {
-            v.push(NumSetting {
-                id: "step-size",
-                label: "Step size",
-                hint: if method == Method::Psgld { "pSGLD ε; changes apply live" } else { "initial a·b^−0.55; changes apply live" },
-                get: |c| c.inference.step_size,
-                set: |c, x| c.inference.step_size = x,
-                step: "any",
-                percent: false,
-            });
-            v.push(NumSetting {
-                id: "burn-in",
-                label: "Burn-in (%)",
-                hint: "of the sampling budget, discarded",
-                get: |c| c.inference.burn_in_frac,
-                set: |c, x| c.inference.burn_in_frac = x,
-                step: "5",
-                percent: true,
-            });
-        }
-    }
+    v.extend(method.spec().settings.iter().filter_map(|id| own_setting(method, id)));
+    let q = method.spec().keeps == Keeps::SamplesFromQ;
     v.push(NumSetting {
         id: "draws",
-        label: if method == Method::Vi { "Draws" } else { "Draws kept / chain" },
-        hint: if method == Method::Vi { "samples of q for the bands" } else { "thinning: evenly spaced after burn-in" },
+        label: if q { "Draws" } else { "Draws kept / chain" },
+        hint: if q { "samples of q for the bands" } else { "thinning: evenly spaced after burn-in" },
         get: |c| c.inference.draws as f64,
         set: |c, x| c.inference.draws = x.round().max(0.0) as usize,
         step: "10",
@@ -102,6 +63,49 @@ fn settings_for(method: Method) -> Vec<NumSetting> {
         percent: false,
     });
     v
+}
+
+/// A method's own setting by its field id (the ids a registry row's `settings` lists).
+fn own_setting(method: Method, id: &str) -> Option<NumSetting> {
+    Some(match id {
+        "learning-rate" => NumSetting {
+            id: "learning-rate",
+            label: "Learning rate",
+            hint: method.spec().rate_hint,
+            get: |c| (c.inference.method.spec().rate.get)(&c.inference),
+            set: |c, x| (c.inference.method.spec().rate.set)(&mut c.inference, x),
+            step: "any",
+            percent: false,
+        },
+        "kl-weight" => NumSetting {
+            id: "kl-weight",
+            label: "KL weight",
+            hint: "below 1 the posterior is tempered (narrower than Bayes)",
+            get: |c| c.inference.kl_weight,
+            set: |c, x| c.inference.kl_weight = x,
+            step: "0.05",
+            percent: false,
+        },
+        "step-size" => NumSetting {
+            id: "step-size",
+            label: "Step size",
+            hint: method.spec().rate_hint,
+            get: |c| (c.inference.method.spec().rate.get)(&c.inference),
+            set: |c, x| (c.inference.method.spec().rate.set)(&mut c.inference, x),
+            step: "any",
+            percent: false,
+        },
+        "burn-in" => NumSetting {
+            id: "burn-in",
+            label: "Burn-in (%)",
+            hint: "of the sampling budget, discarded",
+            get: |c| c.inference.burn_in_frac,
+            set: |c, x| c.inference.burn_in_frac = x,
+            step: "5",
+            percent: true,
+        },
+        _ => return None,
+    })
 }
 
 fn advanced() -> Vec<NumSetting> {
@@ -159,12 +163,16 @@ pub fn MethodPanel() -> Html {
         let state = ctx.state.clone();
         let field_error = errors.get(n.id).cloned();
         let errors = errors.clone();
-        let (id, set, percent) = (n.id, n.set, n.percent);
+        let (id, set, get, percent, label) = (n.id, n.set, n.get, n.percent, n.label);
         let onchange = Callback::from(move |v: String| {
             let mut map = (*errors).clone();
             let parsed = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
             let mut c = state.borrow().settings.config.clone();
             match parsed {
+                // A count given as a negative or fractional number: say so with the number typed.
+                Some(x) if (x < 0.0 || x.fract() != 0.0) && { let mut t = c.clone(); set(&mut t, x); get(&t) != x } && !percent => {
+                    map.insert(id, format!("{label} must be a whole number, 0 or more (got {}).", v.trim()));
+                }
                 Some(x) => {
                     set(&mut c, if percent { x / 100.0 } else { x });
                     match c.validate() {
@@ -185,7 +193,7 @@ pub fn MethodPanel() -> Html {
         });
         let value = (n.get)(&c);
         let value = if percent { num((value * 1e6).round() / 1e4) } else { num(value) };
-        let live = matches!(n.id, "step-size" | "learning-rate");
+        let live = n.id == method.spec().rate.field;
         html! {
             <InputField id={n.id} label={n.label} value={value} onchange={onchange} step={n.step} min="0"
                 hint={AttrValue::from(n.hint)} error={field_error} live={live} />
@@ -210,11 +218,9 @@ pub fn MethodPanel() -> Html {
         d.emit(Action::SetConfig(c));
     });
 
-    let method_options: Vec<(String, String)> = [Method::Psgld, Method::Sgld, Method::Vi]
-        .iter()
-        .map(|m| (m.name().to_string(), method_info(*m).0.to_string()))
-        .collect();
-    let tempered = method == Method::Vi && c.inference.kl_weight < 1.0;
+    let method_options: Vec<(String, String)> =
+        Method::ALL.iter().map(|m| (m.name().to_string(), method_info(*m).0.to_string())).collect();
+    let tempered = (method.spec().tempered)(&c.inference);
 
     html! {
         <details class="panel" {open}>
@@ -224,8 +230,8 @@ pub fn MethodPanel() -> Html {
             <div class="grid2">
                 { for settings_for(method).into_iter().map(field) }
             </div>
-            if tempered {
-                <p class="hint warn">{format!("Tempered VI: the KL term is weighted {} (1 = exact Bayes), which keeps mean-field VI from collapsing to the prior but makes its bands narrower than a true posterior.", num(c.inference.kl_weight))}</p>
+            if let Some(w) = tempered {
+                <p class="hint warn">{format!("Tempered VI: the KL term is weighted {} (1 = exact Bayes), which keeps mean-field VI from collapsing to the prior but makes its bands narrower than a true posterior.", num(w))}</p>
             }
             <details class="advanced">
                 <summary>{"Advanced"}</summary>

@@ -51,30 +51,14 @@ pub fn law_priors(law: NoiseLawKind) -> Vec<String> {
         .collect()
 }
 
+/// Picker label and one-line description of a method (its registry row).
 pub fn method_info(m: Method) -> (&'static str, &'static str) {
-    match m {
-        Method::Psgld => (
-            "pSGLD (preconditioned Langevin)",
-            "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start; the default and the reference.",
-        ),
-        Method::Sgld => (
-            "SGLD (Langevin)",
-            "Plain stochastic-gradient Langevin dynamics with a decaying step a(b+t)^−0.55.",
-        ),
-        Method::Vi => (
-            "VI (mean-field)",
-            "Fits a factorised Gaussian to the posterior (Bayes by Backprop). Fast but narrower bands; a KL weight below 1 tempers the posterior.",
-        ),
-    }
+    (m.spec().label, m.spec().description)
 }
 
 /// A short name for the status line and plot titles.
 pub fn method_short(m: Method) -> &'static str {
-    match m {
-        Method::Psgld => "pSGLD",
-        Method::Sgld => "SGLD",
-        Method::Vi => "VI",
-    }
+    m.spec().short
 }
 
 #[cfg(test)]
