@@ -1,5 +1,5 @@
 // Browser benchmark (issue 5): the release build in headless Chromium, default settings
-// (pSGLD, 2 chains x 20,000 gradients), per data set: time from Train to the finished
+// (pSGLD, and VI on bump two-head; 2 chains x 20,000 gradients), per data set: time from Train to the finished
 // fit, whole-fit gradients per second in the Web Worker, time from Train to the first
 // plot, the main thread's longest gaps while training (a 10 ms setInterval probe; the first
 // second after Train and the rest apart; Train is pressed PAUSE_MS after the page is ready), and
@@ -20,6 +20,8 @@ const CASES = [
   ['nb_exp two-head', 'data=notebook:nb_exp&kind=two_head', 40, 76],
   ['nb_exp noise:exponential', 'data=notebook:nb_exp&kind=noise_model&noise_law=exponential', 40, 73],
   ['bump two-head', 'data=bump&n=150&dseed=1&kind=two_head', 150, 110],
+  // VI against the pSGLD case above (issue 9, item 16: target within 2x of its fit time).
+  ['bump two-head, VI', 'data=bump&n=150&dseed=1&kind=two_head&method=vi', 150, null],
   ['bump noise:bump', 'data=bump&n=150&dseed=1&kind=noise_model&noise_law=bump', 150, 111],
   ['linear two-head, N=500', 'data=linear&n=500&dseed=1&kind=two_head', 500, null],
 ];
@@ -78,7 +80,7 @@ try {
     const b = readFileSync(join(dist, f));
     console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
   }
-  console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD, 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
+  console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD unless the case says VI; 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
   console.log('case                          N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s');
   for (const [label, query, n, nb] of CASES) {
     const runs = [];

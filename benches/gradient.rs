@@ -1,6 +1,6 @@
 //! Full-batch gradient throughput of `Model::log_posterior` for the default two-head
 //! [32,16,8] tanh net at N = 40, 150, 500, against NeuroBayes (JAX, f32, one core:
-//! 27k, 18.5k, 9.2k gradients per second on this kind of machine, DESIGN §6).
+//! 27k, 18.5k, 9.2k gradients per second on this kind of machine, docs/ARCHITECTURE.md §6).
 //!
 //! Run with `cargo bench --bench gradient` (a plain `harness = false` binary).
 //! Options after `--`: `--quick` (0.3 s repeats), `--fit` (also time whole default
@@ -116,6 +116,37 @@ fn network_only(n: usize, kernel: Kernel, secs: f64) -> f64 {
     median(out)
 }
 
+/// Microseconds of CPU per local-reparameterisation forward + backward (VI's network
+/// pass: means and variances, one normal draw per point and unit), median of `REPEATS`.
+fn lrt_only(n: usize, kernel: Kernel, secs: f64) -> f64 {
+    let (x, _) = data(n, 1);
+    let cfg = ModelConfig::default();
+    let sc = Scaling { x_mean: 0.0, x_sd: 1.0, y_mean: 0.0, y_sd: 1.0 };
+    let mut model = Model::new(&cfg, &x, &sc, 1.0);
+    model.mlp.kernel = kernel;
+    let mlp = &model.mlp;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut m = vec![0.0; mlp.dim()];
+    mlp.init(&mut rng, &mut m);
+    let v = vec![1e-4; mlp.dim()];
+    let d_out = ndarray::Array2::from_shape_fn((n, mlp.outputs()), |(i, j)| 0.01 * i as f64 - 0.3 * j as f64);
+    let (mut gm, mut gv) = (vec![0.0; mlp.dim()], vec![0.0; mlp.dim()]);
+    let mut ws = bayesband::model::Workspace::default();
+    let calls = ((secs * 1e7) / n as f64 / 2.0).ceil() as usize;
+    let mut out = Vec::new();
+    for _ in 0..REPEATS {
+        let c0 = thread_cpu();
+        for k in 0..calls {
+            m[k % 8] += 1e-12;
+            std::hint::black_box(mlp.forward_lrt(&m, &v, &x, &mut rng, &mut ws));
+            mlp.backward_lrt(&m, &v, &d_out, &mut ws, &mut gm, &mut gv);
+        }
+        out.push((thread_cpu() - c0) * 1e6 / calls as f64);
+    }
+    std::hint::black_box((&gm, &gv));
+    median(out)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -187,8 +218,8 @@ fn main() {
     for kernel in kernels {
         println!("kernel {kernel:?} ({})", kernel.describe());
         println!(
-            "{:>6} {:>12} {:>12} {:>10} {:>10} {:>11} {:>10} {:>15}",
-            "N", "grad/s wall", "us/grad", "NeuroBayes", "ratio", "grad/CPU-s", "CPU ratio", "net-only CPU-us"
+            "{:>6} {:>12} {:>12} {:>10} {:>10} {:>11} {:>10} {:>15} {:>15}",
+            "N", "grad/s wall", "us/grad", "NeuroBayes", "ratio", "grad/CPU-s", "CPU ratio", "net-only CPU-us", "LRT net CPU-us"
         );
         let only: Option<usize> = args.iter().position(|a| a == "--n").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
         for (n, nb) in SIZES {
@@ -197,8 +228,9 @@ fn main() {
             }
             let (r, rc) = throughput(n, kernel, secs);
             let net = network_only(n, kernel, 0.3 * secs);
+            let lrt = lrt_only(n, kernel, 0.3 * secs);
             println!(
-                "{n:>6} {r:>12.0} {:>12.2} {nb:>10.0} {:>9.2}x {rc:>11.0} {:>9.2}x {net:>15.2}",
+                "{n:>6} {r:>12.0} {:>12.2} {nb:>10.0} {:>9.2}x {rc:>11.0} {:>9.2}x {net:>15.2} {lrt:>15.2}",
                 1e6 / r,
                 r / nb,
                 rc / nb
@@ -207,7 +239,8 @@ fn main() {
         println!();
     }
     println!("net-only: CPU microseconds per MLP forward + backward alone; the rest of us/grad is");
-    println!("Model::log_lik_from_outputs and the priors (src/model/mod.rs).\n");
+    println!("Model::log_lik_from_outputs and the priors (src/model/mod.rs). LRT net: the same for");
+    println!("VI's local-reparameterisation forward + backward (means and variances, with its draws).\n");
     if has("--fit") {
         println!("whole default fit (pSGLD, 2 chains x 20,000 gradients):");
         for n in [40, 200] {

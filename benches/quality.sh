@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Quality benchmark (issue 2's target): the CLI with default settings on the four
-# reference data sets of ../shared/data, two-head and the matching noise law, scored
-# with ../shared/data/eval.py (nll_exact, coverage95_exact), with the CPU seconds of
+# reference data sets of benches/data, two-head and the matching noise law, scored
+# with benches/data/eval.py (nll_exact, coverage95_exact), with the CPU seconds of
 # each fit. Usage: benches/quality.sh [SEEDS...]   (default: 0 1 2)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="${BAYESBAND_DATA:-$ROOT/../shared/data}"
+DATA="${BAYESBAND_DATA:-$ROOT/benches/data}"
 [ -f "$DATA/eval.py" ] || { echo "error: reference data not found at $DATA (set BAYESBAND_DATA)" >&2; exit 2; }
 python3 -c 'import numpy' 2>/dev/null || python3 -m pip install --user -q numpy
 cargo build --release --quiet --bin bayesband --manifest-path "$ROOT/Cargo.toml"

@@ -1,7 +1,7 @@
 //! `FitConfig`: the one settings type shared by the URL, the UI, the worker and the CLI.
 //!
 //! Every hyper-parameter default lives here, each with the reason it was chosen
-//! (most were measured in the JAX prototype, see DESIGN.md §3).
+//! (most were measured in the JAX prototype, see docs/ARCHITECTURE.md §3).
 
 use serde::{Deserialize, Serialize};
 
@@ -150,8 +150,6 @@ pub struct MethodSpec {
     pub rate: Option<RateSetting>,
     /// The page's hint under the rate's field.
     pub rate_hint: &'static str,
-    /// The rate's default for this method (switching method switches to it).
-    pub default_rate: f64,
     /// Draws kept per chain by default (the CLI's `--method` without `--draws`).
     pub default_draws: usize,
     pub units: Units,
@@ -188,7 +186,7 @@ pub const METHODS: [MethodSpec; 4] = [
         name: "vi",
         label: "VI (mean-field)",
         short: "VI",
-        description: "Fits a factorised Gaussian to the posterior (Bayes by Backprop). Fast but narrower bands; a KL weight below 1 tempers the posterior.",
+        description: "Fits a factorised Gaussian to the posterior (Bayes by Backprop). About twice the time of pSGLD, with narrower bands; a KL weight below 1 tempers the posterior.",
         rate: Some(RateSetting {
             key: "vi_lr",
             label: "learning rate",
@@ -197,7 +195,6 @@ pub const METHODS: [MethodSpec; 4] = [
             set: |i, v| i.vi_lr = v,
         }),
         rate_hint: "Adam, cosine-decayed; changes apply live",
-        default_rate: 1e-3,
         default_draws: 100,
         units: Units::Steps,
         minibatch: true,
@@ -215,9 +212,14 @@ pub const METHODS: [MethodSpec; 4] = [
         label: "SGLD (Langevin)",
         short: "SGLD",
         description: "Plain stochastic-gradient Langevin dynamics with a decaying step a(b+t)^−0.55.",
-        rate: Some(STEP_SIZE),
+        rate: Some(RateSetting {
+            key: "sgld_step_size",
+            label: "step size",
+            field: "step-size",
+            get: |i| i.sgld_step_size,
+            set: |i, v| i.sgld_step_size = v,
+        }),
         rate_hint: "initial a·b^−0.55; changes apply live",
-        default_rate: 2e-4,
         default_draws: 100,
         units: Units::Steps,
         minibatch: true,
@@ -237,7 +239,6 @@ pub const METHODS: [MethodSpec; 4] = [
         description: "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start; the default and the reference.",
         rate: Some(STEP_SIZE),
         rate_hint: "pSGLD ε; changes apply live",
-        default_rate: 2e-4,
         default_draws: 100,
         units: Units::Steps,
         minibatch: true,
@@ -257,7 +258,6 @@ pub const METHODS: [MethodSpec; 4] = [
         description: "The No-U-Turn Sampler that NeuroBayes uses: the reference posterior, with its own step-size and mass-matrix adaptation during the warm-up draws. Exact full-batch gradients, up to 2^depth per draw: much slower.",
         rate: None,
         rate_hint: "",
-        default_rate: 2e-4,
         default_draws: 1000,
         units: Units::Draws,
         minibatch: false,
@@ -364,14 +364,22 @@ pub struct InferenceConfig {
     /// First half of the warm start fits the mean with one constant sigma, then hands
     /// it to the noise head/law: otherwise the noise soaks up the signal.
     pub mean_warmup: bool,
-    /// Sampler step size: pSGLD eps; SGLD's initial step per data point (eps_0 =
-    /// step_size / N). 2e-4 for pSGLD, measured on the reference data with 6 seeds
+    /// pSGLD's step size eps. 2e-4, measured on the reference data with 6 seeds
     /// each: at N = 40 the chains leave the warm-start mode for a long transient in
     /// which the mean fits worse, and a smaller step keeps a 20k budget inside it for
     /// less (mean NLL, nb_exp exponential law: 5e-4 -0.055, 2e-4 -0.109, 1e-4 -0.141;
     /// two-head: -0.010, -0.088, -0.105); at N = 150-200 the three were within 0.02,
     /// with 1e-4 the worst on bump.
     pub step_size: f64,
+    /// SGLD's initial step per data point (eps_0 = sgld_step_size / N), a setting of
+    /// its own: at pSGLD's 2e-4 plain SGLD barely moves (MALA acceptance 0.99). Measured
+    /// with the CLI's defaults otherwise, seed 0, NLL_exact on the reference sets (nb_exp
+    /// law / two-head, nb_step two-head, bump law / two-head): 2e-4 -0.177 / -0.146,
+    /// 0.115, -0.808 / -0.790; 5e-4 nb_step two-head 0.094, bump -0.819 / -0.798;
+    /// 1e-3 -0.130 / -0.129, 0.062, -0.829 / -0.812; 2e-3 diverged on 3 of 6 fits
+    /// (nb_exp law, both bump models) and 5e-3 on 5 of 6. 5e-4: most of 1e-3's gain on
+    /// the larger sets with a factor 4 to the step at which fits diverge.
+    pub sgld_step_size: f64,
     /// pSGLD RMSprop decay and damping (Li et al. 2016).
     pub psgld_alpha: f64,
     pub psgld_lambda: f64,
@@ -424,6 +432,7 @@ impl Default for InferenceConfig {
             warm_start_lr: 1e-2,
             mean_warmup: true,
             step_size: 2e-4,
+            sgld_step_size: 5e-4,
             psgld_alpha: 0.99,
             psgld_lambda: 1e-5,
             psgld_freeze: true,
@@ -514,6 +523,7 @@ impl FitConfig {
             }
         };
         pos("step size", i.step_size, 1.0)?;
+        pos("SGLD step size", i.sgld_step_size, 1.0)?;
         pos("warm-start learning rate", i.warm_start_lr, 1.0)?;
         pos("VI learning rate", i.vi_lr, 1.0)?;
         pos("VI final learning rate", i.vi_lr_final, 1.0)?;

@@ -21,8 +21,9 @@ pub enum ToWorker {
     Stop,
     /// Advance by `n` gradient steps (per chain) while paused, then post a snapshot.
     Step { n: usize },
-    /// The one live-editable setting: pSGLD/SGLD step size or VI learning rate.
-    Update { step_size: f64 },
+    /// The method's one live-editable setting, by its settings name (its registry
+    /// row's `rate.key`: `step_size` for the samplers, `vi_lr` for VI).
+    Update { setting: String, value: f64 },
     /// Test hook: make the worker panic, to check that the UI recovers.
     Panic,
 }
@@ -49,6 +50,10 @@ pub struct Frame {
     pub snapshot_ms: f64,
     /// Whether the worker keeps running after this frame.
     pub running: bool,
+    /// Milliseconds the worker has spent on this fit so far (steps and snapshots;
+    /// pauses not counted): the fit's elapsed time.
+    #[serde(default)]
+    pub elapsed_ms: f64,
 }
 
 impl Frame {
@@ -62,7 +67,7 @@ impl Frame {
             "summary": summary, "params": [], "warnings": [],
         }))
         .expect("a placeholder snapshot deserialises");
-        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true }
+        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true, elapsed_ms: 1500.0 }
     }
 }
 
@@ -106,7 +111,7 @@ mod tests {
             ToWorker::Resume,
             ToWorker::Stop,
             ToWorker::Step { n: 50 },
-            ToWorker::Update { step_size: 1e-3 },
+            ToWorker::Update { setting: "step_size".into(), value: 1e-3 },
         ];
         for m in to {
             let s = serde_json::to_string(&m).unwrap();

@@ -209,3 +209,159 @@ fn nuts_fit_states_its_divergences_depth_step_size_and_gradients() {
     let help = String::from_utf8_lossy(&run(bin().args(["fit", "--help"])).stdout).to_string();
     assert!(help.contains("Not used by NUTS") && help.contains("--warmup") && help.contains("nuts"), "{help}");
 }
+
+/// The x column of a predictions file.
+fn pred_x(path: &PathBuf) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn the_grid_is_read_like_the_data_decimal_commas_and_one_column_with_or_without_a_header() {
+    let (data, _) = generate("linear", 30, 0);
+    let cases = [
+        ("semicolon with decimal commas", "x;f\n0,5;1\n1,5;2\n2,25;3\n", vec![0.5, 1.5, 2.25]),
+        ("one column with a header", "x\n0.5\n1.5\n2.25\n", vec![0.5, 1.5, 2.25]),
+        ("one column without a header", "0.5\n1.5\n2.25\n", vec![0.5, 1.5, 2.25]),
+        ("tab-delimited, CRLF", "x\tg\r\n-1\t0\r\n4\t0\r\n", vec![-1.0, 4.0]),
+    ];
+    for (i, (what, text, want)) in cases.into_iter().enumerate() {
+        let grid = tmp(&format!("grid-read-{i}.csv"));
+        std::fs::write(&grid, text).unwrap();
+        let out_path = tmp(&format!("pred-grid-{i}.csv"));
+        let out = run(bin()
+            .args(["fit", "--data"])
+            .arg(&data)
+            .args(["--steps", "300", "--hidden", "4", "--grid"])
+            .arg(&grid)
+            .arg("--out")
+            .arg(&out_path));
+        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(pred_x(&out_path), want, "{what}");
+    }
+}
+
+#[test]
+fn a_diverged_fit_exits_1_and_writes_the_predictions_of_the_last_good_state() {
+    let (data, _) = generate("nb_exp", 40, 0);
+    let grid = tmp("grid-div.csv");
+    std::fs::write(&grid, "x\n0.5\n2\n3.5\n").unwrap();
+    let out_path = tmp("pred-div.csv");
+    let _ = std::fs::remove_file(&out_path);
+    let out = run(bin()
+        .args(["fit", "--data"])
+        .arg(&data)
+        .args(["--step-size", "5e-2", "--grid"])
+        .arg(&grid)
+        .arg("--out")
+        .arg(&out_path));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("last good state is kept") && err.contains("pred-div.csv"), "{err}");
+    let text = std::fs::read_to_string(&out_path).expect("the predictions of the last good state");
+    let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().flatten().all(|v| v.is_finite()), "{text}");
+}
+
+#[test]
+fn raw_scale_data_far_beyond_the_prior_are_refused_and_the_advice_works() {
+    // y in the hundreds to thousands, as in a household data set, x in the thousands.
+    let mut text = String::from("income,spend\n");
+    for i in 0..176 {
+        let x = 200.0 + 2800.0 * i as f64 / 175.0;
+        let y = 100.0 + 0.5 * x + 50.0 * (x / 400.0).sin() + (20.0 + 0.05 * x) * ((i * 7919 % 101) as f64 / 50.0 - 1.0);
+        text.push_str(&format!("{x},{y}\n"));
+    }
+    let data = tmp("household.csv");
+    std::fs::write(&data, text).unwrap();
+    let grid = tmp("grid-house.csv");
+    std::fs::write(&grid, "x\n500\n1500\n2500\n").unwrap();
+    let out_path = tmp("pred-house.csv");
+    for model in ["homoskedastic", "two-head", "noise:exponential"] {
+        let fit = |raw: bool| {
+            let mut c = bin();
+            c.args(["fit", "--data"]).arg(&data).args(["--model", model, "--steps", "3000", "--grid"]).arg(&grid);
+            c.arg("--out").arg(&out_path);
+            if raw {
+                c.arg("--raw");
+            }
+            run(&mut c)
+        };
+        let out = fit(true);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{model}: {err}");
+        assert!(err.contains("raw scale") && err.contains("drop --raw") && err.contains("y reaches"), "{model}: {err}");
+        // The advice: without --raw the same data fit, and the mean follows them.
+        let out = fit(false);
+        assert!(out.status.success(), "{model}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        let mean: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+        for (x, m) in [500.0f64, 1500.0, 2500.0].iter().zip(&mean) {
+            let f = 100.0 + 0.5 * x + 50.0 * (x / 400.0).sin();
+            assert!((m - f).abs() < 80.0, "{model}: mean {m} at x = {x}, truth {f}");
+        }
+    }
+}
+
+#[test]
+fn a_value_far_outside_the_others_is_refused_with_its_line_and_exit_2() {
+    let mut text = String::from("x,y\n");
+    for i in 0..40 {
+        let y = if i == 16 { 1e12 } else { (i as f64 / 4.0).sin() };
+        text.push_str(&format!("{},{y:?}\n", i as f64 / 4.0));
+    }
+    let data = tmp("outlier.csv");
+    std::fs::write(&data, text).unwrap();
+    let grid = tmp("grid-outlier.csv");
+    std::fs::write(&grid, "x\n1\n2\n").unwrap();
+    let out = run(bin().args(["fit", "--data"]).arg(&data).arg("--grid").arg(&grid).arg("--out").arg(tmp("pred-outlier.csv")));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("line 18: y = 1e12 lies far outside the other values"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn vi_reports_samples_from_q_without_r_hat_and_its_tempering_as_a_note() {
+    let (data, _) = generate("bump", 40, 2);
+    let grid = tmp("grid-vi.csv");
+    std::fs::write(&grid, "x\n0\n0.5\n").unwrap();
+    let out = run(bin()
+        .args(["fit", "--data"])
+        .arg(&data)
+        .args(["--method", "vi", "--steps", "2500", "--hidden", "8", "--grid"])
+        .arg(&grid)
+        .arg("--out")
+        .arg(tmp("pred-vi-note.csv")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 chains, 200 samples from q,"), "{err}");
+    assert!(!err.contains("R-hat"), "VI has no chains to compare: {err}");
+    assert!(err.contains("note: VI with KL weight 0.1 is tempered"), "{err}");
+    assert!(!err.contains("warning:"), "{err}");
+}
+
+#[test]
+fn learning_rate_is_vis_and_step_size_the_samplers() {
+    let (data, _) = generate("bump", 40, 2);
+    let grid = tmp("grid-lr.csv");
+    std::fs::write(&grid, "x\n0\n0.5\n").unwrap();
+    let fit = |extra: &[&str], name: &str| {
+        let p = tmp(name);
+        let out = run(bin()
+            .args(["fit", "--data"])
+            .arg(&data)
+            .args(["--method", "vi", "--steps", "2500", "--hidden", "8", "--quiet", "--grid"])
+            .arg(&grid)
+            .arg("--out")
+            .arg(&p)
+            .args(extra));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(p).unwrap()
+    };
+    let base = fit(&[], "lr-a.csv");
+    assert_eq!(fit(&["--step-size", "0.05"], "lr-b.csv"), base, "--step-size is not VI's");
+    assert_eq!(fit(&["--learning-rate", "1e-3"], "lr-c.csv"), base, "1e-3 is VI's default");
+    assert_ne!(fit(&["--learning-rate", "3e-3"], "lr-d.csv"), base);
+}

@@ -11,7 +11,7 @@ use bayesband::config::{
 };
 use bayesband::data::{notebook_preset, Synthetic};
 use bayesband::data::Dataset;
-use bayesband::ui::settings::{flat_config, DataSource, Settings};
+use bayesband::ui::settings::{flat_config, parse_query, DataSource, Settings};
 use bayesband::ui::state::{AppState, Project, PROJECT_FORMAT};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -120,6 +120,7 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
         positive_at_most(1.0),
         positive_at_most(1.0),
         positive_at_most(1.0),
+        positive_at_most(1.0),
         positive_at_most(10.0),
         positive_at_most(1e9),
         float_in(f64::from_bits(1), below_one()),
@@ -129,7 +130,7 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
     let nuts = (whole_in(0, MAX_STEPS as u64), float_in(f64::from_bits(1), below_one()), whole_in(1, 15));
     (counts, rates, fractions, nuts).prop_map(|(c, r, f, n)| {
         let (method, steps, chains, seed, cycles, draws, minibatch_above, batch_size, mean_warmup, psgld_freeze) = c;
-        let (step_size, warm_start_lr, vi_lr, vi_lr_final, psgld_lambda, vi_init_sd, sgld_decay_offset, psgld_alpha) = r;
+        let (step_size, sgld_step_size, warm_start_lr, vi_lr, vi_lr_final, psgld_lambda, vi_init_sd, sgld_decay_offset, psgld_alpha) = r;
         let (warm_start_frac, burn_in_frac, kl_ramp_frac, kl_weight, beta_nll) = f;
         let (warmup, target_accept, max_depth) = n;
         InferenceConfig {
@@ -141,6 +142,7 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
             warm_start_lr,
             mean_warmup,
             step_size,
+            sgld_step_size,
             psgld_alpha,
             psgld_lambda,
             psgld_freeze,
@@ -620,4 +622,84 @@ fn a_project_asking_for_more_generated_points_than_a_link_may_is_refused() {
     assert_eq!(a.data, before);
     let (b, problem) = AppState::load(Some(&text), "");
     assert!(problem.is_some() && b.data.len() <= 100_000, "loaded {} points", b.data.len());
+}
+
+// ---------------------------------------------------------------- short links (v=2) and old full links
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Random settings through the short link (only what differs from the v=2
+    /// defaults), read back over whatever the page held: the same settings, and the
+    /// link names no setting at its default.
+    #[test]
+    fn random_settings_round_trip_through_the_short_link(
+        config in valid_config(false),
+        source in url_source(),
+        start in some_settings(),
+    ) {
+        let s = Settings { config, source };
+        let q = s.to_query();
+        prop_assert!(q == "v=2" || q.starts_with("v=2&"), "{q}");
+        let defaults = flat_config(&FitConfig::default());
+        for (k, v) in parse_query(&q) {
+            if let Some(d) = defaults.get(&k) {
+                let same = flat_config(&s.config).get(&k) == Some(d);
+                prop_assert!(!same, "{k}={v} is at its default yet in the link {q}");
+            }
+        }
+        prop_assert!(q.len() <= s.to_full_query().len() + 4, "short {q} vs full");
+        let mut back = start.clone();
+        back.apply_query(&q).unwrap();
+        assert_same(&back.config, &s.config);
+        if !matches!(s.source, DataSource::Custom { .. }) {
+            prop_assert_eq!(&back.source, &s.source);
+        }
+    }
+
+    /// A link made before v=2 (every setting spelled out, no version) opens to the
+    /// same settings as before, whatever the page held, and to the same settings as
+    /// the short link of those settings.
+    #[test]
+    fn an_old_full_link_parses_to_the_same_settings_as_before(
+        config in valid_config(false),
+        source in url_source(),
+        start in some_settings(),
+    ) {
+        let s = Settings { config, source };
+        let mut old = start.clone();
+        old.apply_query(&s.to_full_query()).unwrap();
+        assert_same(&old.config, &s.config);
+        let mut short = start.clone();
+        short.apply_query(&s.to_query()).unwrap();
+        prop_assert_eq!(old, short);
+    }
+}
+
+/// Links exactly as the page made them before v=2 (copied from that build's
+/// address bar): they keep opening to the same fit.
+#[test]
+fn links_made_before_v2_still_open_to_the_same_settings() {
+    let default_link = "data=bump&n=150&dseed=1&activation=tanh&hidden=32,16,8&kind=two_head&noise_law=exponential&prior_scale=1.0&raw_scale=false&sigma_floor=0.001&batch_size=256&beta_nll=0.0&burn_in_frac=0.3&chains=2&cycles=0&draws=100&kl_ramp_frac=0.3&kl_weight=0.1&mean_warmup=true&method=psgld&minibatch_above=1000&psgld_alpha=0.99&psgld_freeze=true&psgld_lambda=0.00001&seed=0&sgld_decay_offset=1000.0&step_size=0.0002&steps=20000&vi_init_sd=0.001&vi_lr=0.001&vi_lr_final=0.0001&warm_start_frac=0.1&warm_start_lr=0.01";
+    let vi_link = "data=linear&n=77&dseed=1&activation=tanh&hidden=32,16,8&kind=noise_model&noise_law=step&prior_scale=1.0&raw_scale=false&sigma_floor=0.001&batch_size=256&beta_nll=0.0&burn_in_frac=0.3&chains=2&cycles=0&draws=100&kl_ramp_frac=0.3&kl_weight=0.1&mean_warmup=true&method=vi&minibatch_above=1000&psgld_alpha=0.99&psgld_freeze=true&psgld_lambda=0.00001&seed=17&sgld_decay_offset=1000.0&step_size=0.0002&steps=4321&vi_init_sd=0.001&vi_lr=0.001&vi_lr_final=0.0001&warm_start_frac=0.1&warm_start_lr=0.01";
+    // What those links meant: the defaults of the day (the v=2 snapshot), plus the choices.
+    let v2 = bayesband::ui::settings::link_defaults(2).unwrap();
+    let mut held = Settings::default();
+    held.config.inference.steps = 999;
+    held.config.inference.step_size = 0.05;
+    let mut s = held.clone();
+    s.apply_query(default_link).unwrap();
+    assert_eq!(s, v2);
+    let mut want = v2.clone();
+    want.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 1 };
+    want.config.model.kind = ModelKind::NoiseModel;
+    want.config.model.noise_law = NoiseLawKind::Step;
+    want.config.inference.method = Method::Vi;
+    want.config.inference.steps = 4321;
+    want.config.inference.seed = 17;
+    let mut s = held.clone();
+    s.apply_query(vi_link).unwrap();
+    assert_eq!(s, want);
+    // The same settings as a v=2 link are short.
+    assert_eq!(want.to_query(), "v=2&data=linear&n=77&dseed=1&kind=noise_model&noise_law=step&method=vi&seed=17&steps=4321");
 }

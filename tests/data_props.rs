@@ -140,3 +140,56 @@ proptest! {
         }
     }
 }
+
+/// The outlier rule never trips on the reference data sets or on any generator's
+/// draws (several N and seeds): their farthest value stays under a tenth of the
+/// threshold (3 points give a degenerate MAD), under 10 robust sds from N = 40.
+#[test]
+fn the_outlier_rule_never_trips_on_the_reference_data_or_the_generators() {
+    use bayesband::data::{Synthetic, OUTLIER_ROBUST_SDS};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data");
+    for name in ["nb_exp", "nb_step", "bump", "linear"] {
+        let text = std::fs::read_to_string(format!("{dir}/{name}_train.csv")).unwrap();
+        let d = parse_csv(&text, &CsvOptions::default()).unwrap();
+        assert!(d.outlier().is_none() && d.max_robust_sds() < 10.0, "{name}: {}", d.max_robust_sds());
+    }
+    for k in Synthetic::ALL {
+        for n in [3, 10, 40, 150, 2000] {
+            for seed in 0..20 {
+                let d = k.generate(n, seed);
+                let z = d.max_robust_sds();
+                let limit = if n >= 40 { 10.0 } else { OUTLIER_ROBUST_SDS / 10.0 };
+                assert!(z < limit && d.outlier().is_none(), "{} n {n} seed {seed}: {z}", k.name());
+            }
+        }
+    }
+}
+
+/// One value of 1e12 among values of order one is found, named with its line, and
+/// refused for fitting; the same file without it is fine.
+#[test]
+fn a_value_far_outside_the_others_is_named_with_its_line() {
+    use bayesband::data::parse_table;
+    let mut text = String::from("# measured\nx,y\n");
+    for i in 0..40 {
+        let y = if i == 16 { 1e12 } else { (i as f64 / 4.0).sin() };
+        text.push_str(&format!("{},{y:?}\n", i as f64 / 4.0));
+    }
+    let table = parse_table(&text, usize::MAX).unwrap();
+    let d = table.to_dataset(None, None).unwrap();
+    let e = table.outlier(&d).expect("the outlier is found").to_string();
+    assert!(e.starts_with("line 19: y = 1e12 lies far outside the other values"), "{e}");
+    let fit_err = d.check_fit().unwrap_err().to_string();
+    assert!(fit_err.contains("point 17") && fit_err.contains("1e12"), "{fit_err}");
+    // Also in x, and a mere large value among large values is no outlier.
+    let mut d2 = d.clone();
+    d2.y[16] = 0.5;
+    assert!(d2.check_fit().is_ok());
+    d2.x[3] = -4e9;
+    assert_eq!(d2.outlier().map(|o| (o.index, o.axis)), Some((3, "x")));
+    let big = Dataset::new((0..40).map(|i| i as f64).collect(), (0..40).map(|i| 1e12 * (1.0 + (i as f64).sin())).collect());
+    assert!(big.check_fit().is_ok());
+    // More than half the values equal (MAD = 0): the mean absolute deviation is the spread.
+    let mostly_zero = Dataset::new((0..40).map(|i| i as f64).collect(), (0..40).map(|i| if i % 3 == 0 { 1.0 } else { 0.0 }).collect());
+    assert!(mostly_zero.check_fit().is_ok());
+}

@@ -37,7 +37,7 @@ fn sgld_step_thirty_times_the_default_stops_with_advice_and_keeps_the_last_good_
     let d = Synthetic::Bump.generate(150, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Sgld;
-    cfg.inference.step_size *= 30.0;
+    cfg.inference.sgld_step_size *= 30.0;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "SGLD x30");
 }
@@ -56,7 +56,7 @@ fn vi_learning_rate_far_too_large_stops_with_advice() {
     let d = Synthetic::NbExp.generate(40, 0);
     let mut cfg = FitConfig::default();
     cfg.inference.method = Method::Vi;
-    cfg.inference.step_size = 0.5;
+    cfg.inference.vi_lr = 0.5;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "VI lr 0.5");
 }
@@ -147,4 +147,98 @@ fn absurd_settings_are_refused_with_the_setting_named() {
             other => panic!("expected a refusal naming '{word}', got {:?}", other.err()),
         }
     }
+}
+
+/// The value after "try " in a divergence message.
+fn suggested(msg: &str) -> f64 {
+    let rest = msg.split("try ").nth(1).unwrap_or_else(|| panic!("no advice in: {msg}"));
+    rest.split([' ', ')', ';']).next().unwrap().parse().unwrap_or_else(|_| panic!("no number after 'try' in: {msg}"))
+}
+
+fn finishes(cfg: FitConfig, d: &Dataset, what: &str) {
+    let (mut fit, err) = run_until_error(cfg, d);
+    assert!(err.is_none(), "{what}: {}", err.unwrap());
+    let s = fit.snapshot(&d.grid(30, 0.1));
+    let p = &s.summary;
+    assert!(p.mean.iter().chain(&p.sd_total).chain(&p.sd_aleatoric).all(|v| v.is_finite()), "{what}: bands");
+    assert!(p.sd_total.iter().all(|&v| v > 0.0), "{what}: sd_total");
+}
+
+#[test]
+fn following_the_advice_of_a_divergence_message_gives_a_fit() {
+    let nb = Synthetic::NbExp.generate(40, 0);
+    let bump = Synthetic::Bump.generate(150, 0);
+    let mut cases: Vec<(FitConfig, &Dataset, &str)> = Vec::new();
+    let mut c = FitConfig::default();
+    c.inference.step_size = 5e-2;
+    cases.push((c, &nb, "pSGLD 5e-2"));
+    let mut c = FitConfig::default();
+    c.inference.method = Method::Sgld;
+    c.inference.sgld_step_size *= 30.0;
+    cases.push((c, &bump, "SGLD x30"));
+    let mut c = FitConfig::default();
+    c.inference.method = Method::Vi;
+    c.inference.vi_lr = 0.5;
+    cases.push((c, &nb, "VI lr 0.5"));
+    for (cfg, d, what) in cases {
+        let (_, err) = run_until_error(cfg.clone(), d);
+        let msg = err.unwrap_or_else(|| panic!("{what}: must diverge")).to_string();
+        let mut follow = cfg;
+        let rate = follow.inference.method.spec().rate.as_ref().expect("the methods tested have a rate");
+        (rate.set)(&mut follow.inference, suggested(&msg));
+        finishes(follow, d, &format!("{what}, then the advice of: {msg}"));
+    }
+}
+
+/// 40 points of y = cos(x) on [0, 2 pi], no noise: clean simulation output.
+fn noise_free() -> Dataset {
+    let x: Vec<f64> = (0..40).map(|i| std::f64::consts::TAU * i as f64 / 39.0).collect();
+    let y = x.iter().map(|v| v.cos()).collect();
+    Dataset::new(x, y)
+}
+
+#[test]
+fn noise_free_data_fit_to_the_end_with_finite_bands_for_every_model() {
+    let d = noise_free();
+    let mut models = vec!["two-head".to_string(), "homoskedastic".to_string()];
+    models.extend(bayesband::config::NoiseLawKind::ALL.iter().map(|l| format!("noise:{}", l.name())));
+    for m in &models {
+        let mut cfg = FitConfig::default();
+        cfg.set_model_name(m).unwrap();
+        finishes(cfg, &d, m);
+    }
+}
+
+#[test]
+fn noise_free_data_diverging_under_sgld_are_told_a_way_that_works() {
+    let d = noise_free();
+    let mut cfg = FitConfig::default();
+    cfg.inference.method = Method::Sgld;
+    let (_, err) = run_until_error(cfg, &d);
+    let msg = err.expect("SGLD at its default step on a noise-free posterior diverges").to_string();
+    assert!(msg.contains("pSGLD"), "{msg}");
+    finishes(FitConfig::default(), &d, "pSGLD, as advised");
+}
+
+#[test]
+fn an_exploding_warm_start_backs_off_its_rate_and_goes_on() {
+    // Adam at 0.5 overshoots at once; halving six times reaches 7.8e-3, under the default.
+    let d = Synthetic::NbExp.generate(40, 0);
+    let mut cfg = FitConfig::default();
+    cfg.inference.warm_start_lr = 0.5;
+    let mut fit = Fit::new(cfg.clone(), &d).unwrap();
+    let mut backed_off = false;
+    while !fit.is_finished() {
+        fit.step(100).unwrap_or_else(|e| panic!("the back-off did not recover: {e}"));
+        backed_off |= fit.warm_start_rates().iter().any(|&r| r < 0.5);
+    }
+    assert!(backed_off, "a warm start at 0.5 must back off: {:?}", fit.warm_start_rates());
+    assert!(fit.warm_start_rates().iter().all(|&r| r >= 0.5 / 64.0));
+    // And the fit it goes on to is a fit: close to one from the default warm start.
+    let grid = d.grid(30, 0.0);
+    let s = fit.snapshot(&grid);
+    let (mut plain, _) = run_until_error(FitConfig::default(), &d);
+    let p = plain.snapshot(&grid);
+    let rmse = (s.summary.mean.iter().zip(&p.summary.mean).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 30.0).sqrt();
+    assert!(rmse < 0.3, "mean differs from the default fit's by {rmse}");
 }

@@ -114,7 +114,7 @@ fn sgld_matches_conjugate_posterior_mean_and_covariance() {
     let (pm, pc, _) = analytic_posterior(&d);
     let mut cfg = conjugate_config(Method::Sgld);
     // Per-point step 0.01: eps_0 = 2e-4, eps_0 x largest curvature (N / sigma^2 = 200) = 0.04.
-    cfg.inference.step_size = 0.01;
+    cfg.inference.sgld_step_size = 0.01;
     let fit = run(cfg, &d);
     let (m, c) = sample_moments(&fit.draws());
     assert_matches_posterior("SGLD", m, c, pm, pc);
@@ -128,7 +128,6 @@ fn vi_with_full_kl_matches_conjugate_mean_and_mean_field_variances() {
     cfg.inference.kl_weight = 1.0;
     cfg.inference.steps = 30_000;
     cfg.inference.chains = 1;
-    cfg.inference.step_size = 1e-2;
     cfg.inference.vi_lr = 1e-2;
     cfg.inference.vi_lr_final = 1e-4;
     let fit = run(cfg, &d);

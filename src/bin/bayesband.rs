@@ -20,7 +20,8 @@ mod cli {
     use std::time::Instant;
 
     use bayesband::config::{parse_hidden, Activation, FitConfig, Method, Units};
-    use bayesband::data::{parse_csv_bytes, CsvOptions, Synthetic};
+    use bayesband::data::csv::parse_table_bytes;
+    use bayesband::data::{parse_csv_bytes, parse_grid_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
     use bayesband::summary::{GridMetrics, HeldOutMetrics, Snapshot};
     use clap::{Args, Parser, Subcommand};
@@ -89,9 +90,12 @@ mod cli {
         /// Prior sd of every weight [default: 1]
         #[arg(long, allow_hyphen_values = true)]
         prior_scale: Option<f64>,
-        /// Sampler step size (pSGLD/SGLD) or learning rate (VI) [default: 2e-4, VI 1e-3]
+        /// The sampler's step size (pSGLD: step_size, default 2e-4; SGLD: sgld_step_size, default 5e-4)
         #[arg(long, allow_hyphen_values = true)]
         step_size: Option<f64>,
+        /// VI: Adam learning rate, cosine-decayed to vi_lr_final (1e-4) [default: 1e-3]
+        #[arg(long, allow_hyphen_values = true)]
+        learning_rate: Option<f64>,
         /// Posterior draws kept per chain [default: 100, NUTS 1000]
         #[arg(long)]
         draws: Option<usize>,
@@ -113,7 +117,7 @@ mod cli {
         #[arg(long, value_name = "NAME|INDEX")]
         y_column: Option<String>,
         /// A truth grid (x,f_true,sigma_true, same x as --grid): print the metrics of
-        /// ../shared/data/eval.py (closed form) to stderr.
+        /// benches/data/eval.py (closed form) to stderr.
         #[arg(long, value_name = "TEST.csv")]
         truth: Option<PathBuf>,
         /// Held-out observations (x,y CSV, read like --data): print the predictive RMSE,
@@ -204,9 +208,6 @@ mod cli {
         if let Some(m) = &a.method {
             c.inference.method =
                 Method::from_name(m).ok_or_else(|| bad(format!("unknown method '{m}': use {}", Method::names(", ", " or "))))?;
-            if m == "vi" && a.step_size.is_none() && a.config.is_none() {
-                c.inference.step_size = c.inference.vi_lr;
-            }
             if a.config.is_none() {
                 c.inference.draws = c.inference.method.spec().default_draws;
             }
@@ -231,7 +232,15 @@ mod cli {
             c.model.prior_scale = s;
         }
         if let Some(s) = a.step_size {
-            c.inference.step_size = s;
+            // The running sampler's own step size; for a method whose rate is not a
+            // step size (VI) it sets pSGLD's, as it always did.
+            match &c.inference.method.spec().rate {
+                Some(rate) if rate.label == "step size" => (rate.set)(&mut c.inference, s),
+                _ => c.inference.step_size = s,
+            }
+        }
+        if let Some(s) = a.learning_rate {
+            c.inference.vi_lr = s;
         }
         if let Some(d) = a.draws {
             c.inference.draws = d;
@@ -252,40 +261,17 @@ mod cli {
         Ok(c)
     }
 
-    /// x values from the first column of a grid file; a non-numeric first row is a header.
-    pub(crate) fn read_grid(text: &str, name: &str) -> Result<Vec<f64>, String> {
-        let mut xs = Vec::new();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let first = line.split([',', ';', '\t', ' ']).next().unwrap_or("").trim().trim_matches('"');
-            match first.parse::<f64>() {
-                Ok(v) if v.is_finite() => xs.push(v),
-                Ok(_) => return Err(format!("{name} line {}: '{first}' is not a finite number", i + 1)),
-                Err(_) if xs.is_empty() && i == first_content_line(text) => {} // header
-                Err(_) => return Err(format!("{name} line {}: '{first}' is not a number", i + 1)),
-            }
-        }
-        if xs.is_empty() {
-            return Err(format!("{name} has no x values"));
-        }
-        Ok(xs)
-    }
-
-    fn first_content_line(text: &str) -> usize {
-        text.lines().position(|l| !l.trim().is_empty() && !l.trim().starts_with('#')).unwrap_or(0)
-    }
-
     fn fit(a: FitArgs) -> CliResult {
         let cfg = config(&a)?;
         let opts = CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..CsvOptions::default() };
-        let data = parse_csv_bytes(&read(&a.data)?, &opts).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
-        let grid_text =
-            String::from_utf8(read(&a.grid)?).map_err(|_| bad(format!("{} is not UTF-8 text", a.grid.display())))?;
-        let grid = read_grid(&grid_text, &a.grid.display().to_string()).map_err(bad)?;
+        let table = parse_table_bytes(&read(&a.data)?, opts.max_bytes).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+        let data = table
+            .to_dataset(opts.x_column.as_deref(), opts.y_column.as_deref())
+            .map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+        if let Some(e) = table.outlier(&data) {
+            return Err(bad(format!("{}: {e}", a.data.display())));
+        }
+        let grid = parse_grid_bytes(&read(&a.grid)?).map_err(|e| bad(format!("{}: {e}", a.grid.display())))?;
         let truth = match &a.truth {
             Some(p) => Some(read_truth(p, &grid)?),
             None => None,
@@ -302,7 +288,14 @@ mod cli {
         let bar = !a.quiet && std::io::stderr().is_terminal();
         let chunk = (fit.total_steps() / 200).max(50);
         while !fit.is_finished() {
-            fit.step(chunk).map_err(|e| (1, e.to_string()))?;
+            if let Err(e) = fit.step(chunk) {
+                if bar {
+                    eprint!("\r{:78}\r", "");
+                }
+                // The message says the last good state is kept: write its predictions.
+                write_predictions(&a.out, &fit.snapshot(&grid))?;
+                return Err((1, format!("{e} Its predictions are in {}.", a.out.display())));
+            }
             if bar {
                 progress(&fit);
             }
@@ -390,13 +383,17 @@ mod cli {
             Units::Steps => format!("{} steps", s.total_steps),
             Units::Draws => format!("{} warm-up + {} draws", i.warmup, i.draws),
         };
+        let kept = if s.samples_from_q > 0 {
+            format!("{} samples from q", s.samples_from_q)
+        } else {
+            format!("{} draws", s.draws_kept)
+        };
         let _ = writeln!(
             r,
-            "{} / {} on {n} points: {budget} x {} chains, {} draws, {secs:.2} s",
+            "{} / {} on {n} points: {budget} x {} chains, {kept}, {secs:.2} s",
             cfg.model_name(),
             i.method.name(),
             i.chains,
-            s.draws_kept
         );
         if !s.params.is_empty() {
             let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7}", "param", "mean", "2.5%", "97.5%", "R-hat");
@@ -434,6 +431,9 @@ mod cli {
         }
         for w in &s.warnings {
             let _ = writeln!(r, "warning: {w}");
+        }
+        for w in &s.notes {
+            let _ = writeln!(r, "note: {w}");
         }
         r
     }

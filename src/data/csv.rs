@@ -161,6 +161,18 @@ pub fn parse_csv_bytes(bytes: &[u8], opts: &CsvOptions) -> Result<Dataset, CsvEr
     Ok(data)
 }
 
+/// The x values of a grid file: its first column, read like a data file (any
+/// delimiter, decimal commas in semicolon files, header optional, other columns
+/// ignored). Every x must be a finite number.
+pub fn parse_grid_bytes(bytes: &[u8]) -> Result<Vec<f64>, CsvError> {
+    let table = parse_table_bytes(bytes, DEFAULT_MAX_BYTES)?;
+    match (table.columns.first(), table.errors.first()) {
+        (_, Some(Some(e))) => Err(e.clone()),
+        (Some(x), _) if !x.is_empty() => Ok(x.clone()),
+        _ => Err(CsvError::new("the grid has no x values")),
+    }
+}
+
 impl Table {
     /// The columns chosen as x and y (by name, or 1-based position as digits) as a
     /// checked [`Dataset`]. With two columns and no choice, x is the first; with
@@ -210,6 +222,13 @@ impl Table {
         let data = Dataset { x_label, y_label, ..Dataset::new(self.columns[ix].clone(), self.columns[iy].clone()) };
         data.check()?;
         Ok(data)
+    }
+
+    /// A value of `data` (read from this table) far outside the others, as an error
+    /// naming its source line: such data are read but cannot be fitted.
+    pub fn outlier(&self, data: &Dataset) -> Option<CsvError> {
+        let o = data.outlier()?;
+        Some(CsvError::at(self.lines.get(o.index).copied().unwrap_or(o.index + 1), o.describe(data)))
     }
 
     /// A column by exact header name, then by case-insensitive name, then by 1-based position.

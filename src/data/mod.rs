@@ -6,7 +6,7 @@ pub mod synthetic;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::csv::{parse_csv, parse_csv_bytes, parse_table, CsvError, CsvOptions, Table};
+pub use self::csv::{parse_csv, parse_csv_bytes, parse_grid_bytes, parse_table, CsvError, CsvOptions, Table};
 pub use self::scaling::Scaling;
 pub use self::synthetic::{notebook_preset, Synthetic};
 
@@ -79,6 +79,95 @@ impl Dataset {
             )));
         }
         Ok(())
+    }
+}
+
+/// A value this many robust sds (1.4826 x the median absolute deviation) from the
+/// median of its column lies "far outside the others": a typo or a unit mix-up, which
+/// standardisation would turn into one point far away and all others in a heap. The
+/// reference data sets and every generator (any N, any seed) stay under 10 (tested).
+pub const OUTLIER_ROBUST_SDS: f64 = 1000.0;
+
+/// A value far outside the others of its column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outlier {
+    /// The 0-based point.
+    pub index: usize,
+    /// "x" or "y".
+    pub axis: &'static str,
+    pub value: f64,
+    pub median: f64,
+    /// How many robust sds from the median.
+    pub robust_sds: f64,
+}
+
+impl Outlier {
+    /// In words, without the position (the caller names the point or the line).
+    pub fn describe(&self, data: &Dataset) -> String {
+        let label = if self.axis == "x" { &data.x_label } else { &data.y_label };
+        let col = if label == self.axis { String::new() } else { format!(" ({label})") };
+        format!(
+            "{}{col} = {} lies far outside the other values (median {}, {} robust sds away): \
+             correct it (a typo or a unit mix-up?) or remove the row",
+            self.axis,
+            scaling::short(self.value),
+            scaling::short(self.median),
+            scaling::short(self.robust_sds)
+        )
+    }
+}
+
+/// The value of `v` farthest from its median, in robust sds: (index, median, z).
+/// The robust sd is 1.4826 x MAD, or, when more than half the values are equal (MAD
+/// = 0), 1.2533 x the mean absolute deviation; all values equal (or fewer than 3): None.
+fn farthest_from_median(v: &[f64]) -> Option<(usize, f64, f64)> {
+    if v.len() < 3 {
+        return None;
+    }
+    let median = |w: &mut Vec<f64>| {
+        w.sort_by(f64::total_cmp);
+        let n = w.len();
+        if n % 2 == 1 { w[n / 2] } else { 0.5 * w[n / 2 - 1] + 0.5 * w[n / 2] }
+    };
+    let med = median(&mut v.to_vec());
+    let mut dev: Vec<f64> = v.iter().map(|a| (a - med).abs()).collect();
+    let mean_dev = dev.iter().map(|d| d / v.len() as f64).sum::<f64>();
+    let (i, d) = dev.iter().copied().enumerate().fold((0, 0.0), |b, c| if c.1 > b.1 { c } else { b });
+    let mad = median(&mut dev);
+    let sd = if mad > 0.0 { 1.4826 * mad } else { 1.2533 * mean_dev };
+    (sd > 0.0 && sd.is_finite()).then(|| (i, med, d / sd))
+}
+
+impl Dataset {
+    /// The value farthest outside the others, if one lies beyond `OUTLIER_ROBUST_SDS`
+    /// robust sds from its column's median (x first, then y).
+    pub fn outlier(&self) -> Option<Outlier> {
+        for (axis, v) in [("x", &self.x), ("y", &self.y)] {
+            match farthest_from_median(v) {
+                Some((index, median, robust_sds)) if robust_sds > OUTLIER_ROBUST_SDS => {
+                    return Some(Outlier { index, axis, value: v[index], median, robust_sds })
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The largest distance from the median, in robust sds, over x and y.
+    pub fn max_robust_sds(&self) -> f64 {
+        [&self.x, &self.y].iter().filter_map(|v| farthest_from_median(v)).map(|t| t.2).fold(0.0, f64::max)
+    }
+}
+
+impl Dataset {
+    /// Whether the data can be fitted: `check`, and no value far outside the others
+    /// (`outlier`), which would leave the standardised data in one heap and one far point.
+    pub fn check_fit(&self) -> Result<(), CsvError> {
+        self.check()?;
+        match self.outlier() {
+            Some(o) => Err(CsvError::new(format!("point {}: {}", o.index + 1, o.describe(self)))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -41,6 +41,9 @@ impl std::error::Error for FitError {}
 /// A loss (negative log posterior per point) this far above the best seen counts as
 /// exploding: an honest sampler wanders by O(1) nats per point, never by 50.
 const EXPLODE_NATS_PER_POINT: f64 = 50.0;
+/// A warm start whose loss explodes goes back to the start of the chunk, halves its
+/// learning rate and goes on, at most this many times per chain (1e-2 -> 1.6e-4).
+const WARM_BACKOFFS: u32 = 6;
 /// At most this many (step, loss) points are kept for the trace plot.
 const TRACE_POINTS: usize = 400;
 
@@ -56,6 +59,10 @@ pub(crate) struct Chain {
     pub(crate) draws: Vec<Vec<f64>>,
     loss: f64,
     best_loss: f64,
+    /// The warm start's Adam learning rate: the configured one, halved at each back-off.
+    warm_lr: f64,
+    /// How often this chain's warm start has backed off.
+    backoffs: u32,
     /// Gradients the method used (the warm start's are one per unit).
     gradients: usize,
 }
@@ -124,7 +131,10 @@ impl Fit {
     /// Check the data and the settings, standardise, initialise every chain.
     pub fn new(config: FitConfig, data: &Dataset) -> Result<Fit, FitError> {
         config.validate().map_err(|e| FitError::Invalid(e.0))?;
-        data.check().map_err(|e| FitError::Invalid(e.to_string()))?;
+        data.check_fit().map_err(|e| FitError::Invalid(e.to_string()))?;
+        if config.model.raw_scale {
+            Scaling::check_raw(data, config.model.prior_scale).map_err(FitError::Invalid)?;
+        }
         let scaling = Scaling::fit(data, config.model.raw_scale);
         let x: Vec<f64> = data.x.iter().map(|&v| scaling.x_to_std(v)).collect();
         let y: Vec<f64> = data.y.iter().map(|&v| scaling.y_to_std(v)).collect();
@@ -157,6 +167,8 @@ impl Fit {
                 draws: Vec::new(),
                 loss: f64::NAN,
                 best_loss: f64::INFINITY,
+                warm_lr: config.inference.warm_start_lr,
+                backoffs: 0,
                 gradients: 0,
             });
         }
@@ -224,6 +236,11 @@ impl Fit {
         let v: Vec<_> = self.chains.iter().filter_map(|c| c.method.as_ref().map(|m| m.diagnostics())).collect();
         crate::summary::MethodDiagnostics::pool(&v)
     }
+    /// Each chain's warm-start learning rate: the configured one unless the warm start
+    /// backed off (halved it after its loss exploded).
+    pub fn warm_start_rates(&self) -> Vec<f64> {
+        self.chains.iter().map(|c| c.warm_lr).collect()
+    }
     /// Mean loss over chains (negative log posterior or negative ELBO per point).
     pub fn loss(&self) -> f64 {
         self.chains.iter().map(|c| c.loss).sum::<f64>() / self.chains.len() as f64
@@ -269,19 +286,34 @@ impl Fit {
         let saved: Vec<(Chain, usize)> =
             self.chains.iter().map(|c| (Chain { draws: Vec::new(), ..c.clone() }, c.draws.len())).collect();
         let start = self.step;
+        let warm = self.schedule.warm;
         for ci in 0..self.chains.len() {
-            for k in 0..n {
+            let mut k = 0;
+            while k < n {
                 let t = start + k;
-                if let Err(e) = self.advance(ci, t) {
-                    for (c, (s, kept)) in self.chains.iter_mut().zip(saved) {
-                        let draws = std::mem::take(&mut c.draws);
-                        *c = s;
-                        c.draws = draws;
-                        c.draws.truncate(kept);
-                    }
-                    self.error = Some(e.clone());
-                    return Err(e);
+                let Err(e) = self.advance(ci, t) else {
+                    k += 1;
+                    continue;
+                };
+                let c = &self.chains[ci];
+                if t < warm && c.backoffs < WARM_BACKOFFS {
+                    // Back off: this chain's state before the chunk, half the rate.
+                    let (lr, b) = (0.5 * c.warm_lr, c.backoffs + 1);
+                    let c = &mut self.chains[ci];
+                    let mut draws = std::mem::take(&mut c.draws);
+                    draws.truncate(saved[ci].1);
+                    *c = Chain { draws, warm_lr: lr, backoffs: b, ..saved[ci].0.clone() };
+                    k = 0;
+                    continue;
                 }
+                for (c, (s, kept)) in self.chains.iter_mut().zip(saved) {
+                    let draws = std::mem::take(&mut c.draws);
+                    *c = s;
+                    c.draws = draws;
+                    c.draws.truncate(kept);
+                }
+                self.error = Some(e.clone());
+                return Err(e);
             }
         }
         self.step = start + n;
@@ -336,6 +368,8 @@ impl Fit {
         let chain = &mut self.chains[ci];
         let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: self.x.len() };
         chain.method = Some((inf.method.spec().start)(&h));
+        // The method's loss (VI: the negative ELBO) is a new baseline.
+        chain.best_loss = f64::INFINITY;
     }
 
     fn unit(&mut self, ci: usize, t: usize) -> Result<(), FitError> {
@@ -353,6 +387,9 @@ impl Fit {
                 self.model.hand_off_sigma(&mut chain.params, chain.const_log_sigma.exp());
                 let model = &self.model;
                 chain.adam.restart(|i| model.is_noise_param(i));
+                // The objective changes (the model's own noise and its prior): a loss
+                // above the mean-only phase's best is no explosion.
+                chain.best_loss = f64::INFINITY;
             }
             let mean_only = t < mean_warm;
             let opts = EvalOptions {
@@ -367,17 +404,19 @@ impl Fit {
                     }
                 }
                 let mut s = [chain.const_log_sigma];
-                chain.adam_sigma.ascend(&mut s, &[e.d_const_log_sigma], inf.warm_start_lr);
+                chain.adam_sigma.ascend(&mut s, &[e.d_const_log_sigma], chain.warm_lr);
                 chain.const_log_sigma = s[0];
             }
-            chain.adam.ascend(&mut chain.params, &self.grad, inf.warm_start_lr);
+            chain.adam.ascend(&mut chain.params, &self.grad, chain.warm_lr);
             chain.loss = -e.log_post / n;
-            return check(chain, t, "warm-start learning rate", inf.warm_start_lr);
+            check_warm(chain, t, inf.warm_start_lr, self.config.model.raw_scale)?;
+            return Ok(());
         }
 
         if chain.method.is_none() {
             let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: self.x.len() };
             chain.method = Some((inf.method.spec().start)(&h));
+            chain.best_loss = f64::INFINITY;
         }
         let at = At { t, ts: t - warm, units: sched.budget - warm, burn: sched.burn, inf };
         let mut target = Target { model: &self.model, x, y, scale, n: self.x.len(), ws: &mut self.ws };
@@ -387,11 +426,11 @@ impl Fit {
         chain.gradients += moved.gradients;
         // A method without a live rate (NUTS adapts its step) blames the prior scale:
         // wide priors are what lets a network's weights run off.
-        let (what, value) = match &inf.method.spec().rate {
-            Some(rate) => (rate.label, (rate.get)(inf)),
-            None => ("prior scale", self.model.prior_scale),
+        let (what, value, default) = match &inf.method.spec().rate {
+            Some(rate) => (rate.label, (rate.get)(inf), (rate.get)(&FitConfig::default().inference)),
+            None => ("prior scale", self.config.model.prior_scale, crate::config::ModelConfig::default().prior_scale),
         };
-        check(chain, t, what, value)?;
+        check(chain, t, what, value, default)?;
         if self.schedule.keep.binary_search(&t).is_ok() {
             chain.draws.push(chain.params.clone());
         }
@@ -399,22 +438,60 @@ impl Fit {
     }
 }
 
-/// Divergence test after a step: NaN/Inf anywhere, or a loss far above the best seen.
-fn check(chain: &mut Chain, t: usize, what: &str, value: f64) -> Result<(), FitError> {
-    let bad_params = chain.params.iter().any(|v| !v.is_finite());
-    let exploded = chain.loss > chain.best_loss + EXPLODE_NATS_PER_POINT;
-    if bad_params || !chain.loss.is_finite() || exploded {
-        let how = if bad_params || !chain.loss.is_finite() { "became NaN/Inf" } else { "exploded" };
-        return Err(FitError::Diverged(format!(
-            "training diverged at step {} (the loss {how}): the {what} {} is too large; try {} or smaller. \
-             The last good state is kept.",
-            t + 1,
-            short(value),
-            short(value / 10.0)
-        )));
+/// Whether the last step diverged: NaN/Inf anywhere, or a loss far above the best
+/// seen since the objective last changed. Says how; otherwise records the loss.
+fn diverged(chain: &mut Chain) -> Option<&'static str> {
+    if chain.params.iter().any(|v| !v.is_finite()) || !chain.loss.is_finite() {
+        return Some("became NaN/Inf");
+    }
+    if chain.loss > chain.best_loss + EXPLODE_NATS_PER_POINT {
+        return Some("exploded");
     }
     chain.best_loss = chain.best_loss.min(chain.loss);
-    Ok(())
+    None
+}
+
+/// Divergence test in the warm start. `Fit::step` backs off (half the rate, from the
+/// chunk's start) up to `WARM_BACKOFFS` times; this message is for when that did not help.
+fn check_warm(chain: &mut Chain, t: usize, configured_lr: f64, raw: bool) -> Result<(), FitError> {
+    let Some(how) = diverged(chain) else { return Ok(()) };
+    let advice = if raw {
+        "The data are fitted in their own units (raw scale), where the default priors and rates \
+         do not suit them: fit them standardised (drop --raw, or untick \"raw scale\")."
+    } else {
+        "Try the default settings, or check the data for values far outside the others."
+    };
+    Err(FitError::Diverged(format!(
+        "training diverged at step {} of the warm start (the loss {how}), also after halving its \
+         learning rate {} times (from {} to {}). {advice} The last good state is kept.",
+        t + 1,
+        chain.backoffs,
+        short(configured_lr),
+        short(chain.warm_lr),
+    )))
+}
+
+/// Divergence test after a sampler or VI step: says which setting to lower, and to
+/// what: the default when the setting is above it (measured to work on the reference
+/// data), else a tenth of it.
+fn check(chain: &mut Chain, t: usize, what: &str, value: f64, default: f64) -> Result<(), FitError> {
+    let Some(how) = diverged(chain) else { return Ok(()) };
+    let advice = if value > default * (1.0 + 1e-9) {
+        format!("try {} (the default)", short(default))
+    } else if what == "step size" {
+        format!(
+            "try {} or smaller (with SGLD, or pSGLD, whose preconditioner scales the steps to the posterior)",
+            short(value / 10.0)
+        )
+    } else {
+        format!("try {} or smaller", short(value / 10.0))
+    };
+    Err(FitError::Diverged(format!(
+        "training diverged at step {} (the loss {how}): the {what} {} is too large; {advice}. \
+         The last good state is kept.",
+        t + 1,
+        short(value),
+    )))
 }
 
 /// A number in two significant digits, e.g. 6e-4 or 2.5e-3.

@@ -78,7 +78,7 @@ fn psgld_with_minibatches_and_cycles_is_bit_identical_to_before_the_seam() {
 #[test]
 fn sgld_with_cycles_is_bit_identical_to_before_the_seam() {
     let mut c = short(Method::Sgld);
-    c.inference.step_size = 2e-3;
+    c.inference.sgld_step_size = 2e-3;
     c.inference.cycles = 3;
     check(c, 40, 1572360864006885721);
 }
@@ -90,5 +90,35 @@ fn vi_is_bit_identical_to_before_the_seam() {
     let mut c = short(Method::Vi);
     c.inference.step_size = c.inference.vi_lr;
     c.model.kind = ModelKind::NoiseModel;
-    check(c, 40, 1537184004773264718);
+    // Re-pinned when VI moved to the fast f32 LRT kernels (issue 9 item 16; value before:
+    // 1537184004773264718): those kernels are held against the precise path by
+    // `model::kernels` tests, this pin guards the driver around them.
+    check(c, 40, 13297635215863731778);
+}
+
+#[test]
+fn vi_reads_its_own_learning_rate_not_the_samplers_step_size() {
+    // Before: VI ran at step_size / vi_lr times its schedule.
+    let mut c = short(Method::Vi);
+    c.inference.steps = 2500;
+    let a = fingerprint(c.clone(), 40);
+    c.inference.step_size = 0.05;
+    assert_eq!(fingerprint(c.clone(), 40), a);
+    c.inference.vi_lr = 2e-3;
+    assert_ne!(fingerprint(c, 40), a, "the learning rate is read");
+}
+
+#[test]
+fn sgld_reads_its_own_step_size_and_has_its_own_default() {
+    // Before: SGLD read pSGLD's `step_size` (2e-4, at which it barely moves).
+    let d = FitConfig::default().inference;
+    assert_eq!((Method::Sgld.spec().rate.unwrap().get)(&d), 5e-4);
+    assert_eq!((Method::Psgld.spec().rate.unwrap().get)(&d), 2e-4);
+    let mut c = short(Method::Sgld);
+    c.inference.steps = 2500;
+    let a = fingerprint(c.clone(), 40);
+    c.inference.step_size = 0.05;
+    assert_eq!(fingerprint(c.clone(), 40), a);
+    c.inference.sgld_step_size = 1e-3;
+    assert_ne!(fingerprint(c, 40), a, "the SGLD step size is read");
 }

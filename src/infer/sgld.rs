@@ -68,7 +68,7 @@ impl MethodChain for SgldChain {
             self.mala.after_move(params, &self.grad, log_post);
         }
         let inf = at.inf;
-        let s = Sgld::new(inf.step_size, target.n, inf.sgld_decay_offset);
+        let s = Sgld::new(inf.sgld_step_size, target.n, inf.sgld_decay_offset);
         let eps = s.step_at(at.ts) * cyclical_factor(inf, at.ts, at.units);
         if full {
             self.mala.before_move(params, &self.grad, log_post, eps, None);

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::fit::Fit;
-use crate::config::{Keeps, Method, ModelKind};
+use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
 use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
@@ -115,6 +115,9 @@ impl Fit {
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
         let names = param_names(&self.model);
+        // Samples from one q per chain are not chains to compare: no R-hat for them.
+        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
         let mut rhat_max: Option<f64> = None;
         let mut note_rhat = |r: Option<f64>| {
             if let Some(r) = r {
@@ -168,11 +171,9 @@ impl Fit {
                 ));
             }
         }
-        if inf.method == Method::Vi && inf.kl_weight < 1.0 {
-            warnings.push(format!(
-                "VI with KL weight {} is tempered: its bands are narrower than the exact posterior's",
-                inf.kl_weight
-            ));
+        let mut notes = Vec::new();
+        if let Some(w) = (inf.method.spec().tempered)(inf) {
+            notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
         }
         if self.config.model.kind == ModelKind::Homoskedastic && self.config.model.fixed_sigma.is_some() {
             warnings.push("the noise sd is fixed (test setting)".into());
@@ -198,7 +199,7 @@ impl Fit {
             gradients: self.gradients(),
             samples_from_q: self.samples_from_q().map_or(0, |k| k * self.chains.iter().filter(|c| c.method.is_some()).count()),
             method: self.method_diagnostics(),
-            notes: vec![],
+            notes,
         }
     }
 }

@@ -17,8 +17,8 @@ use crate::config::Activation;
 pub struct Mlp {
     pub widths: Vec<usize>,
     pub activation: Activation,
-    /// Which implementation `forward`/`backward` use (default [`Kernel::Fast`]; see
-    /// [`Kernel`] for the unit-test build). The LRT passes always use the reference code.
+    /// Which implementation `forward`/`backward` and `forward_lrt`/`backward_lrt` use
+    /// (default [`Kernel::Fast`]; see [`Kernel`]).
     pub kernel: Kernel,
     offsets: Vec<usize>,
     dim: usize,
@@ -43,7 +43,8 @@ pub struct Workspace {
     k32: Bufs<f32>,
     k64: Bufs<f64>,
     out: Array2<f64>,
-    last: Option<Kernel>,
+    /// The kernel of the last forward pass, and whether it was an LRT pass.
+    last: Option<(Kernel, bool)>,
 }
 
 impl Mlp {
@@ -139,7 +140,7 @@ impl Mlp {
 
     /// Forward pass with point weights; returns the network outputs (rows x outputs).
     pub fn forward<'w>(&self, p: &[f64], x: &[f64], ws: &'w mut Workspace) -> &'w Array2<f64> {
-        ws.last = Some(self.kernel);
+        ws.last = Some((self.kernel, false));
         match self.kernel {
             Kernel::Fast => {
                 kernels::forward_f32(&self.widths, self.activation, p, x, &mut ws.k32, &mut ws.out);
@@ -156,7 +157,7 @@ impl Mlp {
     /// Backward pass after `forward`: adds d objective / d params to `grad`, given
     /// `d_out` = d objective / d outputs (rows x outputs).
     pub fn backward(&self, p: &[f64], d_out: &Array2<f64>, ws: &mut Workspace, grad: &mut [f64]) {
-        assert_eq!(ws.last, Some(self.kernel), "Mlp::backward: run forward with the same kernel first");
+        assert_eq!(ws.last, Some((self.kernel, false)), "Mlp::backward: run forward with the same kernel first");
         match self.kernel {
             Kernel::Fast => kernels::backward_f32(&self.widths, p, d_out, &mut ws.k32, &mut grad[..self.dim]),
             Kernel::Precise => kernels::backward_f64(&self.widths, p, d_out, &mut ws.k64, &mut grad[..self.dim]),
@@ -217,7 +218,8 @@ impl Mlp {
 
     /// Forward pass under a factorised Gaussian over the weights with means `m` and
     /// variances `v`, sampling each pre-activation from its exact Gaussian
-    /// (local reparameterisation): mean = a·M + m_b, var = a²·V + v_b.
+    /// (local reparameterisation): mean = a·M + m_b, var = a²·V + v_b. Every kernel
+    /// takes the same draws from `rng` (see `kernels::dense::forward_lrt`).
     pub fn forward_lrt<'w, R: Rng>(
         &self,
         m: &[f64],
@@ -226,8 +228,55 @@ impl Mlp {
         rng: &mut R,
         ws: &'w mut Workspace,
     ) -> &'w Array2<f64> {
-        ws.last = Some(Kernel::Reference);
+        ws.last = Some((self.kernel, true));
+        match self.kernel {
+            Kernel::Fast => {
+                kernels::forward_lrt_f32(&self.widths, self.activation, m, v, x, rng, &mut ws.k32, &mut ws.out);
+                &ws.out
+            }
+            Kernel::Precise => {
+                kernels::forward_lrt_f64(&self.widths, self.activation, m, v, x, rng, &mut ws.k64, &mut ws.out);
+                &ws.out
+            }
+            Kernel::Reference => self.forward_lrt_reference(m, v, x, rng, ws),
+        }
+    }
+
+    /// Backward pass after `forward_lrt`: adds the gradients w.r.t. the means (`gm`)
+    /// and the variances (`gv`).
+    pub fn backward_lrt(
+        &self,
+        m: &[f64],
+        v: &[f64],
+        d_out: &Array2<f64>,
+        ws: &mut Workspace,
+        gm: &mut [f64],
+        gv: &mut [f64],
+    ) {
+        assert_eq!(ws.last, Some((self.kernel, true)), "Mlp::backward_lrt: run forward_lrt with the same kernel first");
+        let (gm, gv) = (&mut gm[..self.dim], &mut gv[..self.dim]);
+        match self.kernel {
+            Kernel::Fast => kernels::backward_lrt_f32(&self.widths, m, d_out, &mut ws.k32, gm, gv),
+            Kernel::Precise => kernels::backward_lrt_f64(&self.widths, m, d_out, &mut ws.k64, gm, gv),
+            Kernel::Reference => self.backward_lrt_reference(m, v, d_out, ws, gm, gv),
+        }
+    }
+
+    /// The original ndarray LRT forward pass (the plain reference), with the kernels'
+    /// draws.
+    fn forward_lrt_reference<'w, R: Rng>(
+        &self,
+        m: &[f64],
+        v: &[f64],
+        x: &[f64],
+        rng: &mut R,
+        ws: &'w mut Workspace,
+    ) -> &'w Array2<f64> {
         self.ensure(ws, x.len(), true);
+        let (np, noise) = kernels::lrt_noise(&self.widths, x.len(), rng);
+        for (e, d) in ws.eps.iter_mut().zip(&noise) {
+            e.indexed_iter_mut().for_each(|((i, q), e)| *e = d[q * np + i]);
+        }
         ws.a[0].column_mut(0).iter_mut().zip(x).for_each(|(a, &x)| *a = x);
         let last = self.layers() - 1;
         for l in 0..self.layers() {
@@ -241,9 +290,6 @@ impl Mlp {
                 }
                 general_mat_mul(1.0, &ws.a2[l], &vw, 1.0, sd);
                 sd.mapv_inplace(|q| q.max(0.0).sqrt());
-            }
-            for e in ws.eps[l].iter_mut() {
-                *e = rng.sample(StandardNormal);
             }
             {
                 let z = &mut ws.z[l];
@@ -260,9 +306,7 @@ impl Mlp {
         &ws.z[last]
     }
 
-    /// Backward pass after `forward_lrt`: adds the gradients w.r.t. the means (`gm`)
-    /// and the variances (`gv`).
-    pub fn backward_lrt(
+    fn backward_lrt_reference(
         &self,
         m: &[f64],
         v: &[f64],
@@ -358,54 +402,63 @@ mod tests {
 
     #[test]
     fn lrt_with_zero_variance_equals_the_point_forward_pass() {
-        let mut mlp = Mlp::new(&[6, 3], 2, Activation::Tanh);
-        mlp.kernel = Kernel::Precise;
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let mut p = vec![0.0; mlp.dim()];
-        mlp.init(&mut rng, &mut p);
-        let v = vec![0.0; mlp.dim()];
-        let x = [-1.0, 0.0, 0.5];
-        let mut ws = Workspace::default();
-        let a = mlp.forward(&p, &x, &mut ws).clone();
-        let mut ws2 = Workspace::default();
-        let b = mlp.forward_lrt(&p, &v, &x, &mut rng, &mut ws2).clone();
-        assert!((a - b).iter().all(|d| d.abs() < 1e-14));
+        for kernel in [Kernel::Precise, Kernel::Reference, Kernel::Fast] {
+            let mut mlp = Mlp::new(&[6, 3], 2, Activation::Tanh);
+            mlp.kernel = kernel;
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+            let mut p = vec![0.0; mlp.dim()];
+            mlp.init(&mut rng, &mut p);
+            let v = vec![0.0; mlp.dim()];
+            let x = [-1.0, 0.0, 0.5];
+            let mut ws = Workspace::default();
+            let a = mlp.forward(&p, &x, &mut ws).clone();
+            let b = mlp.forward_lrt(&p, &v, &x, &mut rng, &mut ws).clone();
+            // The fast kernel runs the same f32 sums in both passes.
+            let tol = if kernel == Kernel::Fast { 1e-6 } else { 1e-14 };
+            assert!((a - b).iter().all(|d| d.abs() < tol), "{kernel:?}");
+        }
     }
 
     #[test]
     fn lrt_backward_matches_finite_differences_with_fixed_noise() {
         // Same seed for every evaluation = the same eps draws, so the sampled output is a
-        // deterministic function of (m, v) and can be differentiated numerically.
-        let mlp = Mlp::new(&[4, 3], 2, Activation::Tanh);
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
-        let mut m = vec![0.0; mlp.dim()];
-        mlp.init(&mut rng, &mut m);
-        let v: Vec<f64> = (0..mlp.dim()).map(|i| 0.01 + 0.02 * (i % 5) as f64).collect();
-        let x = [-1.2, 0.3, 0.9, 1.5];
-        let c = Array2::from_shape_fn((4, 2), |(i, j)| 0.2 * i as f64 + 0.7 * j as f64 - 0.4);
-        let obj = |m: &[f64], v: &[f64], ws: &mut Workspace| {
+        // deterministic function of (m, v) and can be differentiated numerically. Three
+        // hidden layers, so the variance term of d/d input (2 a ⊙ dvar·Vᵀ) is chained.
+        for (kernel, act) in
+            [(Kernel::Precise, Activation::Tanh), (Kernel::Precise, Activation::Silu), (Kernel::Reference, Activation::Tanh)]
+        {
+            let mut mlp = Mlp::new(&[4, 3, 3], 2, act);
+            mlp.kernel = kernel;
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+            let mut m = vec![0.0; mlp.dim()];
+            mlp.init(&mut rng, &mut m);
+            let v: Vec<f64> = (0..mlp.dim()).map(|i| 0.01 + 0.02 * (i % 5) as f64).collect();
+            let x = [-1.2, 0.3, 0.9, 1.5, -0.4];
+            let c = Array2::from_shape_fn((5, 2), |(i, j)| 0.2 * i as f64 + 0.7 * j as f64 - 0.4);
+            let obj = |m: &[f64], v: &[f64], ws: &mut Workspace| {
+                let mut r = Xoshiro256PlusPlus::seed_from_u64(99);
+                let out = mlp.forward_lrt(m, v, &x, &mut r, ws);
+                (out * &c).sum() + 0.5 * out.mapv(|o| o * o).sum()
+            };
+            let mut ws = Workspace::default();
             let mut r = Xoshiro256PlusPlus::seed_from_u64(99);
-            let out = mlp.forward_lrt(m, v, &x, &mut r, ws);
-            (out * &c).sum() + 0.5 * out.mapv(|o| o * o).sum()
-        };
-        let mut ws = Workspace::default();
-        let mut r = Xoshiro256PlusPlus::seed_from_u64(99);
-        let out = mlp.forward_lrt(&m, &v, &x, &mut r, &mut ws).clone();
-        let d_out = &c + &out;
-        let (mut gm, mut gv) = (vec![0.0; mlp.dim()], vec![0.0; mlp.dim()]);
-        mlp.backward_lrt(&m, &v, &d_out, &mut ws, &mut gm, &mut gv);
-        let h = 1e-6;
-        for i in 0..mlp.dim() {
-            let (mut a, mut b) = (m.clone(), m.clone());
-            a[i] += h;
-            b[i] -= h;
-            let fd = (obj(&a, &v, &mut ws) - obj(&b, &v, &mut ws)) / (2.0 * h);
-            assert!((fd - gm[i]).abs() <= 1e-6 * fd.abs().max(1.0), "mean {i}: {fd} vs {}", gm[i]);
-            let (mut a, mut b) = (v.clone(), v.clone());
-            a[i] += h;
-            b[i] -= h;
-            let fd = (obj(&m, &a, &mut ws) - obj(&m, &b, &mut ws)) / (2.0 * h);
-            assert!((fd - gv[i]).abs() <= 1e-6 * fd.abs().max(1.0), "var {i}: {fd} vs {}", gv[i]);
+            let out = mlp.forward_lrt(&m, &v, &x, &mut r, &mut ws).clone();
+            let d_out = &c + &out;
+            let (mut gm, mut gv) = (vec![0.0; mlp.dim()], vec![0.0; mlp.dim()]);
+            mlp.backward_lrt(&m, &v, &d_out, &mut ws, &mut gm, &mut gv);
+            let h = 1e-6;
+            for i in 0..mlp.dim() {
+                let (mut a, mut b) = (m.clone(), m.clone());
+                a[i] += h;
+                b[i] -= h;
+                let fd = (obj(&a, &v, &mut ws) - obj(&b, &v, &mut ws)) / (2.0 * h);
+                assert!((fd - gm[i]).abs() <= 1e-6 * fd.abs().max(1.0), "{kernel:?} {act:?} mean {i}: {fd} vs {}", gm[i]);
+                let (mut a, mut b) = (v.clone(), v.clone());
+                a[i] += h;
+                b[i] -= h;
+                let fd = (obj(&m, &a, &mut ws) - obj(&m, &b, &mut ws)) / (2.0 * h);
+                assert!((fd - gv[i]).abs() <= 1e-6 * fd.abs().max(1.0), "{kernel:?} {act:?} var {i}: {fd} vs {}", gv[i]);
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The three BNNs as one log posterior over a flat parameter vector:
-//! `[network weights | noise parameters]`, in fitting units (DESIGN §2).
+//! `[network weights | noise parameters]`, in fitting units (docs/ARCHITECTURE.md §2).
 //!
 //! - homoskedastic: one output mu; extra parameter log sigma, sigma ~ HalfNormal(1)
 //!   (or a fixed, known sigma: the test-only conjugate setting);
@@ -25,6 +25,14 @@ pub use mlp::{Mlp, Workspace};
 pub use noise_law::NoiseLaw;
 
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// Population sd of `v` (1 when it is 0 or not finite).
+fn spread(v: &[f64]) -> f64 {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / n).sqrt();
+    if s > 0.0 && s.is_finite() { s } else { 1.0 }
+}
 
 /// How sigma(x) is produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,7 +94,9 @@ impl Model {
             ModelKind::Homoskedastic => Noise::Homoskedastic { fixed: cfg.fixed_sigma },
             ModelKind::TwoHead => Noise::TwoHead { floor: cfg.sigma_floor * y_spread.max(1e-300) },
             ModelKind::NoiseModel => {
-                Noise::Law(NoiseLaw::new(cfg.noise_law, lo, hi, scaling.y_mean / scaling.y_sd))
+                // Raw scale: the law reads x in units of its spread (z-scores already are).
+                let unit = if cfg.raw_scale { spread(x_fit) } else { 1.0 };
+                Noise::Law(NoiseLaw::new(cfg.noise_law, lo, hi, scaling.y_mean / scaling.y_sd).with_x_unit(unit))
             }
         };
         let mut m = Model { mlp, noise, prior_scale: cfg.prior_scale, dim: 0 };

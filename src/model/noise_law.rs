@@ -1,4 +1,4 @@
-//! Parametric noise laws sigma(x; theta) of the noise-model BNN (DESIGN §2).
+//! Parametric noise laws sigma(x; theta) of the noise-model BNN (docs/ARCHITECTURE.md §2).
 //!
 //! Everything here is in the fitting units (z-scores unless raw scale). Positive
 //! quantities are parameterised by their logarithm, so every theta is unconstrained
@@ -25,6 +25,10 @@ pub struct NoiseLaw {
     pub x_hi: f64,
     /// Signal law: y_mean / y_sd, so that |mu| is taken in data units.
     pub y_offset: f64,
+    /// The law reads x / x_unit (and `x_lo`, `x_hi` are in those units): 1 in z-scores;
+    /// on raw data the sd of x, so that slopes, curvatures and locations keep the scale
+    /// their priors and the warm start's steps are made for (see `with_x_unit`).
+    pub x_unit: f64,
 }
 
 /// One parameter: its name, its meaning, its prior mean and sd on the unconstrained scale.
@@ -87,7 +91,19 @@ impl NoiseLaw {
     }
 
     pub fn new(kind: NoiseLawKind, x_lo: f64, x_hi: f64, y_offset: f64) -> NoiseLaw {
-        NoiseLaw { kind, x_lo, x_hi, y_offset }
+        NoiseLaw { kind, x_lo, x_hi, y_offset, x_unit: 1.0 }
+    }
+
+    /// The same law reading x in units of `unit` (a positive, finite spread of x).
+    /// Without it, a law fitted to x in the thousands (raw scale) has a curvature
+    /// whose smallest Adam step moves log sigma by thousands: the fit overflows.
+    pub fn with_x_unit(mut self, unit: f64) -> NoiseLaw {
+        if unit.is_finite() && unit > 0.0 {
+            self.x_lo /= unit;
+            self.x_hi /= unit;
+            self.x_unit = unit;
+        }
+        self
     }
 
     pub fn n_params(&self) -> usize {
@@ -102,6 +118,7 @@ impl NoiseLaw {
     /// returns (sigma, d sigma / d mu). `mu` is the network mean in fitting units.
     #[inline]
     pub fn eval(&self, th: &[f64], x: f64, mu: f64, g: &mut [f64]) -> (f64, f64) {
+        let x = x / self.x_unit;
         match self.kind {
             NoiseLawKind::Constant => {
                 let s = th[0].exp();
@@ -218,7 +235,7 @@ impl NoiseLaw {
     /// The parameters in data units (positive ones as themselves, not their logs),
     /// in the order and with the names of `specs`.
     pub fn to_data_units(&self, th: &[f64], sc: &Scaling) -> Vec<f64> {
-        let (mx, sx, sy) = (sc.x_mean, sc.x_sd, sc.y_sd);
+        let (mx, sx, sy) = (sc.x_mean, sc.x_sd * self.x_unit, sc.y_sd);
         match self.kind {
             NoiseLawKind::Constant => vec![sy * th[0].exp()],
             NoiseLawKind::Linear => vec![sy * th[0].exp(), sy * th[1].exp()],
@@ -324,6 +341,28 @@ mod tests {
                 } else {
                     assert!((got - want).abs() < 1e-10 * want.max(1.0), "{kind:?} at {xd}: {got} vs {want}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_law_reading_x_in_other_units_is_the_same_law() {
+        // x_fit = u * x': the law on x_fit with unit u equals the law on x', and its
+        // data-unit parameters equal those of the law on x' with x_sd scaled by u.
+        let u = 7.3;
+        let sc = Scaling { x_mean: 2.1, x_sd: 1.3, y_mean: -0.7, y_sd: 2.5 };
+        let sc_u = Scaling { x_sd: sc.x_sd / u, ..sc };
+        for kind in NoiseLawKind::ALL {
+            let l = law(kind);
+            let lu = NoiseLaw::new(kind, l.x_lo * u, l.x_hi * u, l.y_offset).with_x_unit(u);
+            let th = theta(kind);
+            for &(x, mu) in &[(-1.0, 0.7), (0.3, -1.3), (1.2, 0.05)] {
+                let (a, b) = (l.sigma(&th, x, mu), lu.sigma(&th, x * u, mu));
+                assert!((a - b).abs() <= 1e-12 * a, "{kind:?}: {a} vs {b}");
+            }
+            let (p, pu) = (l.to_data_units(&th, &sc), lu.to_data_units(&th, &sc_u));
+            for (a, b) in p.iter().zip(&pu) {
+                assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "{kind:?}: {p:?} vs {pu:?}");
             }
         }
     }

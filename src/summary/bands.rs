@@ -1,4 +1,4 @@
-//! Predictive bands on an x grid from posterior draws (DESIGN §2):
+//! Predictive bands on an x grid from posterior draws (docs/ARCHITECTURE.md §2):
 //! mean = avg_s mu_s, epistemic var = var_s mu_s, aleatoric var = avg_s sigma_s^2,
 //! total var = epistemic + aleatoric. All in data units.
 

@@ -71,6 +71,23 @@ impl SettingsCtx {
     }
 }
 
+/// At load, when settings saved in this browser came back: what, and the way back.
+#[component]
+fn Restored() -> Html {
+    let ctx = use_context::<SettingsCtx>().expect("context");
+    let s = ctx.state.borrow();
+    let Some(text) = s.restored.clone() else { return html! {} };
+    html! {
+        <section class="restored" aria-label="Restored settings">
+            <p>{text}</p>
+            <div class="buttons">
+                <button type="button" class="primary" onclick={ctx.dispatcher(Action::RestoreDefaults)}>{"Restore defaults"}</button>
+                <button type="button" onclick={ctx.dispatcher(Action::DismissRestored)}>{"Keep them"}</button>
+            </div>
+        </section>
+    }
+}
+
 #[component]
 pub fn Root() -> Html {
     let path = use_memo((), |_| browser::worker_url());
@@ -208,26 +225,23 @@ fn App() -> Html {
         });
     }
 
-    // Keyboard: Space = pause/resume, S = step, R = reset; never while typing.
+    // Keyboard: Space = pause/resume (Train when idle), S = step, R = reset, wherever
+    // the focus is (a button just clicked included: Space must not "click" Train again
+    // and restart the fit), except in form fields, where keys type or choose.
     {
         let latest = latest.clone();
         let state = state.clone();
         use_effect_with((), move |_| {
-            let cb = Closure::<dyn Fn(KeyboardEvent)>::new(move |ev: KeyboardEvent| {
-                if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
-                    return;
-                }
-                let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-                if let Some(el) = &target {
+            let in_field = |ev: &KeyboardEvent| -> bool {
+                ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
                     let tag = el.tag_name().to_ascii_lowercase();
-                    if matches!(tag.as_str(), "input" | "textarea" | "select") || el.closest("[contenteditable]").ok().flatten().is_some() {
-                        return;
-                    }
-                    // A keyboard user on a button gets the button's own Space; a mouse
-                    // user who just clicked one gets the shortcut.
-                    if matches!(tag.as_str(), "button" | "a" | "summary") && browser::focus_visible(el) {
-                        return;
-                    }
+                    matches!(tag.as_str(), "input" | "textarea" | "select")
+                        || el.closest("[contenteditable]").ok().flatten().is_some()
+                })
+            };
+            let cb = Closure::<dyn Fn(KeyboardEvent)>::new(move |ev: KeyboardEvent| {
+                if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || in_field(&ev) {
+                    return;
                 }
                 let action = match ev.key().as_str() {
                     " " | "Spacebar" => {
@@ -242,19 +256,29 @@ fn App() -> Html {
                     "r" | "R" => Action::Reset,
                     _ => return,
                 };
+                // Also keeps a focused button from being clicked by this key.
                 ev.prevent_default();
                 let d = latest.borrow().clone();
                 d.emit(action);
             });
+            // A button is activated by Space on key-up: that is the shortcut's key too.
+            let up = Closure::<dyn Fn(KeyboardEvent)>::new(move |ev: KeyboardEvent| {
+                if matches!(ev.key().as_str(), " " | "Spacebar") && !(ev.ctrl_key() || ev.meta_key() || ev.alt_key() || in_field(&ev)) {
+                    ev.prevent_default();
+                }
+            });
             let doc = browser::document();
             let _ = doc.add_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+            let _ = doc.add_event_listener_with_callback("keyup", up.as_ref().unchecked_ref());
             move || {
                 let _ = doc.remove_event_listener_with_callback("keydown", cb.as_ref().unchecked_ref());
+                let _ = doc.remove_event_listener_with_callback("keyup", up.as_ref().unchecked_ref());
             }
         });
     }
 
     let settings_ctx = SettingsCtx { state: state.clone(), dispatch: dispatch.clone(), version: *settings_version.borrow() };
+    let restore = settings_ctx.dispatcher(Action::RestoreDefaults);
     let ctx = Ctx { state: state.clone(), dispatch, version: *version.borrow(), first_plot_ms: timing.borrow().first_plot_ms };
 
     html! {
@@ -275,6 +299,7 @@ fn App() -> Html {
                     <a class="help-link" href="#help">{"What am I looking at?"}</a>
                 </header>
                 <main class="layout">
+                    <Restored />
                     <section class="view" aria-label="Fit">
                         <RunControls />
                         <Alerts />
@@ -284,6 +309,10 @@ fn App() -> Html {
                         <Exports />
                     </section>
                     <aside class="controls" aria-label="Settings">
+                        <div class="settings-head">
+                            <button type="button" onclick={restore}
+                                title="Data, model and method back to those of a first visit">{"Restore defaults"}</button>
+                        </div>
                         <DataPanel />
                         <ModelPanel />
                         <MethodPanel />

@@ -102,11 +102,6 @@ pub fn device_pixel_ratio() -> f64 {
     window().device_pixel_ratio().clamp(1.0, 4.0)
 }
 
-/// Whether the element currently has keyboard-visible focus (`:focus-visible`).
-pub fn focus_visible(el: &web_sys::Element) -> bool {
-    el.matches(":focus-visible").unwrap_or(true)
-}
-
 /// Phone-sized window: secondary panels start collapsed.
 pub fn is_narrow() -> bool {
     window().inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w <= 900.0)

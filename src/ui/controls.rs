@@ -20,15 +20,33 @@ pub struct SelectProps {
 
 #[component]
 pub fn SelectField(p: &SelectProps) -> Html {
+    // The select shows the state's value, not merely the last option picked: a choice
+    // the state refuses or adjusts (a column swap, an unknown name) snaps back.
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(p.value.clone(), move |v| {
+            if let Some(el) = node.cast::<HtmlSelectElement>() {
+                el.set_value(v);
+            }
+        });
+    }
     let onchange = {
         let cb = p.onchange.clone();
-        Callback::from(move |e: Event| cb.emit(e.target_unchecked_into::<HtmlSelectElement>().value()))
+        let value = p.value.clone();
+        Callback::from(move |e: Event| {
+            let el = e.target_unchecked_into::<HtmlSelectElement>();
+            cb.emit(el.value());
+            // Back to the value this render shows; the next render (with the state's
+            // new value, if it changed) sets it again.
+            el.set_value(&value);
+        })
     };
     let hint_id = format!("{}-hint", p.id);
     html! {
         <div class="field">
             <label for={p.id.clone()}>{p.label.clone()}</label>
-            <select id={p.id.clone()} {onchange} disabled={p.disabled}
+            <select id={p.id.clone()} ref={node} {onchange} disabled={p.disabled}
                 aria-describedby={p.hint.as_ref().map(|_| hint_id.clone())}>
                 { for p.options.iter().map(|(v, t)| html! {
                     <option value={v.clone()} selected={*v == *p.value}>{t.clone()}</option>

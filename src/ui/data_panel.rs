@@ -48,7 +48,10 @@ pub fn DataPanel() -> Html {
     let d = ctx.dispatch.clone();
     let on_n = Callback::from(move |v: String| match v.trim().parse::<usize>() {
         Ok(n) => d.emit(Action::SetN(n)),
-        Err(_) => d.emit(Action::SetN(0)),
+        Err(_) => d.emit(Action::DataError {
+            control: DataControl::Generator,
+            message: format!("N must be a whole number between 2 and {} (got '{}').", super::settings::MAX_GENERATED, v.trim()),
+        }),
     });
     let d = ctx.dispatch.clone();
     let on_seed = Callback::from(move |v: String| {
@@ -147,7 +150,7 @@ pub fn DataPanel() -> Html {
             </div>
             <p class="summary-line" id="data-summary">{summary}</p>
             if let Some(t) = truth_note { <p class="hint">{t}</p> }
-            <p class="hint">{"Click on the main plot to add a point; Shift-click to remove the nearest."}</p>
+            <p class="hint">{"Click (or tap) on the main plot to add a point; Shift-click or long-press to remove the nearest."}</p>
             { error_for(&ctx, DataControl::Plot) }
         </details>
     }

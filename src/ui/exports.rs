@@ -39,6 +39,9 @@ fn svg_of(state: &super::state::AppState) -> Option<String> {
 pub fn Exports() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let link = use_state(|| None::<String>);
+    // "Copied" (or why not) beside the button, in a live region, for a few seconds.
+    let copied = use_state(|| None::<&'static str>);
+    let copied_timer = use_mut_ref(|| None::<gloo_timers::callback::Timeout>);
     let s = ctx.state.borrow();
     let has_fit = s.frame.is_some();
     let custom = !s.settings.source.fits_in_url();
@@ -68,14 +71,18 @@ pub fn Exports() -> Html {
     });
     let on_copy = {
         let link = link.clone();
-        let d = ctx.dispatch.clone();
+        let copied = copied.clone();
+        let copied_timer = copied_timer.clone();
         Callback::from(move |_| {
             let url = browser::current_url();
             link.set(Some(url.clone()));
-            let d = d.clone();
+            copied.set(None);
+            let (copied, copied_timer) = (copied.clone(), copied_timer.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let ok = browser::copy_text(&url).await;
-                d.emit(Action::Notice(if ok { "link copied".into() } else { "select the link below and copy it".into() }));
+                copied.set(Some(if ok { "Copied" } else { "Could not copy: select the link below and copy it" }));
+                let c = copied.clone();
+                *copied_timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(5000, move || c.set(None)));
             });
         })
     };
@@ -104,7 +111,8 @@ pub fn Exports() -> Html {
                 <button type="button" onclick={on_csv} disabled={!has_fit}>{"Download predictions (CSV)"}</button>
                 <button type="button" onclick={on_png}>{"Download PNG"}</button>
                 <button type="button" onclick={on_svg}>{"Download SVG"}</button>
-                <button type="button" onclick={on_copy}>{"Copy link"}</button>
+                <button type="button" onclick={on_copy} aria-describedby="copied">{"Copy link"}</button>
+                <span id="copied" class="copied" aria-live="polite">{copied.unwrap_or_default()}</span>
                 <button type="button" onclick={on_project}>{"Download project (JSON)"}</button>
             </div>
             if custom {

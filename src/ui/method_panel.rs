@@ -79,8 +79,12 @@ fn own_setting(method: Method, id: &str) -> Option<NumSetting> {
             id: "learning-rate",
             label: "Learning rate",
             hint: method.spec().rate_hint,
-            get: |c| c.inference.vi_lr,
-            set: |c, x| c.inference.vi_lr = x,
+            get: |c| c.inference.method.spec().rate.as_ref().map_or(0.0, |r| (r.get)(&c.inference)),
+            set: |c, x| {
+                if let Some(r) = &c.inference.method.spec().rate {
+                    (r.set)(&mut c.inference, x)
+                }
+            },
             step: "any",
             percent: false,
         },
@@ -97,8 +101,12 @@ fn own_setting(method: Method, id: &str) -> Option<NumSetting> {
             id: "step-size",
             label: "Step size",
             hint: method.spec().rate_hint,
-            get: |c| c.inference.step_size,
-            set: |c, x| c.inference.step_size = x,
+            get: |c| c.inference.method.spec().rate.as_ref().map_or(0.0, |r| (r.get)(&c.inference)),
+            set: |c, x| {
+                if let Some(r) = &c.inference.method.spec().rate {
+                    (r.set)(&mut c.inference, x)
+                }
+            },
             step: "any",
             percent: false,
         },
@@ -197,12 +205,16 @@ pub fn MethodPanel() -> Html {
         let state = ctx.state.clone();
         let field_error = errors.get(n.id).cloned();
         let errors = errors.clone();
-        let (id, set, percent) = (n.id, n.set, n.percent);
+        let (id, set, get, percent, label) = (n.id, n.set, n.get, n.percent, n.label);
         let onchange = Callback::from(move |v: String| {
             let mut map = (*errors).clone();
             let parsed = v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
             let mut c = state.borrow().settings.config.clone();
             match parsed {
+                // A count given as a negative or fractional number: say so with the number typed.
+                Some(x) if (x < 0.0 || x.fract() != 0.0) && { let mut t = c.clone(); set(&mut t, x); get(&t) != x } && !percent => {
+                    map.insert(id, format!("{label} must be a whole number, 0 or more (got {}).", v.trim()));
+                }
                 Some(x) => {
                     set(&mut c, if percent { x / 100.0 } else { x });
                     match c.validate() {

@@ -3,6 +3,7 @@
 //! `settings` (URL codec) and `state` (every behaviour) have no web dependency; the
 //! components, plots and browser glue below them are wasm only.
 
+pub mod axes;
 pub mod settings;
 pub mod state;
 pub mod text;

@@ -118,13 +118,16 @@ pub fn ModelPanel() -> Html {
                 hint={AttrValue::from(model_info(m.kind).1)} />
             <SelectField id="noise-law" label="Noise law" value={m.noise_law.name()} options={law_options} onchange={on_law}
                 hint={AttrValue::from(if is_noise { "Used by the noise-model BNN." } else { "Choosing a law switches to the noise-model BNN." })} />
-            <div class={classes!("law", (!is_noise).then_some("inactive"))} aria-label="Noise law formula and priors">
-                <p class="formula">{law_formula(m.noise_law)}</p>
-                <ul class="priors">
-                    { for law_priors(m.noise_law).into_iter().map(|p| html! { <li>{p}</li> }) }
-                </ul>
-                <p class="hint">{"Priors are on the fitting scale (standardised units unless raw); results are reported in data units."}</p>
-            </div>
+            // The law's formula and priors: only where a law is used.
+            if is_noise {
+                <div class="law" aria-label="Noise law formula and priors">
+                    <p class="formula">{law_formula(m.noise_law)}</p>
+                    <ul class="priors">
+                        { for law_priors(m.noise_law).into_iter().map(|p| html! { <li>{p}</li> }) }
+                    </ul>
+                    <p class="hint">{"Priors are on the fitting scale (standardised units unless raw); results are reported in data units."}</p>
+                </div>
+            }
             <div class="row2">
                 <InputField id="hidden" label="Hidden widths" kind="text" value={hidden_text} onchange={on_hidden}
                     hint={AttrValue::from("e.g. 32,16,8 (empty: linear)")} error={(*hidden_error).clone()} />

@@ -71,44 +71,107 @@ const SECTIONS: [&str; 2] = ["model", "inference"];
 /// Settings only tests use; never put in a link.
 const HIDDEN: [&str; 1] = ["fixed_sigma"];
 
+/// The version of the page's links. A link carries only the settings that differ
+/// from the defaults of its version, frozen in [`link_defaults`]; links without a
+/// version (before v=2) spell out every setting.
+pub const LINK_VERSION: u32 = 2;
+
+/// The defaults behind `v=2` links, frozen: `Settings::default()` when v=2 was made.
+/// Whoever changes a default adds a v=3 snapshot (and keeps this one for old links);
+/// `the_defaults_are_the_current_link_versions_snapshot` fails until then.
+const LINK_DEFAULTS_V2: &str = include_str!("link_defaults_v2.json");
+
+/// The frozen defaults of a link version (None: a version this page does not know).
+pub fn link_defaults(version: u32) -> Option<Settings> {
+    let text = match version {
+        2 => LINK_DEFAULTS_V2,
+        _ => return None,
+    };
+    Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
+}
+
+/// The frozen snapshot of a link version as JSON (for the test that it is complete).
+pub fn link_defaults_json(version: u32) -> Option<Value> {
+    match version {
+        2 => Some(serde_json::from_str(LINK_DEFAULTS_V2).expect("the link defaults snapshot parses")),
+        _ => None,
+    }
+}
+
 impl Settings {
-    /// `data=bump&n=150&dseed=1&kind=two_head&...`: every setting, so that opening
-    /// the link reproduces the run even if a default changes later.
+    /// `v=2&kind=noise_model&steps=4000`: the link version, then only the settings
+    /// that differ from that version's defaults (compared when the link is made, so
+    /// a new or changed default needs no edit here). Generated data other than the
+    /// default set are named with their N and seed.
     pub fn to_query(&self) -> String {
-        let mut parts: Vec<(String, String)> = Vec::new();
-        match &self.source {
-            DataSource::Notebook { generator } => parts.push(("data".into(), format!("notebook:{}", generator.name()))),
-            DataSource::Generated { generator, n, seed } => {
-                parts.push(("data".into(), generator.name().into()));
-                parts.push(("n".into(), n.to_string()));
-                parts.push(("dseed".into(), seed.to_string()));
-            }
-            DataSource::Custom { .. } => parts.push(("data".into(), "custom".into())),
+        let base = link_defaults(LINK_VERSION).expect("the current link version has defaults");
+        let mut parts: Vec<(String, String)> = vec![("v".into(), LINK_VERSION.to_string())];
+        if self.source != base.source {
+            parts.extend(source_params(&self.source));
         }
-        let json = serde_json::to_value(&self.config).expect("FitConfig serialises");
-        for section in SECTIONS {
-            if let Some(Value::Object(fields)) = json.get(section) {
-                for (k, v) in fields {
-                    if HIDDEN.contains(&k.as_str()) {
-                        continue;
-                    }
-                    if let Some(s) = value_to_param(v) {
-                        parts.push((k.clone(), s));
-                    }
-                }
+        let old = config_params(&base.config);
+        for (k, v) in config_params(&self.config) {
+            if old.iter().find(|(a, _)| *a == k).map(|(_, b)| b) != Some(&v) {
+                parts.push((k, v));
             }
         }
-        parts.iter().map(|(k, v)| format!("{}={}", k, encode(v))).collect::<Vec<_>>().join("&")
+        join_query(&parts)
+    }
+
+    /// The links before v=2: every setting spelled out, no version (kept so that
+    /// tests can make the links older pages made).
+    pub fn to_full_query(&self) -> String {
+        let mut parts = source_params(&self.source);
+        parts.extend(config_params(&self.config));
+        join_query(&parts)
+    }
+
+    /// The settings that differ from the first-visit defaults, as `name=value` (the
+    /// data as `data=...`), for messages.
+    pub fn differences_from_default(&self) -> Vec<String> {
+        let base = Settings::default();
+        let mut out = Vec::new();
+        if self.source != base.source {
+            match &self.source {
+                DataSource::Custom { name } => out.push(format!("data: {name}")),
+                s => out.extend(source_params(s).into_iter().map(|(k, v)| format!("{k}={v}"))),
+            }
+        }
+        let old = config_params(&base.config);
+        for (k, v) in config_params(&self.config) {
+            if old.iter().find(|(a, _)| *a == k).map(|(_, b)| b) != Some(&v) {
+                out.push(format!("{k}={v}"));
+            }
+        }
+        out
     }
 
     /// Apply a query string over `self`. Unknown keys are ignored (links from newer
     /// versions still open); a bad value is an error naming the setting.
+    ///
+    /// A link with `v=N` is read over the frozen defaults of version N (what its
+    /// missing settings meant when it was made); one without is read over `self`,
+    /// as before v=2 (such links name every setting anyway).
     pub fn apply_query(&mut self, query: &str) -> Result<(), String> {
         let pairs = parse_query(query);
-        let mut json = serde_json::to_value(&self.config).map_err(|e| e.to_string())?;
+        let base = match pairs.iter().rev().find(|(k, _)| k == "v") {
+            None => None,
+            Some((_, v)) => {
+                let version = v.trim().parse::<u32>().map_err(|_| format!("v (the link's version) must be a whole number (got '{v}')"))?;
+                Some(link_defaults(version).ok_or_else(|| {
+                    format!("the link is of version {version}; this page reads links up to version {LINK_VERSION}")
+                })?)
+            }
+        };
+        let (base_config, base_source) = match &base {
+            Some(b) => (&b.config, &b.source),
+            None => (&self.config, &self.source),
+        };
+        let mut json = serde_json::to_value(base_config).map_err(|e| e.to_string())?;
         let (mut data, mut n, mut dseed) = (None, None, None);
         for (k, v) in &pairs {
             match k.as_str() {
+                "v" => {}
                 "data" => data = Some(v.clone()),
                 "n" => n = Some(v.parse::<usize>().map_err(|_| format!("n must be a whole number (got '{v}')"))?),
                 "dseed" => dseed = Some(v.parse::<u64>().map_err(|_| format!("dseed must be a whole number (got '{v}')"))?),
@@ -123,11 +186,17 @@ impl Settings {
                 }
             }
         }
-        let config: FitConfig = serde_json::from_value(json).map_err(|e| format!("bad setting in the link: {e}"))?;
+        let mut config: FitConfig = serde_json::from_value(json).map_err(|e| format!("bad setting in the link: {e}"))?;
+        // Before v=2, SGLD read `step_size`; such a link means that value for SGLD too.
+        let named = |key: &str| pairs.iter().any(|(k, _)| k == key);
+        if base.is_none() && config.inference.method == crate::config::Method::Sgld && named("step_size") && !named("sgld_step_size") {
+            config.inference.sgld_step_size = config.inference.step_size;
+        }
         config.validate().map_err(|e| e.to_string())?;
-        let source = match (data, &self.source) {
+        let source = match (data, base_source) {
+            // "custom" keeps the page's own custom data (the points are not in a link).
             (Some(d), _) => source_from_param(&d, n, dseed, &self.source)?,
-            (None, _) if n.is_none() && dseed.is_none() => self.source.clone(),
+            (None, _) if n.is_none() && dseed.is_none() => base_source.clone(),
             // N or the data seed alone: for the generated data already chosen.
             (None, DataSource::Generated { generator, n: n0, seed: s0 }) => {
                 let s = DataSource::Generated { generator: *generator, n: n.unwrap_or(*n0), seed: dseed.unwrap_or(*s0) };
@@ -145,6 +214,41 @@ impl Settings {
     pub fn query_has_settings(query: &str) -> bool {
         !parse_query(query).is_empty()
     }
+}
+
+fn source_params(source: &DataSource) -> Vec<(String, String)> {
+    match source {
+        DataSource::Notebook { generator } => vec![("data".into(), format!("notebook:{}", generator.name()))],
+        DataSource::Generated { generator, n, seed } => vec![
+            ("data".into(), generator.name().into()),
+            ("n".into(), n.to_string()),
+            ("dseed".into(), seed.to_string()),
+        ],
+        DataSource::Custom { .. } => vec![("data".into(), "custom".into())],
+    }
+}
+
+/// Every setting a link can carry, as (name, text), in a fixed order.
+fn config_params(c: &FitConfig) -> Vec<(String, String)> {
+    let json = serde_json::to_value(c).expect("FitConfig serialises");
+    let mut parts = Vec::new();
+    for section in SECTIONS {
+        if let Some(Value::Object(fields)) = json.get(section) {
+            for (k, v) in fields {
+                if HIDDEN.contains(&k.as_str()) {
+                    continue;
+                }
+                if let Some(s) = value_to_param(v) {
+                    parts.push((k.clone(), s));
+                }
+            }
+        }
+    }
+    parts
+}
+
+fn join_query(parts: &[(String, String)]) -> String {
+    parts.iter().map(|(k, v)| format!("{}={}", k, encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn source_from_param(d: &str, n: Option<usize>, seed: Option<u64>, current: &DataSource) -> Result<DataSource, String> {
@@ -324,5 +428,51 @@ mod tests {
         ]);
         assert_eq!(decode("%E2%9C%93"), Some("✓".into()));
         assert_eq!(encode("a b&c"), "a%20b%26c");
+    }
+
+    #[test]
+    fn the_defaults_are_the_current_link_versions_snapshot() {
+        // Fails when a default changes (or a setting is added): add a v=3 snapshot,
+        // keep v=2's for the links already out there, and bump LINK_VERSION.
+        let now = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(Some(now), link_defaults_json(LINK_VERSION), "Settings::default() differs from the v={LINK_VERSION} snapshot");
+        assert_eq!(link_defaults(LINK_VERSION).unwrap().config, FitConfig::default());
+    }
+
+    #[test]
+    fn a_link_names_only_the_settings_that_differ_from_the_defaults() {
+        assert_eq!(Settings::default().to_query(), "v=2");
+        let mut s = Settings::default();
+        s.config.inference.steps = 4000;
+        s.config.model.kind = ModelKind::NoiseModel;
+        assert_eq!(s.to_query(), "v=2&kind=noise_model&steps=4000");
+        s.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 1 };
+        assert_eq!(s.to_query(), "v=2&data=linear&n=77&dseed=1&kind=noise_model&steps=4000");
+        let mut back = Settings::default();
+        back.config.inference.seed = 99; // what the page held: a v=2 link does not keep it
+        back.apply_query(&s.to_query()).unwrap();
+        assert_eq!(back, s);
+        // The full form is the links made before v=2.
+        assert!(s.to_full_query().contains("step_size=0.0002") && !s.to_full_query().contains("v="));
+    }
+
+    #[test]
+    fn an_sgld_link_from_before_v2_keeps_its_step_size() {
+        let mut s = Settings::default();
+        s.apply_query("method=sgld&step_size=0.003&steps=500").unwrap();
+        assert_eq!((s.config.inference.sgld_step_size, s.config.inference.step_size), (0.003, 0.003));
+        let mut s = Settings::default();
+        s.apply_query("v=2&method=sgld&step_size=0.003").unwrap();
+        assert_eq!(s.config.inference.sgld_step_size, FitConfig::default().inference.sgld_step_size);
+    }
+
+    #[test]
+    fn a_link_of_an_unknown_version_is_refused_and_changes_nothing() {
+        let mut s = Settings::default();
+        s.config.inference.steps = 1234;
+        let before = s.clone();
+        assert!(s.apply_query("v=3&steps=500").unwrap_err().contains("version 3"));
+        assert!(s.apply_query("v=two").unwrap_err().contains("v"));
+        assert_eq!(s, before);
     }
 }

@@ -68,6 +68,10 @@ pub enum Action {
     DismissAlert,
     Notice(String),
     DataError { control: DataControl, message: String },
+    /// Data, model and method back to the first-visit state.
+    RestoreDefaults,
+    /// Close the note that saved settings were restored.
+    DismissRestored,
     /// Test hook (browser tests): make the worker panic.
     TestPanic,
 }
@@ -99,6 +103,13 @@ pub struct AppState {
     pub alert: Option<String>,
     /// A passing message ("Link copied").
     pub notice: Option<String>,
+    /// The shown fit (`frame`) is of the data before a hand edit (a click added or
+    /// removed a point): drawn greyed, labelled "fit of the previous data", until
+    /// the next Train. Any other change of the data clears the fit instead.
+    pub stale: bool,
+    /// Set at load when settings saved in this browser came back (and differ from
+    /// the first-visit state): what was restored, shown with the way back.
+    pub restored: Option<String>,
 }
 
 /// A project file: settings plus the data themselves.
@@ -130,6 +141,8 @@ impl Default for AppState {
             fit_error: None,
             alert: None,
             notice: None,
+            stale: false,
+            restored: None,
         }
     }
 }
@@ -210,6 +223,9 @@ impl AppState {
             s.settings.source = DataSource::default();
             s.data = data_for(&s.settings.source).unwrap();
         }
+        if saved.is_some() && !Settings::query_has_settings(query) {
+            s.restored = restored_note(&s);
+        }
         (s, problem)
     }
 
@@ -224,6 +240,11 @@ impl AppState {
     pub fn project_json(&self) -> String {
         let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data: self.data.clone() };
         serde_json::to_string_pretty(&p).expect("project serialises")
+    }
+
+    /// The shown fit when it is of the current data (not greyed as the previous data's).
+    pub fn current_frame(&self) -> Option<&Frame> {
+        self.frame.as_ref().filter(|_| !self.stale)
     }
 
     pub fn is_active(&self) -> bool {
@@ -253,6 +274,51 @@ impl AppState {
 
     /// Apply one action; returns the messages to post to the worker.
     pub fn apply(&mut self, action: Action) -> Vec<ToWorker> {
+        // Which actions may change the data, and whether by hand (a click on the plot).
+        let data_change = match &action {
+            Action::AddPoint { .. } | Action::RemoveNearest { .. } => Some(true),
+            Action::SelectDataset(_)
+            | Action::SetN(_)
+            | Action::SetDataSeed(_)
+            | Action::Regenerate
+            | Action::LoadCsv { .. }
+            | Action::ChooseColumns { .. }
+            | Action::ClearData
+            | Action::OpenProject(_)
+            | Action::RestoreDefaults => Some(false),
+            _ => None,
+        };
+        let mut msgs = self.apply_action(action);
+        if let Some(by_hand) = data_change {
+            msgs.extend(self.after_data_change(by_hand));
+        }
+        msgs
+    }
+
+    /// A fit belongs to the data it was trained on (`fitted.data`): once the data
+    /// differ, the fit stops, and its bands, status, noise table and text go (the
+    /// axes then follow the new data). After a hand edit the last bands stay, greyed,
+    /// as the fit of the previous data, until the next Train.
+    fn after_data_change(&mut self, by_hand: bool) -> Vec<ToWorker> {
+        let Some(f) = &self.fitted else { return vec![] };
+        if f.data == self.data {
+            return vec![];
+        }
+        let active = self.is_active();
+        self.run += 1; // late snapshots of the stopped run are ignored
+        self.status = RunStatus::Idle;
+        self.fit_error = None;
+        if by_hand && self.frame.is_some() {
+            self.stale = true;
+        } else {
+            self.frame = None;
+            self.fitted = None;
+            self.stale = false;
+        }
+        if active { vec![ToWorker::Stop] } else { vec![] }
+    }
+
+    fn apply_action(&mut self, action: Action) -> Vec<ToWorker> {
         match action {
             Action::SelectDataset(value) => self.select_dataset(&value),
             Action::SetN(n) => {
@@ -339,6 +405,7 @@ impl AppState {
                 self.status = RunStatus::Idle;
                 self.frame = None;
                 self.fitted = None;
+                self.stale = false;
                 self.fit_error = None;
                 self.run += 1;
                 return vec![ToWorker::Stop];
@@ -348,8 +415,8 @@ impl AppState {
                 self.alert = Some(format!(
                     "The fitting worker crashed ({message}). It has been restarted with the last results kept: press Train to try again."
                 ));
+                // The last plot stays, still tied to the data it was fitted on.
                 self.status = RunStatus::Idle;
-                self.fitted = None;
                 self.run += 1;
             }
             Action::DismissAlert => {
@@ -358,6 +425,16 @@ impl AppState {
             }
             Action::Notice(n) => self.notice = Some(n),
             Action::DataError { control, message } => self.data_error = Some((control, message)),
+            Action::RestoreDefaults => {
+                let d = AppState::default();
+                self.settings = d.settings;
+                self.data = d.data;
+                self.table = None;
+                self.columns = d.columns;
+                self.data_error = None;
+                self.restored = None;
+            }
+            Action::DismissRestored => self.restored = None,
             Action::TestPanic => return vec![ToWorker::Panic],
         }
         vec![]
@@ -389,7 +466,7 @@ impl AppState {
     fn train(&mut self) -> Vec<ToWorker> {
         self.fit_error = None;
         self.notice = None;
-        if let Err(e) = self.data.check() {
+        if let Err(e) = self.data.check_fit() {
             self.fit_error = Some(format!(
                 "Cannot train: {e}. Click on the plot to add points, pick a data set or upload a CSV."
             ));
@@ -404,6 +481,7 @@ impl AppState {
         self.run += 1;
         self.status = RunStatus::Running;
         self.frame = None;
+        self.stale = false;
         self.grid = self.data.grid(GRID_POINTS, GRID_PAD);
         self.fitted = Some(Fitted { config: self.settings.config.clone(), data: self.data.clone() });
         vec![ToWorker::Start {
@@ -423,7 +501,7 @@ impl AppState {
                 let (new, old) = ((rate.get)(&c.inference), (rate.get)(&f.config.inference));
                 if new != old && new.is_finite() && new > 0.0 {
                     (rate.set)(&mut f.config.inference, new);
-                    out.push(ToWorker::Update { step_size: new });
+                    out.push(ToWorker::Update { setting: rate.key.to_string(), value: new });
                 }
             }
         }
@@ -498,11 +576,12 @@ impl AppState {
         let y = find("y").unwrap_or(if x == 0 { 1 } else { 0 });
         match self.dataset_from(&table, x, y) {
             Ok(d) => {
+                // Read, but a value far outside the others is named now, not at Train.
+                self.data_error = table.outlier(&d).map(|e| (control, format!("{e}. Train will refuse these data until it is corrected.")));
                 self.data = d;
                 self.settings.source = DataSource::Custom { name };
                 self.table = if ncol > 2 { Some(table) } else { None };
                 self.columns = (x, y);
-                self.data_error = None;
             }
             Err(e) => self.data_error = Some((control, format!("{e}. The previous data are kept."))),
         }
@@ -518,8 +597,16 @@ impl AppState {
         Ok(d)
     }
 
+    /// Choose the x and y columns. Picking for one axis the column the other uses
+    /// swaps them (the data, and so the pickers, always show two different columns).
     fn choose_columns(&mut self, x: usize, y: usize) {
         let Some(table) = self.table.clone() else { return };
+        let (x0, y0) = self.columns;
+        let (x, y) = match (x == y, x != x0) {
+            (true, true) => (x, x0),  // x picked: it was y's
+            (true, false) => (y0, y), // y picked: it was x's
+            (false, _) => (x, y),
+        };
         match self.dataset_from(&table, x, y) {
             Ok(d) => {
                 self.data = d;
@@ -562,7 +649,7 @@ impl AppState {
 
     /// Metrics against the true f and sigma on the grid, when the data are synthetic.
     pub fn metrics(&self) -> Option<GridMetrics> {
-        let f = self.frame.as_ref()?;
+        let f = self.current_frame()?;
         let s = &f.snapshot.summary;
         let fitted = self.fitted.as_ref()?;
         let f_true = fitted.data.truth_f(&s.x)?;
@@ -575,6 +662,10 @@ impl AppState {
         let d = &self.data;
         let (lo, hi) = d.x_range();
         let data = format!("{} data points, {} from {} to {}", d.len(), d.x_label, fmt(lo), fmt(hi));
+        if self.stale {
+            let n = self.fitted.as_ref().map(|f| f.data.len()).unwrap_or(0);
+            return format!("{data}. The greyed bands are the fit of the previous data ({n} points): press Train to fit these.");
+        }
         let Some(f) = &self.frame else {
             return format!("{data}. No fit yet: press Train.");
         };
@@ -611,9 +702,34 @@ impl AppState {
             let (e, t): (f64, f64) = s.sd_epistemic.iter().zip(&s.sd_total).fold((0.0, 0.0), |(e, t), (a, b)| (e + a * a, t + b * b));
             if t > 0.0 { e / t } else { 0.0 }
         };
-        out += &format!(" Model (epistemic) uncertainty makes up {:.0}% of the predictive variance on this grid.", 100.0 * share);
+        if share.is_finite() {
+            out += &format!(" Model (epistemic) uncertainty makes up {:.0}% of the predictive variance on this grid.", 100.0 * share);
+        }
         out
     }
+}
+
+/// What a page restored from local storage holds that a first visit would not, in
+/// words (None when it is the first-visit state).
+fn restored_note(s: &AppState) -> Option<String> {
+    let first = AppState::default();
+    let mut diffs = s.settings.differences_from_default();
+    if diffs.is_empty() && s.data != first.data {
+        diffs.push(format!("data: {} points", s.data.len()));
+    }
+    if diffs.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 6;
+    let more = diffs.len().saturating_sub(SHOWN);
+    diffs.truncate(SHOWN);
+    let mut list = diffs.join(", ");
+    if more > 0 {
+        list += &format!(" and {more} more");
+    }
+    Some(format!(
+        "Your settings from the last visit were restored from this browser's storage ({list}). Restore defaults brings back the data, model and method of a first visit."
+    ))
 }
 
 fn argmax(v: &[f64]) -> Option<usize> {
@@ -636,6 +752,24 @@ pub fn fmt(v: f64) -> String {
         let s = format!("{v:.digits$}");
         let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
         if s == "-0" { "0".into() } else { s }
+    }
+}
+
+/// A duration for the status line: "0.8 s", "42.1 s", "3 min 05 s", "1 h 02 min".
+pub fn duration(ms: f64) -> String {
+    if !ms.is_finite() || ms < 0.0 {
+        return "n/a".into();
+    }
+    let s = ms / 1000.0;
+    if s < 59.95 {
+        return format!("{s:.1} s");
+    }
+    let whole = s.round() as u64;
+    if whole < 3600 {
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    } else {
+        let min = (whole + 30) / 60;
+        format!("{} h {:02} min", min / 60, min % 60)
     }
 }
 

@@ -5,7 +5,7 @@
 use yew::prelude::*;
 
 use super::app::Ctx;
-use super::state::{fmt, Action, RunStatus};
+use super::state::{duration, fmt, Action, RunStatus};
 use super::text::method_short;
 
 fn thousands(n: usize) -> String {
@@ -34,20 +34,29 @@ pub fn Status() -> Html {
     let mut parts: Vec<String> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut divergence_note = None;
-    if let Some(f) = &s.frame {
+    if s.stale {
+        parts.push("the greyed bands are the fit of the previous data; press Train (or Space) to fit these".into());
+    } else if let Some(f) = &s.frame {
         let snap = &f.snapshot;
         parts.push(format!("step {} / {}", thousands(snap.step), thousands(snap.total_steps)));
         if s.status != RunStatus::Finished {
             parts.push(snap.phase.label().to_string());
+        }
+        if f.elapsed_ms > 0.0 {
+            parts.push(format!("elapsed {}", duration(f.elapsed_ms)));
         }
         if f.steps_per_sec > 0.0 {
             parts.push(format!("{} steps/s", thousands(f.steps_per_sec.round() as usize)));
         }
         let loss_name = s.fitted.as_ref().map_or("loss", |f| f.config.inference.method.spec().loss_name);
         parts.push(format!("{loss_name} {}", fmt(snap.loss)));
-        parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
+        if snap.samples_from_q > 0 {
+            parts.push(format!("{} samples from q", thousands(snap.samples_from_q)));
+        } else {
+            parts.push(format!("{} draws kept", thousands(snap.draws_kept)));
+        }
         if let Some(r) = snap.rhat_max {
-            parts.push(format!("R̂ {:.3}", r));
+            parts.push(format!("R-hat {:.3}", r));
         }
         if let Some(a) = snap.mala_accept {
             parts.push(format!("MALA acceptance {:.2}", a));
@@ -64,6 +73,7 @@ pub fn Status() -> Html {
         }
         divergence_note = d.divergences.and_then(crate::infer::nuts::divergence_note);
         warnings = snap.warnings.clone();
+        parts.extend(snap.notes.iter().cloned());
     } else if s.status == RunStatus::Running {
         parts.push("starting…".into());
     } else if s.status == RunStatus::Idle {
@@ -131,12 +141,12 @@ pub fn Results() -> Html {
             </section>
         }
     });
-    let params = s.frame.as_ref().filter(|f| !f.snapshot.params.is_empty()).map(|f| {
+    let params = s.current_frame().filter(|f| !f.snapshot.params.is_empty()).map(|f| {
         html! {
             <section class="card params" aria-labelledby="params-h">
                 <h3 id="params-h">{"Noise parameters (data units)"}</h3>
                 <table>
-                    <thead><tr><th scope="col">{"θ"}</th><th scope="col">{"mean"}</th><th scope="col">{"95% interval"}</th><th scope="col">{"R̂"}</th></tr></thead>
+                    <thead><tr><th scope="col">{"θ"}</th><th scope="col">{"mean"}</th><th scope="col">{"95% interval"}</th><th scope="col">{"R-hat"}</th></tr></thead>
                     <tbody>
                         { for f.snapshot.params.iter().map(|p| html! {
                             <tr>
@@ -164,7 +174,7 @@ pub fn Results() -> Html {
 }
 
 /// Every non-ASCII glyph the status line and the result panels print.
-const GLYPHS: &str = "R\u{302} σ(x) θ μ β ε ± … − – · ² 0.123 Aa";
+const GLYPHS: &str = "R-hat σ(x) θ μ β ε ± … − – · ² 0.123 Aa";
 
 /// A hidden copy of the status line's and the result panels' text styles, rendered at
 /// load. The first use of a font strike (family, size, weight) or of a fallback font

@@ -1,4 +1,4 @@
-//! Words the page shows about models, noise laws and methods (DESIGN §2-3), kept
+//! Words the page shows about models, noise laws and methods (docs/ARCHITECTURE.md §2-3), kept
 //! beside each other so the UI and its help stay consistent.
 
 use crate::config::{Method, ModelKind, NoiseLawKind};

@@ -95,6 +95,8 @@ struct Job {
     last_post: f64,
     snapshot_ms: f64,
     rate: RateMeter,
+    /// Time spent on this fit (chunks and snapshots), for the status line.
+    busy_ms: f64,
 }
 
 /// Steps per second over the time actually spent running.
@@ -163,9 +165,11 @@ impl Job {
                 return Outcome::Failed(e.to_string());
             }
             if self.fit.is_finished() {
+                self.busy_ms += now_ms() - start;
                 return Outcome::Finished;
             }
             if !self.busy() || done == 0 || now_ms() - start >= CHUNK_MS {
+                self.busy_ms += now_ms() - start;
                 return Outcome::Continue;
             }
         }
@@ -176,6 +180,7 @@ impl Job {
         let snapshot = self.fit.snapshot(&self.grid);
         let now = now_ms();
         self.snapshot_ms = now - t0;
+        self.busy_ms += self.snapshot_ms;
         self.last_post = now;
         Frame {
             run: self.run,
@@ -183,6 +188,7 @@ impl Job {
             steps_per_sec: self.rate.per_sec(),
             snapshot_ms: self.snapshot_ms,
             running: self.busy(),
+            elapsed_ms: self.busy_ms,
         }
     }
 
@@ -208,6 +214,7 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
                         last_post: f64::NEG_INFINITY,
                         snapshot_ms: 0.0,
                         rate: RateMeter::default(),
+                        busy_ms: 0.0,
                     });
                     None
                 }
@@ -239,9 +246,13 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
             }
             None
         }
-        ToWorker::Update { step_size } => {
+        ToWorker::Update { setting, value } => {
             if let Some(j) = job {
-                j.fit.set_rate(step_size);
+                // A change of another method's rate (sent for a fit that has been
+                // replaced meanwhile) does not apply to this one.
+                if j.fit.config.inference.method.spec().rate.as_ref().is_some_and(|r| r.key == setting) {
+                    j.fit.set_rate(value);
+                }
             }
             None
         }

@@ -2,7 +2,7 @@
 // links that restore settings, the sub-path deployment, and phone-sized layout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { start, open, external, status, waitForState, pixelCounts, OKABE_ITO, ROOT, SUBPATH, SHOTS } from './harness.mjs';
 
@@ -13,9 +13,8 @@ after(async () => {
   await env.close();
 });
 
-// The reference data next to the repository (../shared/data), else the preset copy inside it.
-const SHARED = join(ROOT, '..', 'shared', 'data', 'bump_train.csv');
-const CSV = existsSync(SHARED) ? SHARED : join(ROOT, 'assets', 'data', 'nb_exp_train.csv');
+// A reference data set (benches/data), as a user's own file.
+const CSV = join(ROOT, 'benches', 'data', 'bump_train.csv');
 
 test('uploading a CSV replaces the data and trains on it', async () => {
   const page = await open(env.context, 'steps=3000');

@@ -19,7 +19,7 @@ const ARGS = [
 ];
 
 /** Start Chromium with a fresh user-data-dir. */
-export async function start({ viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1 } = {}) {
+export async function start({ viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1, hasTouch = false, isMobile = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bayesband-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
@@ -27,6 +27,8 @@ export async function start({ viewport = { width: 1280, height: 800 }, deviceSca
     args: ARGS,
     viewport,
     deviceScaleFactor,
+    hasTouch,
+    isMobile,
     acceptDownloads: true,
   });
   const log = { requests: [], errors: [] };

@@ -29,10 +29,13 @@ test('desktop 1280x800: trained page, HiDPI canvas backing store', async () => {
   assert.deepEqual(env.log.errors, []);
 });
 
-test('phone 390 px wide: plots first, no horizontal scrolling', async () => {
+test('phone 390 px wide: settings first, then the fit; no horizontal scrolling', async () => {
   const env = await start({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3 });
   envs.push(env);
   const page = await open(env.context, 'steps=3000');
+  const settings = await page.getByRole('complementary', { name: 'Settings' }).boundingBox();
+  const fit = await page.getByRole('region', { name: 'Fit' }).boundingBox();
+  assert.ok(settings.y < fit.y, `settings (y = ${settings.y}) above the fit (y = ${fit.y})`);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForState(page, 'finished', 90_000);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

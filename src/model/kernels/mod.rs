@@ -9,7 +9,7 @@
 //! batch in `LANES` partial sums and reduced in f64. The padded points have x = 0 and a
 //! zero output gradient, so they add nothing to any gradient.
 //!
-//! Three kernels (DESIGN §6 has the measurements that motivated them):
+//! Three kernels (docs/ARCHITECTURE.md §6 has the measurements that motivated them):
 //! - [`Kernel::Fast`] (the default): f32 arithmetic, a rational tanh (the Eigen/XLA
 //!   approximation, error < 1e-6), FMA; on x86_64 the AVX2+FMA instantiation is chosen
 //!   at run time (`is_x86_feature_detected!`), never by `target-cpu=native`; in wasm32
@@ -24,10 +24,12 @@
 #![allow(clippy::needless_range_loop)]
 
 mod dense;
+mod normal;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
 
 use ndarray::Array2;
+use rand::RngCore;
 
 use crate::config::Activation;
 pub(crate) use dense::Bufs;
@@ -117,6 +119,8 @@ pub(crate) trait Real:
     fn madd<const FMA: bool>(a: Self, b: Self, c: Self) -> Self;
     /// The activation and its derivative at z (FMA as in `madd`).
     fn act<const FMA: bool>(act: Activation, z: Self) -> (Self, Self);
+    /// The square root.
+    fn root(self) -> Self;
 }
 
 impl Real for f64 {
@@ -141,6 +145,10 @@ impl Real for f64 {
     fn act<const FMA: bool>(act: Activation, z: f64) -> (f64, f64) {
         let a = act.apply(z);
         (a, act.derivative(z, a))
+    }
+    #[inline(always)]
+    fn root(self) -> f64 {
+        self.sqrt()
     }
 }
 
@@ -181,6 +189,10 @@ impl Real for f32 {
                 }
             }
         }
+    }
+    #[inline(always)]
+    fn root(self) -> f32 {
+        self.sqrt()
     }
 }
 
@@ -283,6 +295,127 @@ pub(crate) fn backward_f64(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: 
     dense::backward::<f64, dense::Generic<false>>(widths, p, d_out, b, grad)
 }
 
+/// Draw the random words of one LRT forward pass at `n` points into `b` (the same
+/// words, so the same noise, for every kernel given the same generator state).
+fn draw_words<T: Real, R: RngCore>(widths: &[usize], n: usize, rng: &mut R, b: &mut Bufs<T>) {
+    b.words.clear();
+    b.words.extend((0..dense::lrt_words(widths, n)).map(|_| rng.next_u64()));
+}
+
+/// The draws an LRT pass at `n` points takes from `rng`, layer by layer in the kernels'
+/// batch-major layout (unit by unit, [`dense::padded`]`(n)` points each, zero in the
+/// padding), computed as the portable kernels compute them: for the reference code.
+pub(crate) fn lrt_noise<R: RngCore>(widths: &[usize], n: usize, rng: &mut R) -> (usize, Vec<Vec<f64>>) {
+    let np = dense::padded(n);
+    let words: Vec<u64> = (0..dense::lrt_words(widths, n)).map(|_| rng.next_u64()).collect();
+    let mut at = 0;
+    let eps = widths[1..]
+        .iter()
+        .map(|&k| {
+            let mut e = vec![0.0; k * np];
+            normal::fill::<f64, false>(&words[at..at + k * np / 2], &mut e);
+            at += k * np / 2;
+            for row in e.chunks_exact_mut(np) {
+                row[n..].iter_mut().for_each(|v| *v = 0.0);
+            }
+            e
+        })
+        .collect();
+    (np, eps)
+}
+
+/// The local reparameterisation forward pass (see [`dense::forward_lrt`]) in f32 on the
+/// best instruction set here; the noise comes from `rng`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_lrt_f32<R: RngCore>(
+    widths: &[usize],
+    act: Activation,
+    m: &[f64],
+    v: &[f64],
+    x: &[f64],
+    rng: &mut R,
+    b: &mut Bufs<f32>,
+    out: &mut Array2<f64>,
+) {
+    forward_lrt_f32_with(simd(), widths, act, m, v, x, rng, b, out)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_lrt_f32_with<R: RngCore>(
+    simd: Simd,
+    widths: &[usize],
+    act: Activation,
+    m: &[f64],
+    v: &[f64],
+    x: &[f64],
+    rng: &mut R,
+    b: &mut Bufs<f32>,
+    out: &mut Array2<f64>,
+) {
+    draw_words(widths, x.len(), rng, b);
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2Fma => {
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: the features were just checked.
+            unsafe { x86::forward_lrt_avx2(widths, act, m, v, x, b, out) }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Simd::Wasm128 => wasm::forward_lrt(widths, act, m, v, x, b, out),
+        _ => dense::forward_lrt::<f32, dense::Generic<false>>(widths, act, m, v, x, b, out),
+    }
+}
+
+/// Backward pass after [`forward_lrt_f32`]: adds d objective / d means to `gm` and
+/// d objective / d variances to `gv`.
+pub(crate) fn backward_lrt_f32(widths: &[usize], m: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, gm: &mut [f64], gv: &mut [f64]) {
+    backward_lrt_f32_with(simd(), widths, m, d_out, b, gm, gv)
+}
+
+pub(crate) fn backward_lrt_f32_with(
+    simd: Simd,
+    widths: &[usize],
+    m: &[f64],
+    d_out: &Array2<f64>,
+    b: &mut Bufs<f32>,
+    gm: &mut [f64],
+    gv: &mut [f64],
+) {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2Fma => {
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: the features were just checked.
+            unsafe { x86::backward_lrt_avx2(widths, m, d_out, b, gm, gv) }
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Simd::Wasm128 => wasm::backward_lrt(widths, m, d_out, b, gm, gv),
+        _ => dense::backward_lrt::<f32, dense::Generic<false>>(widths, m, d_out, b, gm, gv),
+    }
+}
+
+/// The exact f64 LRT forward pass (portable loops, std activations), with the same
+/// draws as [`forward_lrt_f32`] from the same generator state.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_lrt_f64<R: RngCore>(
+    widths: &[usize],
+    act: Activation,
+    m: &[f64],
+    v: &[f64],
+    x: &[f64],
+    rng: &mut R,
+    b: &mut Bufs<f64>,
+    out: &mut Array2<f64>,
+) {
+    draw_words(widths, x.len(), rng, b);
+    dense::forward_lrt::<f64, dense::Generic<false>>(widths, act, m, v, x, b, out)
+}
+
+/// Backward pass after [`forward_lrt_f64`].
+pub(crate) fn backward_lrt_f64(widths: &[usize], m: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f64>, gm: &mut [f64], gv: &mut [f64]) {
+    dense::backward_lrt::<f64, dense::Generic<false>>(widths, m, d_out, b, gm, gv)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
@@ -304,6 +437,32 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn backward_avx2(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
         dense::backward::<f32, Avx2>(widths, p, d_out, b, grad)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn forward_lrt_avx2(
+        widths: &[usize],
+        act: Activation,
+        m: &[f64],
+        v: &[f64],
+        x: &[f64],
+        b: &mut Bufs<f32>,
+        out: &mut Array2<f64>,
+    ) {
+        dense::forward_lrt::<f32, Avx2>(widths, act, m, v, x, b, out)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn backward_lrt_avx2(
+        widths: &[usize],
+        m: &[f64],
+        d_out: &Array2<f64>,
+        b: &mut Bufs<f32>,
+        gm: &mut [f64],
+        gv: &mut [f64],
+    ) {
+        dense::backward_lrt::<f32, Avx2>(widths, m, d_out, b, gm, gv)
     }
 
     /// Explicit AVX2+FMA kernels: dense tiles of 8 output units x 8 points with a
@@ -348,6 +507,152 @@ mod x86 {
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             // SAFETY: features checked; reads stay inside the asserted length.
             unsafe { row_sums_avx2(dz, nout, np, g) }
+        }
+
+        #[inline(always)]
+        fn activate(act: Activation, z: &[f32], a: &mut [f32], d: &mut [f32]) {
+            if act != Activation::Tanh {
+                return dense::activate::<f32, true>(act, z, a, d);
+            }
+            let n = z.len();
+            assert!(a.len() >= n && d.len() >= n && n % LANES == 0);
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: features checked; every 8-lane access is inside the asserted lengths.
+            unsafe { tanh_avx2(z, a, d) }
+        }
+
+        #[inline(always)]
+        fn add_noise(q: &[f32], eps: &mut [f32], z: &mut [f32]) {
+            let n = q.len();
+            assert!(eps.len() >= n && z.len() >= n && n % LANES == 0);
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: features checked; every 8-lane access is inside the asserted lengths.
+            unsafe { add_noise_avx2(q, eps, z) }
+        }
+
+        #[inline(always)]
+        fn normals(bits: &[u64], out: &mut [f32]) {
+            let whole = out.len() / 16;
+            assert!(bits.len() >= out.len().div_ceil(2));
+            assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+            // SAFETY: features checked; chunk c reads words 8c..8c+8 and writes draws
+            // 16c..16c+16, inside the asserted lengths.
+            unsafe {
+                for c in 0..whole {
+                    normals16(bits.as_ptr().add(8 * c), out.as_mut_ptr().add(16 * c));
+                }
+            }
+            super::normal::fill::<f32, true>(&bits[8 * whole..], &mut out[16 * whole..]);
+        }
+    }
+
+    /// [`super::normal::fill`] for one chunk (8 words, 16 draws) in AVX2+FMA: the same
+    /// arithmetic as `normal::pair::<true>` lane by lane.
+    #[inline(always)]
+    #[allow(clippy::excessive_precision)]
+    unsafe fn normals16(bits: *const u64, out: *mut f32) {
+        // Each word as two 32-bit halves: the low half's top 24 bits pick the angle, the
+        // high half's top 23 bits the radius. De-interleave words 0-3 and 4-7.
+        let idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        let w0 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(bits as *const __m256i), idx);
+        let w1 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(bits.add(4) as *const __m256i), idx);
+        let lo = _mm256_permute2x128_si256::<0x20>(w0, w1);
+        let hi = _mm256_permute2x128_si256::<0x31>(w0, w1);
+        let f = |v: f32| _mm256_set1_ps(v);
+        let u1 = _mm256_mul_ps(_mm256_add_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<9>(hi)), f(0.5)), f(1.0 / 8_388_608.0));
+        // ln u1 (Cephes logf, as normal::ln_f32).
+        let ub = _mm256_castps_si256(u1);
+        let e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32::<23>(ub), _mm256_set1_epi32(127)));
+        let mant = _mm256_castsi256_ps(_mm256_or_si256(
+            _mm256_and_si256(ub, _mm256_set1_epi32(0x007f_ffff)),
+            _mm256_set1_epi32(0x3f80_0000),
+        ));
+        let big = _mm256_cmp_ps::<_CMP_GT_OQ>(mant, f(std::f32::consts::SQRT_2));
+        let mant = _mm256_blendv_ps(mant, _mm256_mul_ps(mant, f(0.5)), big);
+        let e = _mm256_add_ps(e, _mm256_and_ps(big, f(1.0)));
+        let x = _mm256_sub_ps(mant, f(1.0));
+        let z = _mm256_mul_ps(x, x);
+        let m = |p: __m256, v: __m256, k: f32| _mm256_fmadd_ps(p, v, f(k));
+        let mut p = f(7.037_683_629_2e-2);
+        p = m(p, x, -1.151_461_031_0e-1);
+        p = m(p, x, 1.167_699_874_0e-1);
+        p = m(p, x, -1.242_014_084_6e-1);
+        p = m(p, x, 1.424_932_278_7e-1);
+        p = m(p, x, -1.666_805_766_5e-1);
+        p = m(p, x, 2.000_071_476_5e-1);
+        p = m(p, x, -2.499_999_399_3e-1);
+        p = m(p, x, 3.333_333_117_4e-1);
+        let mut y = _mm256_mul_ps(_mm256_mul_ps(p, x), z);
+        y = _mm256_fmadd_ps(e, f(-2.121_944_40e-4), y);
+        y = _mm256_fmadd_ps(z, f(-0.5), y);
+        let ln = _mm256_fmadd_ps(e, f(0.693_359_375), _mm256_add_ps(x, y));
+        let t = _mm256_mul_ps(f(-2.0), ln);
+        // t >= 1.1e-7 (u1 <= 1 - 2^-24): sqrt as t / sqrt(t).
+        let r = _mm256_mul_ps(t, rsqrt8(t));
+        // The angle: quadrant q and phi in (-pi/4, pi/4).
+        let a = _mm256_srli_epi32::<8>(lo);
+        let q = _mm256_srli_epi32::<22>(a);
+        let frac = _mm256_mul_ps(
+            _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_and_si256(a, _mm256_set1_epi32(0x003f_ffff))), f(0.5)),
+            f(1.0 / 4_194_304.0),
+        );
+        let phi = _mm256_mul_ps(_mm256_sub_ps(frac, f(0.5)), f(std::f32::consts::FRAC_PI_2));
+        let z = _mm256_mul_ps(phi, phi);
+        let mut sp = f(-1.951_529_589_1e-4);
+        sp = m(sp, z, 8.332_160_873_6e-3);
+        sp = m(sp, z, -1.666_665_461_1e-1);
+        let sin = _mm256_fmadd_ps(_mm256_mul_ps(sp, z), phi, phi);
+        let mut cp = f(2.443_315_711_809_948e-5);
+        cp = m(cp, z, -1.388_731_625_493_765e-3);
+        cp = m(cp, z, 4.166_664_568_298_827e-2);
+        let cos = _mm256_fmadd_ps(_mm256_mul_ps(cp, z), z, _mm256_fmadd_ps(z, f(-0.5), f(1.0)));
+        // Rotate by q quarter turns: swap on odd q, negate cos on q = 1, 2, sin on q = 2, 3.
+        let one = _mm256_set1_epi32(1);
+        let swap = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(q, one), one));
+        let c1 = _mm256_blendv_ps(cos, sin, swap);
+        let s1 = _mm256_blendv_ps(sin, cos, swap);
+        let two = _mm256_set1_epi32(2);
+        let neg_c = _mm256_slli_epi32::<30>(_mm256_and_si256(_mm256_add_epi32(q, one), two));
+        let neg_s = _mm256_slli_epi32::<30>(_mm256_and_si256(q, two));
+        let c2 = _mm256_xor_ps(c1, _mm256_castsi256_ps(neg_c));
+        let s2 = _mm256_xor_ps(s1, _mm256_castsi256_ps(neg_s));
+        _mm256_storeu_ps(out, _mm256_mul_ps(r, c2));
+        _mm256_storeu_ps(out.add(8), _mm256_mul_ps(r, s2));
+    }
+
+    /// 1/sqrt(q) by `rsqrt` and one Newton step (relative error ~1e-7, as the division
+    /// of [`tanh8`]), for q >= f32::MIN_POSITIVE.
+    #[inline(always)]
+    unsafe fn rsqrt8(q: __m256) -> __m256 {
+        let r = _mm256_rsqrt_ps(q);
+        let h = _mm256_mul_ps(_mm256_mul_ps(q, r), r);
+        _mm256_mul_ps(_mm256_mul_ps(r, _mm256_set1_ps(0.5)), _mm256_sub_ps(_mm256_set1_ps(3.0), h))
+    }
+
+    /// [`dense::add_noise`] with [`rsqrt8`] instead of a square root and a division
+    /// (variances below f32::MIN_POSITIVE, sd < 1.1e-19, count as 0).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn add_noise_avx2(q: &[f32], eps: &mut [f32], z: &mut [f32]) {
+        let (tiny, half) = (_mm256_set1_ps(f32::MIN_POSITIVE), _mm256_set1_ps(0.5));
+        for i in (0..q.len()).step_by(LANES) {
+            let qv = _mm256_loadu_ps(q.as_ptr().add(i));
+            let pos = _mm256_cmp_ps::<_CMP_GE_OQ>(qv, tiny);
+            let r = _mm256_and_ps(rsqrt8(_mm256_max_ps(qv, tiny)), pos);
+            let e = _mm256_loadu_ps(eps.as_ptr().add(i));
+            let s = _mm256_mul_ps(qv, r);
+            _mm256_storeu_ps(z.as_mut_ptr().add(i), _mm256_fmadd_ps(s, e, _mm256_loadu_ps(z.as_ptr().add(i))));
+            _mm256_storeu_ps(eps.as_mut_ptr().add(i), _mm256_mul_ps(_mm256_mul_ps(e, half), r));
+        }
+    }
+
+    /// a = tanh z and d = 1 - a^2 with [`tanh8`], over lengths that are multiples of 8.
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tanh_avx2(z: &[f32], a: &mut [f32], d: &mut [f32]) {
+        let one = _mm256_set1_ps(1.0);
+        for i in (0..z.len()).step_by(LANES) {
+            let t = tanh8(_mm256_loadu_ps(z.as_ptr().add(i)));
+            _mm256_storeu_ps(a.as_mut_ptr().add(i), t);
+            _mm256_storeu_ps(d.as_mut_ptr().add(i), _mm256_fnmadd_ps(t, t, one));
         }
     }
 

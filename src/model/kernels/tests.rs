@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::mlp::{Mlp, Workspace};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -216,4 +216,234 @@ fn fast_kernel_optimises_as_well_as_the_precise_one() {
     eprintln!("log lik at the optimum: exact kernel {exact:.3}, fast kernel {fast:.3}");
     // Log likelihood over 120 points: a difference of 3 nats is 0.025 per point.
     assert!(fast > exact - 3.0, "fast kernel optimum {fast} vs exact {exact}");
+}
+
+/// Means, variances (positive, spread over three decades, a few exactly zero), inputs
+/// and an output gradient for an LRT pass.
+fn setup_lrt(hidden: &[usize], outs: usize, act: Activation, n: usize, seed: u64) -> (Mlp, Vec<f64>, Vec<f64>, Vec<f64>, Array2<f64>) {
+    let (mlp, m, x, d) = setup(hidden, outs, act, n, seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed + 1000);
+    let v = (0..mlp.dim())
+        .map(|i| if i % 17 == 3 { 0.0 } else { 10f64.powf(-3.0 * rng.random::<f64>()) * 0.05 })
+        .collect();
+    (mlp, m, v, x, d)
+}
+
+/// One LRT forward and backward with `kernel` (f32 on `simd` for the fast one), the
+/// noise from a generator seeded with `seed`.
+fn run_lrt(
+    mlp: &Mlp,
+    kernel: Kernel,
+    simd: Simd,
+    m: &[f64],
+    v: &[f64],
+    x: &[f64],
+    d: &Array2<f64>,
+    seed: u64,
+) -> (Array2<f64>, Vec<f64>, Vec<f64>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let (mut gm, mut gv) = (vec![0.0; mlp.dim()], vec![0.0; mlp.dim()]);
+    if kernel == Kernel::Fast {
+        let mut b = Bufs::default();
+        let mut o = Array2::zeros((0, 0));
+        forward_lrt_f32_with(simd, &mlp.widths, mlp.activation, m, v, x, &mut rng, &mut b, &mut o);
+        backward_lrt_f32_with(simd, &mlp.widths, m, d, &mut b, &mut gm, &mut gv);
+        return (o, gm, gv);
+    }
+    let mut mm = mlp.clone();
+    mm.kernel = kernel;
+    let mut ws = Workspace::default();
+    let o = mm.forward_lrt(m, v, x, &mut rng, &mut ws).clone();
+    mm.backward_lrt(m, v, d, &mut ws, &mut gm, &mut gv);
+    (o, gm, gv)
+}
+
+fn rel_err(a: &[f64], b: &[f64]) -> f64 {
+    let s = max_abs(a.iter().copied()).max(1.0);
+    max_abs(a.iter().zip(b).map(|(x, y)| x - y)) / s
+}
+
+#[test]
+fn precise_lrt_kernel_equals_the_reference_to_rounding() {
+    for (hidden, outs) in nets() {
+        for act in ACTS {
+            for n in [1, 7, 8, 9, 40, 151] {
+                let (mlp, m, v, x, d) = setup_lrt(&hidden, outs, act, n, n as u64);
+                let r = run_lrt(&mlp, Kernel::Reference, Simd::Portable, &m, &v, &x, &d, 3);
+                let p = run_lrt(&mlp, Kernel::Precise, Simd::Portable, &m, &v, &x, &d, 3);
+                let eo = rel_err(r.0.as_slice().unwrap(), p.0.as_slice().unwrap());
+                let (em, ev) = (rel_err(&r.1, &p.1), rel_err(&r.2, &p.2));
+                assert!(eo <= 1e-12 && em <= 1e-12 && ev <= 1e-12, "{hidden:?}/{outs}/{act:?}/n={n}: {eo} {em} {ev}");
+            }
+        }
+    }
+}
+
+/// The f32 LRT kernels against the exact one, with the same draws: the bounds of the
+/// point kernels (outputs 2e-5 of their scale, each gradient 2e-4 of its largest
+/// component), for the means' and the variances' gradients separately.
+fn check_fast_lrt_against_precise(simd: Simd) {
+    for (hidden, outs) in nets() {
+        for act in ACTS {
+            for n in [1, 7, 8, 9, 40, 151, 500] {
+                let (mlp, m, v, x, d) = setup_lrt(&hidden, outs, act, n, 200 + n as u64);
+                let p = run_lrt(&mlp, Kernel::Precise, Simd::Portable, &m, &v, &x, &d, 8);
+                let f = run_lrt(&mlp, Kernel::Fast, simd, &m, &v, &x, &d, 8);
+                let eo = rel_err(p.0.as_slice().unwrap(), f.0.as_slice().unwrap());
+                let (em, ev) = (rel_err(&p.1, &f.1), rel_err(&p.2, &f.2));
+                let at = format!("{simd:?} {hidden:?}/{outs}/{act:?}/n={n}");
+                assert!(eo <= 2e-5, "{at}: outputs off by {eo}");
+                assert!(em <= 2e-4, "{at}: mean gradient off by {em}");
+                assert!(ev <= 2e-4, "{at}: variance gradient off by {ev}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fast_portable_lrt_kernel_agrees_with_the_precise_one() {
+    check_fast_lrt_against_precise(Simd::Portable);
+}
+
+#[test]
+fn fast_native_simd_lrt_kernel_agrees_with_the_precise_one() {
+    check_fast_lrt_against_precise(simd());
+}
+
+#[test]
+fn lrt_noise_follows_the_generator_and_differs_per_pass() {
+    let (mlp, m, v, x, d) = setup_lrt(&[32, 16, 8], 2, Activation::Tanh, 40, 1);
+    // Reused buffers, the same seed: the same pass; the next pass draws fresh noise.
+    let mut b = Bufs::default();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let mut outs = Vec::new();
+    for _ in 0..2 {
+        let mut o = Array2::zeros((0, 0));
+        forward_lrt_f32(&mlp.widths, mlp.activation, &m, &v, &x, &mut rng, &mut b, &mut o);
+        outs.push(o);
+    }
+    let again = run_lrt(&mlp, Kernel::Fast, simd(), &m, &v, &x, &d, 4);
+    assert_eq!(outs[0], again.0);
+    assert!(outs[0] != outs[1]);
+    // Exactly the words the pass needs are taken: one per two pre-activations.
+    let mut r1 = Xoshiro256PlusPlus::seed_from_u64(4);
+    let mut o = Array2::zeros((0, 0));
+    forward_lrt_f32(&mlp.widths, mlp.activation, &m, &v, &x, &mut r1, &mut Bufs::default(), &mut o);
+    let mut r2 = Xoshiro256PlusPlus::seed_from_u64(4);
+    for _ in 0..(32 + 16 + 8 + 2) * 40 / 2 {
+        r2.next_u64();
+    }
+    assert_eq!(r1.next_u64(), r2.next_u64());
+}
+
+/// The standard normal CDF by Simpson's rule on the density (an independent truth:
+/// no erf in std), tabulated every 1/1000 on [-8, 8].
+fn phi_table() -> Vec<f64> {
+    let h = 1e-3;
+    let dens = |t: f64| (-0.5 * t * t).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let mut tab = vec![0.0; 16_001];
+    for i in 1..tab.len() {
+        let a = -8.0 + (i - 1) as f64 * h;
+        tab[i] = tab[i - 1] + h / 6.0 * (dens(a) + 4.0 * dens(a + 0.5 * h) + dens(a + h));
+    }
+    tab
+}
+
+fn phi(tab: &[f64], z: f64) -> f64 {
+    let u = ((z + 8.0) * 1000.0).clamp(0.0, 15_999.999);
+    let i = u as usize;
+    tab[i] + (u - i as f64) * (tab[i + 1] - tab[i])
+}
+
+/// The Box-Muller draws: their distribution (Kolmogorov-Smirnov against the exact CDF,
+/// moments, tails) and the independence of the two draws of a pair, for the portable
+/// and the native instruction set's versions.
+#[test]
+fn box_muller_draws_are_standard_normal() {
+    let tab = phi_table();
+    assert!((phi(&tab, 0.0) - 0.5).abs() < 1e-9 && (phi(&tab, 1.0) - 0.841_344_746_068_543).abs() < 1e-7);
+    let n = 1 << 20;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+    let words: Vec<u64> = (0..n / 2).map(|_| rng.next_u64()).collect();
+    let mut variants: Vec<(&str, Vec<f32>)> = Vec::new();
+    let mut z = vec![0.0f32; n];
+    normal::fill::<f32, false>(&words, &mut z);
+    variants.push(("portable", z.clone()));
+    #[cfg(target_arch = "x86_64")]
+    if simd() == Simd::Avx2Fma {
+        // Through the kernels' own entry (the AVX2 instantiation).
+        let mut e = vec![0.0f32; n];
+        <x86::Avx2 as dense::Arch<f32>>::normals(&words, &mut e);
+        let diff = z.iter().zip(&e).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(diff < 1e-5, "AVX2 and portable draws differ by {diff}");
+        variants.push(("avx2", e));
+    }
+    for (name, z) in variants {
+        let mut s: Vec<f64> = z.iter().map(|&v| v as f64).collect();
+        let nf = n as f64;
+        let mean = s.iter().sum::<f64>() / nf;
+        let var = s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / nf;
+        let kurt = s.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / nf / (var * var);
+        let skew = s.iter().map(|v| (v - mean).powi(3)).sum::<f64>() / nf / var.powf(1.5);
+        // Standard errors at n = 2^20: mean 0.001, variance 0.0014, skewness 0.0024, kurtosis 0.0048.
+        assert!(mean.abs() < 0.005 && (var - 1.0).abs() < 0.007, "{name}: mean {mean}, variance {var}");
+        assert!(skew.abs() < 0.012 && (kurt - 3.0).abs() < 0.025, "{name}: skewness {skew}, kurtosis {kurt}");
+        let tail = s.iter().filter(|v| v.abs() > 3.5).count() as f64 / nf;
+        // P(|Z| > 3.5) = 4.653e-4; standard error 2.1e-5.
+        assert!((tail - 4.653e-4).abs() < 1.1e-4, "{name}: tail mass beyond 3.5 is {tail}");
+        // Pairs: the cosine and sine draws of one word are uncorrelated, and their
+        // squared radius is exponential with mean 2: P(r^2 > t) = exp(-t/2).
+        let (mut cross, mut over2, mut over6) = (0.0, 0usize, 0usize);
+        for c in z.chunks_exact(16) {
+            for h in 0..8 {
+                let (a, b) = (c[h] as f64, c[8 + h] as f64);
+                cross += a * b;
+                let r2 = a * a + b * b;
+                over2 += (r2 > 2.0) as usize;
+                over6 += (r2 > 6.0) as usize;
+            }
+        }
+        let pairs = nf / 2.0;
+        assert!((cross / pairs).abs() < 0.007, "{name}: pair correlation {}", cross / pairs);
+        assert!((over2 as f64 / pairs - (-1.0f64).exp()).abs() < 0.003, "{name}: P(r^2 > 2) = {}", over2 as f64 / pairs);
+        assert!((over6 as f64 / pairs - (-3.0f64).exp()).abs() < 0.0015, "{name}: P(r^2 > 6) = {}", over6 as f64 / pairs);
+        s.sort_by(|a, b| a.total_cmp(b));
+        let ks = s.iter().enumerate().fold(0.0f64, |m, (i, &v)| {
+            let f = phi(&tab, v);
+            m.max((f - i as f64 / nf).abs()).max(((i + 1) as f64 / nf - f).abs())
+        });
+        // The 0.1% critical value of the KS statistic: 1.95 / sqrt(n) = 0.0019.
+        assert!(ks < 1.95 / nf.sqrt(), "{name}: Kolmogorov-Smirnov distance {ks}");
+    }
+}
+
+#[test]
+fn box_muller_parts_match_the_exact_functions() {
+    let mut worst = [0.0f64; 3];
+    for i in 1..=(1 << 23) {
+        let u = (i as f32 - 0.5) / 8_388_608.0;
+        for l in [normal::ln_f32::<false>(u), normal::ln_f32::<true>(u)] {
+            let exact = (u as f64).ln();
+            worst[0] = worst[0].max(((l as f64 - exact) / exact).abs());
+        }
+    }
+    for i in 0..=200_000 {
+        let phi = (i as f32 / 100_000.0 - 1.0) * std::f32::consts::FRAC_PI_4;
+        for (c, s) in [normal::sincos_octant::<false>(phi), normal::sincos_octant::<true>(phi)] {
+            worst[1] = worst[1].max((c as f64 - (phi as f64).cos()).abs());
+            worst[2] = worst[2].max((s as f64 - (phi as f64).sin()).abs());
+        }
+    }
+    assert!(worst[0] < 3e-7, "ln: worst relative error {}", worst[0]);
+    assert!(worst[1] < 2e-7 && worst[2] < 2e-7, "cos, sin: worst absolute errors {} {}", worst[1], worst[2]);
+    // The four quadrants cover the circle: angles of many pairs, binned by eighths.
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+    let mut bins = [0usize; 8];
+    let total = 80_000;
+    for _ in 0..total {
+        let (a, b) = normal::pair::<false>(rng.next_u64());
+        let t = (b as f64).atan2(a as f64) + std::f64::consts::PI;
+        bins[((t / (2.0 * std::f64::consts::PI) * 8.0) as usize).min(7)] += 1;
+    }
+    assert!(bins.iter().all(|&c| (c as f64 - total as f64 / 8.0).abs() < 300.0), "{bins:?}");
 }

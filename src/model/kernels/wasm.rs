@@ -21,6 +21,22 @@ pub(super) fn backward(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut
     dense::backward::<f32, Wasm>(widths, p, d_out, b, grad)
 }
 
+pub(super) fn forward_lrt(
+    widths: &[usize],
+    act: Activation,
+    m: &[f64],
+    v: &[f64],
+    x: &[f64],
+    b: &mut Bufs<f32>,
+    out: &mut Array2<f64>,
+) {
+    dense::forward_lrt::<f32, Wasm>(widths, act, m, v, x, b, out)
+}
+
+pub(super) fn backward_lrt(widths: &[usize], m: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, gm: &mut [f64], gv: &mut [f64]) {
+    dense::backward_lrt::<f32, Wasm>(widths, m, d_out, b, gm, gv)
+}
+
 pub(super) struct Wasm;
 
 impl Arch<f32> for Wasm {
@@ -54,6 +70,24 @@ impl Arch<f32> for Wasm {
         }
         if k0 < nout {
             unsafe { tile::<EPI, 1>(inp, nin, w, bias, nout, np, k0, aux, out) };
+        }
+    }
+
+    #[inline(always)]
+    fn activate(act: Activation, z: &[f32], a: &mut [f32], d: &mut [f32]) {
+        if act != Activation::Tanh {
+            return dense::activate::<f32, false>(act, z, a, d);
+        }
+        let n = z.len();
+        assert!(a.len() >= n && d.len() >= n && n % 4 == 0);
+        let one = f32x4_splat(1.0);
+        // SAFETY: every 4-lane access is inside the asserted lengths.
+        for i in (0..n).step_by(4) {
+            unsafe {
+                let t = tanh4(load(z.as_ptr().add(i)));
+                store(a.as_mut_ptr().add(i), t);
+                store(d.as_mut_ptr().add(i), f32x4_sub(one, f32x4_mul(t, t)));
+            }
         }
     }
 

@@ -43,7 +43,13 @@ pub struct View<'a> {
     pub loss_label: &'a str,
     /// Device pixels per CSS pixel: fonts, lines and markers scale with it.
     pub scale: f64,
+    /// The fit shown is of the previous data (after a hand edit): drawn grey.
+    pub stale: bool,
 }
+
+/// Grey for a fit of the previous data.
+pub const STALE: RGBColor = RGBColor(150, 150, 150);
+pub const STALE_LABEL: &str = "fit of the previous data";
 
 /// How pixels of a drawn chart map to data (for clicks on the plot).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -145,29 +151,11 @@ where
     Ok((y + row_h + pad / 2) as u32)
 }
 
-fn finite_range<'a>(vals: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = vals.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    (lo <= hi).then_some((lo, hi))
-}
+use crate::ui::axes::{finite_range, padded};
 
-/// The x axis of the main and sigma plots: the fit's grid, else the data padded by 8%;
-/// a degenerate range is widened so the axis stays drawable.
+/// The x axis of the main and sigma plots (see `axes::x_axis`).
 fn x_range(v: &View) -> (f64, f64) {
-    let xr = v
-        .summary
-        .and_then(|m| finite_range(m.x.iter()))
-        .or_else(|| finite_range(v.data.x.iter()).map(|r| padded(r, 0.08)))
-        .unwrap_or((0.0, 1.0));
-    if xr.1 - xr.0 < 1e-12 {
-        padded(xr, 1.0)
-    } else {
-        xr
-    }
-}
-
-fn padded((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
-    let w = (hi - lo).abs().max(1e-9 * (1.0 + lo.abs().max(hi.abs())));
-    (lo - frac * w, hi + frac * w)
+    crate::ui::axes::x_axis(&v.data.x, v.summary.map(|m| m.x.as_slice()), crate::ui::state::GRID_PAD)
 }
 
 /// A filled band between `lo` and `hi` over `x`, clamped to the y range, with edges.
@@ -269,7 +257,9 @@ where
     let s = v.scale;
     area.fill(&WHITE)?;
     let mut items = vec![(Swatch::Dot(INK), format!("data (N = {})", v.data.len()))];
-    if v.summary.is_some() {
+    if v.summary.is_some() && v.stale {
+        items.push((Swatch::Band(STALE, 0.25, Edge::Solid), STALE_LABEL.into()));
+    } else if v.summary.is_some() {
         items.push((Swatch::Line(BLUE, 2.5, false), "predictive mean".into()));
         items.push((Swatch::Band(SKY, TOTAL_ALPHA, Edge::Solid), "95% total band".into()));
         items.push((Swatch::Band(ORANGE, ALEATORIC_ALPHA, Edge::Dashed), "95% aleatoric (noise)".into()));
@@ -305,7 +295,10 @@ where
 
     let mut chart = chart_on(&plot, xr, yr, s)?;
     mesh(&mut chart, &v.data.x_label, &v.data.y_label, s)?;
-    if let Some(m) = v.summary {
+    if let (Some(m), true) = (v.summary, v.stale) {
+        let b = |sd: &Vec<f64>, sign: f64| -> Vec<f64> { m.mean.iter().zip(sd).map(|(a, b)| a + sign * Z95 * b).collect() };
+        band(&mut chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, STALE, 0.18, Edge::Solid, s)?;
+    } else if let Some(m) = v.summary {
         let b = |sd: &Vec<f64>, sign: f64| -> Vec<f64> { m.mean.iter().zip(sd).map(|(a, b)| a + sign * Z95 * b).collect() };
         band(&mut chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, SKY, TOTAL_ALPHA, Edge::Solid, s)?;
         band(&mut chart, &m.x, &b(&m.sd_aleatoric, -1.0), &b(&m.sd_aleatoric, 1.0), yr, ORANGE, ALEATORIC_ALPHA, Edge::Dashed, s)?;
@@ -318,7 +311,8 @@ where
     if let Some(m) = v.summary {
         let pts: Vec<(f64, f64)> =
             m.x.iter().zip(&m.mean).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
-        chart.draw_series(LineSeries::new(pts, BLUE.stroke_width((2.5 * s).max(1.0) as u32)))?;
+        let colour = if v.stale { STALE } else { BLUE };
+        chart.draw_series(LineSeries::new(pts, colour.stroke_width((2.5 * s).max(1.0) as u32)))?;
     }
     let r = (if v.data.len() > 500 { 1.8 } else { 2.8 } * s).max(1.0) as i32;
     chart.draw_series(
@@ -340,10 +334,15 @@ where
 {
     let s = v.scale;
     area.fill(&WHITE)?;
-    let mut items = vec![
-        (Swatch::Line(VERMILLION, 2.5, false), "posterior mean σ(x)".to_string()),
-        (Swatch::Band(VERMILLION, 0.22, Edge::Dashed), "95% interval".to_string()),
-    ];
+    let ink = if v.stale { STALE } else { VERMILLION };
+    let mut items = if v.stale && v.summary.is_some() {
+        vec![(Swatch::Line(STALE, 2.5, false), format!("σ(x): {STALE_LABEL}"))]
+    } else {
+        vec![
+            (Swatch::Line(VERMILLION, 2.5, false), "posterior mean σ(x)".to_string()),
+            (Swatch::Band(VERMILLION, 0.22, Edge::Dashed), "95% interval".to_string()),
+        ]
+    };
     if v.truth.is_some() {
         items.push((Swatch::Line(INK, 1.5, true), "true σ(x)".into()));
     }
@@ -366,7 +365,7 @@ where
     let mut chart = chart_on(&plot, xr, yr, s)?;
     mesh(&mut chart, &v.data.x_label, "noise sd σ(x)", s)?;
     if let Some(m) = v.summary {
-        band(&mut chart, &m.x, &m.sigma_lo, &m.sigma_hi, yr, VERMILLION, 0.22, Edge::Dashed, s)?;
+        band(&mut chart, &m.x, &m.sigma_lo, &m.sigma_hi, yr, ink, 0.22, Edge::Dashed, s)?;
     }
     if let Some((x, _, sg)) = &v.truth {
         let pts: Vec<(f64, f64)> = x.iter().zip(sg).filter(|(_, v)| v.is_finite()).map(|(a, b)| (*a, b.min(yr.1))).collect();
@@ -378,7 +377,7 @@ where
     if let Some(m) = v.summary {
         let pts: Vec<(f64, f64)> =
             m.x.iter().zip(&m.sigma_mean).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
-        chart.draw_series(LineSeries::new(pts, VERMILLION.stroke_width((2.5 * s).max(1.0) as u32)))?;
+        chart.draw_series(LineSeries::new(pts, ink.stroke_width((2.5 * s).max(1.0) as u32)))?;
     }
     Ok(())
 }
@@ -408,14 +407,14 @@ where
 {
     let s = v.scale;
     area.fill(&WHITE)?;
-    let items = vec![(Swatch::Line(PURPLE, 2.0, false), v.loss_label.to_string())];
+    let ink = if v.stale { STALE } else { PURPLE };
+    let label = if v.stale && !v.trace.is_empty() { format!("{}: {STALE_LABEL}", v.loss_label) } else { v.loss_label.to_string() };
+    let items = vec![(Swatch::Line(ink, 2.0, false), label)];
     let lh = legend(area, &items, s)?;
     let (_, plot) = area.split_vertically(lh);
     let pts: Vec<(f64, f64)> = v.trace.iter().filter(|(_, l)| l.is_finite()).map(|(a, b)| (*a as f64, *b)).collect();
     let xr = if pts.len() >= 2 { (pts[0].0, pts[pts.len() - 1].0.max(pts[0].0 + 1.0)) } else { (0.0, 1.0) };
-    // Skip the first tenth (the warm start's fall) when setting the y range.
-    let tail = &pts[pts.len() / 10..];
-    let yr = finite_range(tail.iter().map(|p| &p.1)).map(|r| padded(r, 0.08)).unwrap_or((0.0, 1.0));
+    let yr = crate::ui::axes::trace_y_range(&pts);
     let mut chart = chart_on(&plot, xr, yr, s)?;
     mesh(&mut chart, "step", "loss", s)?;
     if pts.len() < 2 {
@@ -423,7 +422,7 @@ where
     }
     if pts.len() >= 2 {
         let c: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
-        chart.draw_series(LineSeries::new(c, PURPLE.stroke_width((2.0 * s).max(1.0) as u32)))?;
+        chart.draw_series(LineSeries::new(c, ink.stroke_width((2.0 * s).max(1.0) as u32)))?;
     }
     Ok(())
 }

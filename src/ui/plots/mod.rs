@@ -1,5 +1,5 @@
 //! The live figures: three HiDPI canvases redrawn from the latest snapshot, and
-//! click / shift-click on the main plot to add or remove points.
+//! click / shift-click (or a long press) on the main plot to add or remove points.
 
 pub mod canvas;
 pub mod draw;
@@ -21,12 +21,25 @@ use crate::config::Method;
 pub use canvas::Canvas;
 use draw::{Mapping, View};
 
+/// How long a press must be held to remove a point, and how far it may wander.
+const LONG_PRESS_MS: u32 = 500;
+const LONG_PRESS_SLOP_PX: f64 = 10.0;
+
+/// A press on the main plot that may become a long press.
+struct Press {
+    /// Client coordinates where it started.
+    at: (f64, f64),
+    /// The long press fired (its point was removed): swallow the click that follows.
+    fired: Rc<std::cell::Cell<bool>>,
+    _timer: gloo_timers::callback::Timeout,
+}
+
 /// The figure inputs for the current state (also used by the downloads).
 pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
     let summary = s.frame.as_ref().map(|f| &f.snapshot.summary);
     let data = &s.data;
     let grid = match summary {
-        Some(m) if !m.x.is_empty() => m.x.clone(),
+        Some(m) if !m.x.is_empty() && !s.stale => m.x.clone(),
         _ => data.grid(200, super::state::GRID_PAD),
     };
     let truth = match (data.truth_f(&grid), data.truth_sigma(&grid)) {
@@ -44,6 +57,7 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
         trace: s.frame.as_ref().map(|f| f.snapshot.trace.as_slice()).unwrap_or(&[]),
         loss_label,
         scale,
+        stale: s.stale,
     }
 }
 
@@ -168,6 +182,8 @@ pub fn Plots() -> Html {
                 if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
                     if let Some(m) = draw_on(&c, &boxes, |a| draw::draw_main(a, &v)) {
                         *mapping.borrow_mut() = m;
+                        // The x axis drawn, for the browser tests.
+                        let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
                     }
                 }
                 if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
@@ -260,33 +276,111 @@ pub fn Plots() -> Html {
         });
     }
 
+    // Click adds a point; Shift-click, or a long press (touch or pen held still for
+    // LONG_PRESS_MS), removes the nearest.
+    let press = use_mut_ref(|| None::<Press>);
+    let remove_at = {
+        let dispatch = ctx.dispatch.clone();
+        let mapping = mapping.clone();
+        move |ox: f64, oy: f64| {
+            let dpr = browser::device_pixel_ratio();
+            let m = *mapping.borrow();
+            if let Some((x, y)) = m.to_data(ox * dpr, oy * dpr) {
+                let (ux, uy) = m.units_per_px();
+                dispatch.emit(Action::RemoveNearest { x, y, x_per_px: ux * dpr, y_per_px: uy * dpr });
+            }
+        }
+    };
     let onclick = {
         let dispatch = ctx.dispatch.clone();
         let mapping = mapping.clone();
+        let press = press.clone();
+        let remove_at = remove_at.clone();
         Callback::from(move |e: MouseEvent| {
+            // The click that ends a long press has already removed a point.
+            if press.borrow_mut().take().is_some_and(|p| p.fired.get()) {
+                return;
+            }
+            if e.shift_key() {
+                remove_at(e.offset_x() as f64, e.offset_y() as f64);
+                return;
+            }
             let dpr = browser::device_pixel_ratio();
             let m = *mapping.borrow();
-            let Some((x, y)) = m.to_data(e.offset_x() as f64 * dpr, e.offset_y() as f64 * dpr) else { return };
-            if e.shift_key() {
-                let (ux, uy) = m.units_per_px();
-                dispatch.emit(Action::RemoveNearest { x, y, x_per_px: ux * dpr, y_per_px: uy * dpr });
-            } else {
+            if let Some((x, y)) = m.to_data(e.offset_x() as f64 * dpr, e.offset_y() as f64 * dpr) {
                 dispatch.emit(Action::AddPoint { x, y });
             }
         })
     };
+    let onpointerdown = {
+        let press = press.clone();
+        Callback::from(move |e: PointerEvent| {
+            // Touch and pen only: a mouse has Shift-click, and a slow click must not remove.
+            if !e.is_primary() || e.button() > 0 || e.pointer_type() == "mouse" {
+                *press.borrow_mut() = None;
+                return;
+            }
+            let (ox, oy) = (e.offset_x() as f64, e.offset_y() as f64);
+            let fired = Rc::new(std::cell::Cell::new(false));
+            let timer = {
+                let fired = fired.clone();
+                let remove_at = remove_at.clone();
+                gloo_timers::callback::Timeout::new(LONG_PRESS_MS, move || {
+                    fired.set(true);
+                    remove_at(ox, oy);
+                })
+            };
+            *press.borrow_mut() = Some(Press { at: (e.client_x() as f64, e.client_y() as f64), fired, _timer: timer });
+        })
+    };
+    let onpointermove = {
+        let press = press.clone();
+        Callback::from(move |e: PointerEvent| {
+            let mut p = press.borrow_mut();
+            let moved = p.as_ref().is_some_and(|p| {
+                !p.fired.get() && (e.client_x() as f64 - p.at.0).hypot(e.client_y() as f64 - p.at.1) > LONG_PRESS_SLOP_PX
+            });
+            if moved {
+                *p = None; // a drag or a scroll, not a press
+            }
+        })
+    };
+    let cancel = {
+        let press = press.clone();
+        Callback::from(move |_: PointerEvent| {
+            let mut p = press.borrow_mut();
+            if p.as_ref().is_some_and(|p| !p.fired.get()) {
+                *p = None;
+            }
+        })
+    };
+    let onpointerup = {
+        let press = press.clone();
+        Callback::from(move |_: PointerEvent| {
+            // Keep a fired press until its click arrives (then swallowed); drop the timer otherwise.
+            let mut p = press.borrow_mut();
+            if p.as_ref().is_some_and(|p| !p.fired.get()) {
+                *p = None;
+            }
+        })
+    };
+    // No context menu (or text selection callout) from a long press on the plot.
+    let oncontextmenu = Callback::from(|e: MouseEvent| e.prevent_default());
 
     let s = ctx.state.borrow();
     let has_fit = s.frame.is_some();
     let main_label = if has_fit {
         "Data with the predictive mean and 95% total, aleatoric and epistemic bands; the text summary below describes it."
     } else {
-        "Data (no fit yet). Click to add a point, Shift-click to remove the nearest."
+        "Data (no fit yet). Click or tap to add a point; Shift-click or long-press to remove the nearest."
     };
+    let main_label = if s.stale { "Data, with the greyed fit of the previous data; press Train to fit these." } else { main_label };
     html! {
         <div class="plots">
             <figure class="plot plot-main">
                 <canvas id="plot-main" ref={main_ref} role="img" aria-label={main_label} {onclick}
+                    {onpointerdown} {onpointermove} {onpointerup} onpointercancel={cancel.clone()} onpointerleave={cancel}
+                    {oncontextmenu} data-stale={s.stale.to_string()}
                     data-has-fit={has_fit.to_string()}></canvas>
                 <figcaption class="sr-only">{"Predictive distribution"}</figcaption>
             </figure>

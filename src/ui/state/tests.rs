@@ -70,7 +70,7 @@ fn step_size_changes_live_and_other_changes_ask_to_restart() {
     s.apply(Action::Train);
     let mut c = s.settings.config.clone();
     c.inference.step_size = 1e-3;
-    assert_eq!(s.apply(Action::SetConfig(c.clone())), vec![ToWorker::Update { step_size: 1e-3 }]);
+    assert_eq!(s.apply(Action::SetConfig(c.clone())), vec![ToWorker::Update { setting: "step_size".into(), value: 1e-3 }]);
     assert!(s.pending_changes().is_empty());
     c.model.hidden = vec![8];
     assert!(s.apply(Action::SetConfig(c)).is_empty());
@@ -224,4 +224,187 @@ fn training_needs_data_the_core_accepts() {
     s.apply(Action::AddPoint { x: 1.0, y: 1.0 });
     assert!(s.apply(Action::Train).is_empty());
     assert!(s.fit_error.as_deref().unwrap().contains("at least 3"));
+}
+
+#[test]
+fn an_outlier_is_named_at_load_and_train_refuses_it_with_the_reason() {
+    let mut s = AppState::default();
+    let mut text = String::from("x,y\n");
+    for i in 0..40 {
+        let y = if i == 16 { 1e12 } else { (i as f64 / 4.0).sin() };
+        text.push_str(&format!("{},{y:?}\n", i as f64 / 4.0));
+    }
+    s.apply(Action::LoadCsv { name: "o.csv".into(), text, control: DataControl::Upload });
+    let (control, msg) = s.data_error.clone().expect("a message at load");
+    assert_eq!(control, DataControl::Upload);
+    assert!(msg.contains("line 18") && msg.contains("1e12") && msg.contains("far outside"), "{msg}");
+    assert_eq!(s.data.len(), 40, "the data are read");
+    let sent = s.apply(Action::Train);
+    assert!(sent.is_empty(), "no fit is started");
+    let e = s.fit_error.clone().expect("Train says why");
+    assert!(e.starts_with("Cannot train: point 17: y = 1e12 lies far outside"), "{e}");
+    assert!(!s.describe().contains("NaN"));
+}
+
+/// A state with a finished fit of its current data.
+fn fitted_state() -> AppState {
+    let mut s = AppState::default();
+    s.apply(Action::Train);
+    s.apply(Action::Worker(FromWorker::Finished(frame(1, false))));
+    assert_eq!(s.status, RunStatus::Finished);
+    s
+}
+
+#[test]
+fn any_change_of_the_data_clears_the_fit() {
+    let csv = "a,b,c\n0,1,5\n1,2,6\n2,2.5,7\n3,1,8\n".to_string();
+    let project = {
+        let mut p = AppState::default();
+        p.apply(Action::SelectDataset("linear".into()));
+        p.project_json()
+    };
+    let changes: Vec<(&str, Vec<Action>)> = vec![
+        ("another data set", vec![Action::SelectDataset("linear".into())]),
+        ("notebook data", vec![Action::SelectDataset("notebook:nb_exp".into())]),
+        ("N", vec![Action::SetN(60)]),
+        ("data seed", vec![Action::SetDataSeed(7)]),
+        ("Regenerate", vec![Action::Regenerate]),
+        ("Clear", vec![Action::ClearData]),
+        ("upload", vec![Action::LoadCsv { name: "u.csv".into(), text: csv.clone(), control: DataControl::Upload }]),
+        ("Apply pasted data", vec![Action::LoadCsv { name: "pasted data".into(), text: "x,y\n0,0\n1,1\n2,0\n".into(), control: DataControl::Paste }]),
+        ("open project", vec![Action::OpenProject(project)]),
+        ("Restore defaults", vec![Action::SelectDataset("linear".into()), Action::Train, Action::RestoreDefaults]),
+    ];
+    for (what, actions) in changes {
+        let mut s = fitted_state();
+        let mut msgs = vec![];
+        for a in actions {
+            msgs = s.apply(a);
+        }
+        assert!(s.frame.is_none() && s.fitted.is_none() && !s.stale, "{what}: the old fit is gone");
+        assert_eq!(s.status, RunStatus::Idle, "{what}: not 'Finished' any more");
+        assert!(s.describe().contains("No fit yet"), "{what}: {}", s.describe());
+        assert!(s.metrics().is_none(), "{what}");
+        // A running fit of the old data is stopped (the Restore defaults case trained first).
+        if what == "Restore defaults" {
+            assert_eq!(msgs, vec![ToWorker::Stop], "{what}");
+        }
+    }
+    // Other columns of the same file: the fit of the first choice goes too.
+    let mut s = AppState::default();
+    s.apply(Action::LoadCsv { name: "u.csv".into(), text: csv, control: DataControl::Upload });
+    s.apply(Action::Train);
+    s.apply(Action::Worker(FromWorker::Snapshot(frame(s.run, true))));
+    assert_eq!(s.apply(Action::ChooseColumns { x: 0, y: 2 }), vec![ToWorker::Stop]);
+    assert!(s.frame.is_none());
+    assert_eq!(s.status, RunStatus::Idle);
+    // A late snapshot of the stopped run does not bring it back.
+    s.apply(Action::Worker(FromWorker::Snapshot(frame(s.run - 1, true))));
+    assert!(s.frame.is_none());
+}
+
+#[test]
+fn a_change_that_is_refused_keeps_the_fit() {
+    let mut s = fitted_state();
+    s.apply(Action::LoadCsv { name: "bad.csv".into(), text: "x,y\n1,oops\n".into(), control: DataControl::Upload });
+    s.apply(Action::SetN(1));
+    s.apply(Action::SelectDataset("nonsense".into()));
+    assert!(s.data_error.is_some());
+    assert!(s.frame.is_some());
+    assert_eq!(s.status, RunStatus::Finished);
+}
+
+#[test]
+fn a_hand_edit_greys_the_old_fit_until_the_next_train() {
+    let mut s = fitted_state();
+    let n = s.data.len();
+    s.apply(Action::AddPoint { x: 5.0, y: 0.0 });
+    assert!(s.stale, "the old fit is kept, as the previous data's");
+    assert!(s.frame.is_some());
+    assert_eq!(s.status, RunStatus::Idle);
+    assert!(s.metrics().is_none() && s.current_frame().is_none(), "no metrics or noise table of the old fit");
+    let t = s.describe();
+    assert!(t.contains(&format!("{} data points", n + 1)) && t.contains("fit of the previous data"), "{t}");
+    assert!(!t.contains("widest"), "no numbers of the old fit next to the new N: {t}");
+    // Another edit keeps it greyed; removing a point too.
+    s.apply(Action::RemoveNearest { x: 5.0, y: 0.0, x_per_px: 0.01, y_per_px: 0.01 });
+    assert!(s.stale);
+    // Train fits the new data, and its first snapshot is shown in colour.
+    let msgs = s.apply(Action::Train);
+    assert!(matches!(msgs.as_slice(), [ToWorker::Start { .. }]));
+    assert!(!s.stale && s.frame.is_none());
+    s.apply(Action::Worker(FromWorker::Snapshot(frame(s.run, true))));
+    assert!(s.current_frame().is_some());
+    // A hand edit while training stops the fit of the old data.
+    assert_eq!(s.apply(Action::AddPoint { x: 6.0, y: 1.0 }), vec![ToWorker::Stop]);
+    assert!(s.stale && s.status == RunStatus::Idle);
+    // A change other than by hand then clears it.
+    s.apply(Action::SelectDataset("linear".into()));
+    assert!(!s.stale && s.frame.is_none());
+}
+
+#[test]
+fn restore_defaults_brings_back_the_first_visit_state() {
+    let mut s = AppState::default();
+    s.apply(Action::LoadCsv { name: "u.csv".into(), text: "a,b,c\n0,1,5\n1,2,6\n2,2.5,7\n".into(), control: DataControl::Upload });
+    let mut c = s.settings.config.clone();
+    c.inference.step_size = 0.05;
+    c.inference.method = Method::Sgld;
+    c.model.kind = crate::config::ModelKind::NoiseModel;
+    s.apply(Action::SetConfig(c));
+    let (mut b, _) = AppState::load(Some(&s.saved()), "");
+    assert!(b.restored.as_deref().is_some_and(|t| t.contains("step_size=0.05") && t.contains("u.csv") && t.contains("Restore defaults")), "{:?}", b.restored);
+    b.apply(Action::RestoreDefaults);
+    let first = AppState::default();
+    assert_eq!(b.settings, first.settings);
+    assert_eq!(b.data, first.data);
+    assert!(b.table.is_none() && b.restored.is_none());
+}
+
+#[test]
+fn the_page_says_when_saved_settings_came_back_and_only_then() {
+    // Nothing saved, the first-visit state saved, or a link: nothing to say.
+    assert_eq!(AppState::load(None, "").0.restored, None);
+    assert_eq!(AppState::load(Some(&AppState::default().saved()), "").0.restored, None);
+    let mut a = AppState::default();
+    a.apply(Action::SetN(60));
+    assert_eq!(AppState::load(Some(&a.saved()), "steps=500").0.restored, None, "a link's settings are the user's choice");
+    let (b, _) = AppState::load(Some(&a.saved()), "");
+    assert!(b.restored.as_deref().is_some_and(|t| t.contains("n=60")), "{:?}", b.restored);
+    let mut b = b;
+    b.apply(Action::DismissRestored);
+    assert!(b.restored.is_none());
+    assert_eq!(b.settings, a.settings, "keeping them keeps them");
+    // Hand-edited points alone are said too.
+    let mut e = AppState::default();
+    e.apply(Action::AddPoint { x: 0.5, y: 0.5 });
+    assert!(AppState::load(Some(&e.saved()), "").0.restored.is_some());
+}
+
+#[test]
+fn picking_the_y_column_as_x_swaps_the_columns() {
+    let mut s = AppState::default();
+    s.apply(Action::LoadCsv { name: "t.csv".into(), text: "time,signal,other\n0,1,5\n1,2,6\n2,2.5,7\n".into(), control: DataControl::Upload });
+    assert_eq!(s.columns, (0, 1));
+    // x := signal (the y column): y becomes time.
+    s.apply(Action::ChooseColumns { x: 1, y: 1 });
+    assert_eq!(s.columns, (1, 0));
+    assert_eq!((s.data.x_label.as_str(), s.data.y_label.as_str()), ("signal", "time"));
+    assert_eq!(s.data.x, vec![1.0, 2.0, 2.5]);
+    // y := signal (the x column): x becomes time again.
+    s.apply(Action::ChooseColumns { x: 1, y: 1 });
+    assert_eq!(s.columns, (0, 1));
+    assert_eq!(s.data.x, vec![0.0, 1.0, 2.0]);
+    assert_eq!(s.data_error, None);
+}
+
+#[test]
+fn durations_read_as_seconds_minutes_and_hours() {
+    assert_eq!(duration(0.0), "0.0 s");
+    assert_eq!(duration(842.0), "0.8 s");
+    assert_eq!(duration(42_149.0), "42.1 s");
+    assert_eq!(duration(59_960.0), "1 min 00 s");
+    assert_eq!(duration(185_000.0), "3 min 05 s");
+    assert_eq!(duration(3_725_000.0), "1 h 02 min");
+    assert_eq!(duration(f64::NAN), "n/a");
 }

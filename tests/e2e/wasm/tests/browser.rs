@@ -32,7 +32,7 @@ fn run(config: FitConfig) -> Frame {
     while !fit.is_finished() {
         fit.step(50).expect("no divergence");
     }
-    Frame { run: 1, snapshot: fit.snapshot(&grid), steps_per_sec: 1.0, snapshot_ms: 0.0, running: false }
+    Frame { run: 1, snapshot: fit.snapshot(&grid), steps_per_sec: 1.0, snapshot_ms: 0.0, running: false, elapsed_ms: 0.0 }
 }
 
 #[wasm_bindgen_test]
