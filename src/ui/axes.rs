@@ -1,6 +1,27 @@
 //! Axis ranges of the figures, as plain functions (tested natively; the drawing
 //! code in `plots` is wasm only).
 
+/// A tick label short enough for the axis's label area at any magnitude: exact zero
+/// for float dust next to zero (|v| below 1e-9 of the axis span), plain decimals for
+/// ordinary values, and a short exponent form (at most two decimals of mantissa,
+/// trailing zeros dropped: `1e12`, `-2.5e300`) far from 1, where the full
+/// `fmt` form (`-1.000e300`) was cut at the figure's edge.
+pub fn tick_text(v: f64, span: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let v = if v.abs() < 1e-9 * span.abs() { 0.0 } else { v };
+    let a = v.abs();
+    if a != 0.0 && (a >= 1e5 || a < 1e-3) {
+        let s = format!("{v:.2e}");
+        let (mantissa, exp) = s.split_once('e').expect("exponent form");
+        let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+        format!("{mantissa}e{exp}")
+    } else {
+        crate::ui::state::fmt(v)
+    }
+}
+
 /// The smallest and largest finite value, if any.
 pub fn finite_range<'a>(vals: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
     let (lo, hi) = vals.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
@@ -84,5 +105,19 @@ mod tests {
         assert_eq!(x_axis(&[], None, 0.08), (0.0, 1.0));
         let (lo, hi) = x_axis(&[2.0, 2.0], None, 0.08);
         assert!(lo < 2.0 && hi > 2.0);
+    }
+
+    #[test]
+    fn tick_labels_stay_short_and_true_at_any_magnitude() {
+        for &v in &[1e12, -1e12, 2.5e12, 1e300, -1.5e300, 1.23e-300, -4e-7, 123456.0, 0.5, -3.25, 250.0] {
+            let t = super::tick_text(v, v.abs() * 4.0);
+            assert!(t.len() <= 9, "{v}: '{t}' is too long for the label area");
+            let back: f64 = t.parse().unwrap_or_else(|_| panic!("{v}: '{t}' is not a number"));
+            assert!((back - v).abs() <= 0.005 * v.abs(), "{v}: '{t}'");
+        }
+        assert_eq!(super::tick_text(1e12, 1e12), "1e12");
+        assert_eq!(super::tick_text(-1.5e300, 1e300), "-1.5e300");
+        assert_eq!(super::tick_text(-3.5e-17, 2.0), "0");
+        assert_eq!(super::tick_text(f64::NAN, 1.0), "");
     }
 }

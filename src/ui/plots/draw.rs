@@ -217,7 +217,7 @@ where
 /// An axis label. Tick positions are sums of float steps, so zero can come out as
 /// -3.5e-17: anything within a billionth of the axis span from zero is zero.
 pub fn tick_label(v: f64, span: f64) -> String {
-    crate::ui::state::fmt(if v.abs() < 1e-9 * span.abs() { 0.0 } else { v })
+    crate::ui::axes::tick_text(v, span)
 }
 
 fn mesh<DB: DrawingBackend>(
