@@ -237,14 +237,10 @@ mod x86 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
 fn avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use crate::model::kernels::{simd, Simd};
-        simd() == Simd::Avx2Fma
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+    use crate::model::kernels::{simd, Simd};
+    simd() == Simd::Avx2Fma
 }
 
 fn softplus_pass(rho: &[f64], sd: &mut [f64], sig: &mut [f64], var: &mut [f64]) {

@@ -117,6 +117,7 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         trace: &frame.snapshot.trace,
         loss_label: "loss",
         scale: 1.0,
+        stale: false,
     };
     let root = Canvas::new(canvas.clone()).unwrap().into_drawing_area();
     let mapping = draw::draw_main(&root, &view).unwrap();
@@ -194,5 +195,7 @@ fn axis_labels_show_zero_as_zero_not_float_dust() {
     assert_eq!(draw::tick_label(0.2, 1.0), bayesband::ui::state::fmt(0.2));
     assert_eq!(draw::tick_label(-0.4, 1.0), bayesband::ui::state::fmt(-0.4));
     // Small axes keep small values: only dust relative to the span is snapped.
-    assert_eq!(draw::tick_label(2e-12, 1e-11), bayesband::ui::state::fmt(2e-12));
+    assert_eq!(draw::tick_label(2e-12, 1e-11), "2e-12");
+    // Huge values stay short enough for the label area (were cut: "000e300").
+    assert_eq!(draw::tick_label(-1.5e300, 1e300), "-1.5e300");
 }
