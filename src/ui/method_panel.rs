@@ -72,22 +72,28 @@ fn settings_for(method: Method) -> Vec<NumSetting> {
     v
 }
 
+/// The field of the running method's live rate (VI's learning rate, a sampler's step
+/// size): it reads and writes whichever setting the method's registry row names.
+fn rate_field(id: &'static str, label: &'static str, method: Method) -> NumSetting {
+    NumSetting {
+        id,
+        label,
+        hint: method.spec().rate_hint,
+        get: |c| c.inference.method.spec().rate.as_ref().map_or(0.0, |r| (r.get)(&c.inference)),
+        set: |c, x| {
+            if let Some(r) = &c.inference.method.spec().rate {
+                (r.set)(&mut c.inference, x)
+            }
+        },
+        step: "any",
+        percent: false,
+    }
+}
+
 /// A method's own setting by its field id (the ids a registry row's `settings` lists).
 fn own_setting(method: Method, id: &str) -> Option<NumSetting> {
     Some(match id {
-        "learning-rate" => NumSetting {
-            id: "learning-rate",
-            label: "Learning rate",
-            hint: method.spec().rate_hint,
-            get: |c| c.inference.method.spec().rate.as_ref().map_or(0.0, |r| (r.get)(&c.inference)),
-            set: |c, x| {
-                if let Some(r) = &c.inference.method.spec().rate {
-                    (r.set)(&mut c.inference, x)
-                }
-            },
-            step: "any",
-            percent: false,
-        },
+        "learning-rate" => rate_field("learning-rate", "Learning rate", method),
         "kl-weight" => NumSetting {
             id: "kl-weight",
             label: "KL weight",
@@ -97,19 +103,7 @@ fn own_setting(method: Method, id: &str) -> Option<NumSetting> {
             step: "0.05",
             percent: false,
         },
-        "step-size" => NumSetting {
-            id: "step-size",
-            label: "Step size",
-            hint: method.spec().rate_hint,
-            get: |c| c.inference.method.spec().rate.as_ref().map_or(0.0, |r| (r.get)(&c.inference)),
-            set: |c, x| {
-                if let Some(r) = &c.inference.method.spec().rate {
-                    (r.set)(&mut c.inference, x)
-                }
-            },
-            step: "any",
-            percent: false,
-        },
+        "step-size" => rate_field("step-size", "Step size", method),
         "burn-in" => NumSetting {
             id: "burn-in",
             label: "Burn-in (%)",
