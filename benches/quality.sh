@@ -3,13 +3,15 @@
 # reference data sets of benches/data, two-head and the matching noise law, scored
 # with benches/data/eval.py (nll_exact, coverage95_exact), with the CPU seconds of
 # each fit. Usage: benches/quality.sh [SEEDS...]   (default: 0 1 2)
+# QUALITY_ARGS: extra flags for every fit (e.g. "--steps 80000" to try a setting);
+# BAYESBAND_BIN: a binary to use instead of building one.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${BAYESBAND_DATA:-$ROOT/benches/data}"
 [ -f "$DATA/eval.py" ] || { echo "error: reference data not found at $DATA (set BAYESBAND_DATA)" >&2; exit 2; }
 python3 -c 'import numpy' 2>/dev/null || python3 -m pip install --user -q numpy
-cargo build --release --quiet --bin bayesband --manifest-path "$ROOT/Cargo.toml"
-BIN="$ROOT/target/release/bayesband"
+[ -n "${BAYESBAND_BIN:-}" ] || cargo build --release --quiet --bin bayesband --manifest-path "$ROOT/Cargo.toml"
+BIN="${BAYESBAND_BIN:-$ROOT/target/release/bayesband}"
 SEEDS=("${@:-0}")
 [ $# -gt 0 ] || SEEDS=(0 1 2)
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
@@ -21,7 +23,7 @@ for pair in "nb_exp noise:exponential" "nb_exp two-head" "nb_step noise:step" "n
   for seed in "${SEEDS[@]}"; do
     TIMEFORMAT='%U %S'
     { time "$BIN" fit --data "$DATA/$1_train.csv" --model "$2" --grid "$DATA/$1_test.csv" \
-        --out "$TMP/pred.csv" --seed "$seed" --quiet >/dev/null 2>"$TMP/log"; } 2>"$TMP/time"
+        --out "$TMP/pred.csv" --seed "$seed" --quiet ${QUALITY_ARGS:-} >/dev/null 2>"$TMP/log"; } 2>"$TMP/time"
     cpu=$(awk '{print $1 + $2}' "$TMP/time")
     python3 "$DATA/eval.py" "$DATA/$1_test.csv" "$TMP/pred.csv" | python3 -c "
 import json, sys

@@ -307,7 +307,7 @@ mod cli {
         write_predictions(&a.out, &snap)?;
         let secs = t0.elapsed().as_secs_f64();
         if !a.quiet {
-            eprint!("{}", report(&cfg, data.x.len(), &snap, secs));
+            eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, secs));
         }
         if let Some((f, s)) = truth {
             let p = &snap.summary;
@@ -376,7 +376,7 @@ mod cli {
         std::fs::write(path, out).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
     }
 
-    fn report(cfg: &FitConfig, n: usize, s: &Snapshot, secs: f64) -> String {
+    fn report(cfg: &FitConfig, n: usize, x_range: (f64, f64), s: &Snapshot, secs: f64) -> String {
         let mut r = String::new();
         let i = &cfg.inference;
         let budget = match i.method.spec().units {
@@ -426,7 +426,7 @@ mod cli {
         if !parts.is_empty() {
             let _ = writeln!(r, "{}", parts.join(", "));
         }
-        if let Some(note) = d.divergences.and_then(bayesband::infer::nuts::divergence_note) {
+        if let Some(note) = bayesband::infer::nuts::divergence_note(d, Some(x_range)) {
             let _ = writeln!(r, "note: {note}");
         }
         for w in &s.warnings {

@@ -234,7 +234,11 @@ impl Fit {
     /// The method's own diagnostics, pooled over chains.
     pub fn method_diagnostics(&self) -> crate::summary::MethodDiagnostics {
         let v: Vec<_> = self.chains.iter().filter_map(|c| c.method.as_ref().map(|m| m.diagnostics())).collect();
-        crate::summary::MethodDiagnostics::pool(&v)
+        let mut d = crate::summary::MethodDiagnostics::pool(&v);
+        for x in &mut d.divergence_x {
+            *x = self.scaling.x_from_std(*x);
+        }
+        d
     }
     /// Each chain's warm-start learning rate: the configured one unless the warm start
     /// backed off (halved it after its loss exploded).

@@ -19,16 +19,19 @@ use nuts_rs::{Chain, CpuLogpFunc, CpuMath, CpuMathError, DiagNutsSettings, HasDi
 
 use crate::model::{EvalOptions, Model, ModelWorkspace};
 
-/// What divergences mean and what to change, for the page and the CLI; `None` without
-/// any. Divergences are a diagnostic, not a failure: the draws are still usable.
-pub fn divergence_note(divergences: usize) -> Option<String> {
-    (divergences > 0).then(|| {
-        format!(
-            "{divergences} NUTS trajectories diverged: the sampler met curvature its adapted step could not follow, \
-             so the posterior there may be under-explored. The draws are kept; to reduce divergences raise the \
-             target acceptance (e.g. 0.9 or 0.95: smaller steps) or lower the prior scale."
-        )
-    })
+/// What divergences mean, where in x they happened (when the data's x range is given
+/// and they could be located) and what to change, for the page and the CLI; `None`
+/// without any. Divergences are a diagnostic, not a failure: the draws are still usable.
+pub fn divergence_note(d: &crate::summary::MethodDiagnostics, x_range: Option<(f64, f64)>) -> Option<String> {
+    let divergences = d.divergences.filter(|&n| n > 0)?;
+    let at = x_range
+        .and_then(|(lo, hi)| crate::summary::diagnostics::divergence_where(&d.divergence_x, lo, hi))
+        .map_or(String::new(), |w| format!(" ({w})"));
+    Some(format!(
+        "{divergences} NUTS trajectories diverged{at}: the sampler met curvature its adapted step could not follow, \
+         so the posterior there may be under-explored. The draws are kept; to reduce divergences raise the \
+         target acceptance (e.g. 0.9 or 0.95: smaller steps) or lower the prior scale."
+    ))
 }
 
 /// NUTS's own settings (the model and the data come from the fit).
@@ -421,6 +424,8 @@ impl MethodChain for NutsMethod {
             mean_tree_depth: (s.kept > 0).then(|| s.mean_depth()),
             max_depth_share: (s.kept > 0).then(|| s.share_at_max_depth()),
             adapted_step_size: (s.step_size > 0.0).then_some(s.step_size),
+            // In fitting units here; the fit maps them to data units.
+            divergence_x: s.divergence_x,
         }
     }
 }

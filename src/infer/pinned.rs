@@ -40,14 +40,18 @@ fn fingerprint(cfg: FitConfig, n: usize) -> u64 {
     h
 }
 
-/// The pinned value where the kernels run as they did when it was computed (x86_64
-/// AVX2+FMA); elsewhere the fit must at least repeat itself bit for bit.
+/// The fit repeats itself bit for bit; and it gives the pinned value with
+/// `BAYESBAND_PINNED=1` on the machine the pins were taken on (AMD EPYC, x86_64
+/// AVX2+FMA, Debian 12's glibc). The pins are not portable: on an Intel Xeon with the
+/// same kernels (AVX2+FMA chosen) four of them differ, from the platform's maths
+/// library, so they guard refactors on one machine rather than every run.
 fn check(cfg: FitConfig, n: usize, pinned: u64) {
     let got = fingerprint(cfg.clone(), n);
-    if crate::model::kernels::simd() == crate::model::kernels::Simd::Avx2Fma {
+    assert_eq!(got, fingerprint(cfg, n), "the same seed must give the same fit");
+    if std::env::var_os("BAYESBAND_PINNED").is_some_and(|v| v == "1")
+        && crate::model::kernels::simd() == crate::model::kernels::Simd::Avx2Fma
+    {
         assert_eq!(got, pinned);
-    } else {
-        assert_eq!(got, fingerprint(cfg, n));
     }
 }
 

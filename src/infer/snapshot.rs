@@ -10,11 +10,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::fit::Fit;
 use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
+use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
 use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
-/// R-hat above this earns a warning (Vehtari et al. 2021 suggest 1.01 for final
-/// results; 1.05 is the classic "not converged" line for quick fits).
-pub const RHAT_WARN: f64 = 1.05;
+/// R-hat above this is "not converged" (Vehtari et al. 2021 suggest 1.01 for final
+/// results; 1.05 is the classic line for quick fits); the noise parameters' earns a
+/// warning (`summary::diagnostics::THETA_RHAT_WARN`).
+pub const RHAT_WARN: f64 = crate::summary::diagnostics::THETA_RHAT_WARN;
 /// Below this mean MALA acceptance the step size earns a warning (at the default
 /// step the reference data sets gave 0.73-0.78, at 10x the default 0.56-0.68).
 pub const MALA_WARN: f64 = 0.5;
@@ -153,13 +155,35 @@ impl Fit {
         }
         let mut warnings = Vec::new();
         let inf = &self.config.inference;
-        if let Some(r) = rhat_max {
-            if r > RHAT_WARN && self.phase() == Phase::Finished {
-                warnings.push(format!(
-                    "R-hat {r:.2} > {RHAT_WARN}: the chains disagree (neural-network posteriors have many \
-                     modes); the bands pool all chains, and more steps or chains make them more reliable"
-                ));
-            }
+        if self.phase() == Phase::Finished {
+            // Warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
+            // parameters' R-hat, chains whose mean curves part, a loss still moving over
+            // the kept draws. The R-hat of the mean at five x stays a figure (`rhat_max`):
+            // network posteriors have many modes and the pooled bands allow for them.
+            let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
+            let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
+            let chain_means: Vec<Vec<f64>> = per_chain
+                .iter()
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    let mut m = vec![0.0; grid.len()];
+                    for d in c {
+                        for (a, v) in m.iter_mut().zip(&d.mu) {
+                            *a += v;
+                        }
+                    }
+                    m.iter_mut().for_each(|a| *a /= c.len() as f64);
+                    m
+                })
+                .collect();
+            let kept_from = self.schedule.warm + self.schedule.burn;
+            let kept_losses: Vec<f64> = self.trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
+            warnings.extend(reliability_warnings(&Reliability {
+                theta_rhat: &theta_rhat,
+                chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
+                // VI's loss (its negative ELBO) moves with the KL ramp by design.
+                loss_trend: if chains_compare { loss_trend(&kept_losses) } else { None },
+            }));
         }
         let mala_accept = self.mala_acceptance();
         if let Some(a) = mala_accept {
@@ -188,6 +212,7 @@ impl Fit {
             step: self.steps_done(),
             total_steps: self.total_steps(),
             phase: self.phase(),
+            phase_ends: (self.schedule.warm, self.schedule.warm + self.schedule.burn),
             loss: self.loss(),
             trace: self.trace.clone(),
             draws_kept: self.draws_kept(),

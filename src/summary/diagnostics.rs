@@ -307,6 +307,9 @@ pub struct MethodDiagnostics {
     pub max_depth_share: Option<f64>,
     /// The step size the method adapted to (mean over chains).
     pub adapted_step_size: Option<f64>,
+    /// Where in x (data units) the divergences happened, where it could be told (all
+    /// chains; see [`divergence_where`]).
+    pub divergence_x: Vec<f64>,
 }
 
 impl MethodDiagnostics {
@@ -323,9 +326,58 @@ impl MethodDiagnostics {
             mean_tree_depth: mean(chains.iter().map(|c| c.mean_tree_depth)),
             max_depth_share: mean(chains.iter().map(|c| c.max_depth_share)),
             adapted_step_size: mean(chains.iter().map(|c| c.adapted_step_size)),
+            divergence_x: chains.iter().flat_map(|c| c.divergence_x.iter().copied()).collect(),
         }
     }
 }
+
+/// Where in x divergences happened, in words: the quarter of the data's x range
+/// `[lo, hi]` that holds most of them when it holds at least half, else "spread over the
+/// x range". `None` without any located divergence.
+pub fn divergence_where(xs: &[f64], lo: f64, hi: f64) -> Option<String> {
+    let xs: Vec<f64> = xs.iter().copied().filter(|v| v.is_finite()).collect();
+    if xs.is_empty() || !(hi > lo) {
+        return None;
+    }
+    let w = (hi - lo) / 4.0;
+    let mut counts = [0usize; 4];
+    for &x in &xs {
+        counts[(((x - lo) / w).floor().max(0.0) as usize).min(3)] += 1;
+    }
+    let (q, &top) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))
+        .expect("four bins");
+    let share = top as f64 / xs.len() as f64;
+    Some(if share >= 0.5 {
+        let a = lo + w * q as f64;
+        // Three significant digits of the range's scale, trailing zeros dropped.
+        let digits = (2 - (hi - lo).abs().log10().floor() as i32).clamp(0, 12) as usize;
+        let short = |v: f64| {
+            let s = format!("{v:.digits$}");
+            let s = if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            };
+            if s == "-0" {
+                "0".to_string()
+            } else {
+                s
+            }
+        };
+        format!(
+            "{:.0}% of them at x between {} and {}",
+            100.0 * share,
+            short(a),
+            short(a + w)
+        )
+    } else {
+        "spread over the x range".to_string()
+    })
+}
+
 
 #[cfg(test)]
 mod method_diagnostics_tests {
@@ -333,13 +385,205 @@ mod method_diagnostics_tests {
 
     #[test]
     fn pooling_adds_counts_and_averages_the_rest_over_the_chains_that_have_them() {
-        let a = MethodDiagnostics { divergences: Some(2), mean_tree_depth: Some(4.0), ..Default::default() };
-        let b = MethodDiagnostics { divergences: Some(1), mean_tree_depth: Some(6.0), adapted_step_size: Some(0.1), ..Default::default() };
+        let a = MethodDiagnostics {
+            divergences: Some(2),
+            mean_tree_depth: Some(4.0),
+            ..Default::default()
+        };
+        let b = MethodDiagnostics {
+            divergences: Some(1),
+            mean_tree_depth: Some(6.0),
+            adapted_step_size: Some(0.1),
+            ..Default::default()
+        };
         let p = MethodDiagnostics::pool(&[a, b]);
         assert_eq!(p.divergences, Some(3));
         assert_eq!(p.mean_tree_depth, Some(5.0));
         assert_eq!(p.adapted_step_size, Some(0.1));
         assert_eq!(p.max_depth_share, None);
         assert_eq!(MethodDiagnostics::pool(&[]), MethodDiagnostics::default());
+        let c = MethodDiagnostics {
+            divergence_x: vec![1.0, 2.0],
+            ..Default::default()
+        };
+        let d = MethodDiagnostics {
+            divergence_x: vec![3.0],
+            ..Default::default()
+        };
+        assert_eq!(
+            MethodDiagnostics::pool(&[c, d]).divergence_x,
+            vec![1.0, 2.0, 3.0]
+        );
+    }
+
+    #[test]
+    fn divergence_where_names_the_quarter_that_holds_most_of_them() {
+        use super::divergence_where;
+        // 3 of 4 in the last quarter of [0, 4].
+        assert_eq!(
+            divergence_where(&[3.5, 3.9, 4.0, 0.2], 0.0, 4.0).unwrap(),
+            "75% of them at x between 3 and 4"
+        );
+        // Two of four in the first quarter: half is enough.
+        assert_eq!(
+            divergence_where(&[0.1, 0.2, 2.5, 3.5], 0.0, 4.0).unwrap(),
+            "50% of them at x between 0 and 1"
+        );
+        assert_eq!(
+            divergence_where(&[0.1, 1.5, 2.5, 3.5, 3.6, 1.1], 0.0, 4.0).unwrap(),
+            "spread over the x range"
+        );
+        // Outside the range (a grid beyond the data) counts in the nearest quarter; NaN is ignored.
+        assert_eq!(
+            divergence_where(&[-1.0, f64::NAN], 0.0, 4.0).unwrap(),
+            "100% of them at x between 0 and 1"
+        );
+        assert_eq!(divergence_where(&[], 0.0, 4.0), None);
+        assert_eq!(divergence_where(&[1.0], 2.0, 2.0), None);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Warnings that mean something (issue 11): a warning fires when the answer is
+// unreliable, not on every neural-network posterior.
+// ---------------------------------------------------------------------------
+
+/// Split R-hat above this for a noise parameter earns a warning.
+pub const THETA_RHAT_WARN: f64 = 1.05;
+/// A chain whose mean curve differs from the pooled mean by more than this many pooled
+/// predictive sds (averaged over the data's x range) earns a warning: on the plot the
+/// chains' curves would visibly part inside the band.
+pub const CHAIN_SPREAD_WARN: f64 = 0.25;
+/// A loss whose mean in the last quarter of the kept phase differs from the first
+/// quarter's by more than this many sds of the phase's loss earns a warning (a steady
+/// chain gives well under 1; a pure linear drift gives 2.6).
+pub const LOSS_TREND_WARN: f64 = 1.5;
+
+/// For each chain, the mean over the grid points flagged `inside` of
+/// |chain mean − pooled mean| / pooled sd_total; the largest over the chains. `None`
+/// with fewer than two chains or no usable point.
+pub fn chain_spread(chain_means: &[Vec<f64>], mean: &[f64], sd_total: &[f64], inside: &[bool]) -> Option<f64> {
+    if chain_means.len() < 2 {
+        return None;
+    }
+    let mut worst: Option<f64> = None;
+    for c in chain_means {
+        let (mut s, mut k) = (0.0, 0usize);
+        for i in 0..mean.len().min(c.len()).min(sd_total.len()).min(inside.len()) {
+            let d = (c[i] - mean[i]).abs() / sd_total[i];
+            if inside[i] && d.is_finite() {
+                s += d;
+                k += 1;
+            }
+        }
+        if k > 0 {
+            let v = s / k as f64;
+            worst = Some(worst.map_or(v, |w: f64| w.max(v)));
+        }
+    }
+    worst
+}
+
+/// The loss's trend over a phase: (mean of its last quarter − mean of its first
+/// quarter) / sd of all its values. `None` with fewer than 8 values or no spread.
+pub fn loss_trend(losses: &[f64]) -> Option<f64> {
+    let v: Vec<f64> = losses.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 8 {
+        return None;
+    }
+    let q = v.len() / 4;
+    let m = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+    let all = m(&v);
+    let sd = (v.iter().map(|x| (x - all).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+    (sd > 0.0).then(|| (m(&v[v.len() - q..]) - m(&v[..q])) / sd)
+}
+
+/// What the reliability checks read from a finished fit.
+pub struct Reliability<'a> {
+    /// (name, split R-hat) of each noise parameter.
+    pub theta_rhat: &'a [(String, Option<f64>)],
+    /// [`chain_spread`] of the fit.
+    pub chain_spread: Option<f64>,
+    /// [`loss_trend`] over the kept phase.
+    pub loss_trend: Option<f64>,
+}
+
+/// The warnings of a finished fit, each worded so a student knows what to do.
+pub fn reliability_warnings(r: &Reliability) -> Vec<String> {
+    let mut w = Vec::new();
+    let bad: Vec<(&str, f64)> = r
+        .theta_rhat
+        .iter()
+        .filter_map(|(n, v)| v.filter(|&v| v > THETA_RHAT_WARN).map(|v| (n.as_str(), v)))
+        .collect();
+    if !bad.is_empty() {
+        let names = bad.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        let vals = bad.iter().map(|(_, v)| format!("{v:.2}")).collect::<Vec<_>>().join(", ");
+        let (s, its) = if bad.len() == 1 { ("", "its interval is") } else { ("s", "their intervals are") };
+        w.push(format!(
+            "the chains disagree on the noise parameter{s} {names} (R-hat {vals} > {THETA_RHAT_WARN}): {its} \
+             not reliable yet; train longer (more Steps) or run more Chains"
+        ));
+    }
+    if let Some(d) = r.chain_spread.filter(|&d| d > CHAIN_SPREAD_WARN) {
+        w.push(format!(
+            "the chains found different mean curves (a chain's differs from the pooled mean by {d:.2} predictive \
+             sd on average): the bands mix them; train longer (more Steps) or run more Chains"
+        ));
+    }
+    if let Some(t) = r.loss_trend.filter(|t| t.abs() > LOSS_TREND_WARN) {
+        let dir = if t > 0.0 { "rose" } else { "fell" };
+        w.push(format!(
+            "the loss still {dir} over the kept draws: the chains had not settled, so the bands may still \
+             change; train longer (more Steps)"
+        ));
+    }
+    w
+}
+
+#[cfg(test)]
+mod reliability_tests {
+    use super::*;
+
+    #[test]
+    fn chain_spread_is_the_worst_chains_mean_distance_in_predictive_sds_inside_the_range() {
+        let mean = vec![0.0; 4];
+        let sd = vec![1.0, 1.0, 2.0, 1.0];
+        let inside = vec![true, true, true, false];
+        // Chain a: 0.5 sd off everywhere inside (the last point, outside, is ignored).
+        let a = vec![0.5, -0.5, 1.0, 100.0];
+        let b = vec![-0.1, 0.1, -0.2, 0.0];
+        assert!((chain_spread(&[a.clone(), b.clone()], &mean, &sd, &inside).unwrap() - 0.5).abs() < 1e-12);
+        assert!((chain_spread(&[b.clone(), b.clone()], &mean, &sd, &inside).unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(chain_spread(&[a], &mean, &sd, &inside), None, "one chain has nothing to disagree with");
+    }
+
+    #[test]
+    fn loss_trend_separates_a_drift_from_a_steady_noisy_loss() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let steady: Vec<f64> = (0..400).map(|_| rng.random::<f64>()).collect();
+        assert!(loss_trend(&steady).unwrap().abs() < 0.5, "{:?}", loss_trend(&steady));
+        let drift: Vec<f64> = (0..400).map(|i| i as f64 / 400.0).collect();
+        let t = loss_trend(&drift).unwrap();
+        assert!((t - 2.6).abs() < 0.05, "a pure linear drift gives 0.75 / sqrt(1/12) = 2.6, got {t}");
+        let falling: Vec<f64> = drift.iter().map(|v| -v).collect();
+        assert!(loss_trend(&falling).unwrap() < -2.5);
+        assert_eq!(loss_trend(&[1.0; 7]), None);
+        assert_eq!(loss_trend(&[1.0; 20]), None, "no spread, no trend");
+    }
+
+    #[test]
+    fn warnings_fire_only_past_their_thresholds_and_say_what_to_do() {
+        let ok = [("a".to_string(), Some(1.02)), ("b".to_string(), None)];
+        let r = Reliability { theta_rhat: &ok, chain_spread: Some(0.1), loss_trend: Some(0.9) };
+        assert!(reliability_warnings(&r).is_empty());
+        let bad = [("a".to_string(), Some(1.2)), ("b".to_string(), Some(1.07))];
+        let r = Reliability { theta_rhat: &bad, chain_spread: Some(0.4), loss_trend: Some(-2.0) };
+        let w = reliability_warnings(&r);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].contains("noise parameters a, b (R-hat 1.20, 1.07 > 1.05)") && w[0].contains("train longer"), "{}", w[0]);
+        assert!(w[1].contains("0.40 predictive sd"), "{}", w[1]);
+        assert!(w[2].contains("fell"), "{}", w[2]);
     }
 }

@@ -56,6 +56,10 @@ pub struct Snapshot {
     pub step: usize,
     pub total_steps: usize,
     pub phase: Phase,
+    /// Where the warm start and the burn-in (NUTS: its warm-up) end, in the units of
+    /// `step`: the loss plot marks the phases.
+    #[serde(default)]
+    pub phase_ends: (usize, usize),
     /// The current objective: negative log posterior (samplers) or negative ELBO (VI),
     /// per data point, averaged over chains.
     pub loss: f64,

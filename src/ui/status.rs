@@ -38,7 +38,11 @@ pub fn Status() -> Html {
         parts.push("the greyed bands are the fit of the previous data; press Train (or Space) to fit these".into());
     } else if let Some(f) = &s.frame {
         let snap = &f.snapshot;
-        parts.push(format!("step {} / {}", thousands(snap.step), thousands(snap.total_steps)));
+        // A sampler counting draws (NUTS) says so: its steps are draws, each a whole
+        // trajectory of gradients.
+        let draws = s.fitted.as_ref().is_some_and(|f| f.config.inference.method.spec().units == crate::config::Units::Draws);
+        let (of, per) = if draws { (" draws", "draws/s") } else { ("", "steps/s") };
+        parts.push(format!("step {} / {}{of}", thousands(snap.step), thousands(snap.total_steps)));
         if s.status != RunStatus::Finished {
             parts.push(snap.phase.label().to_string());
         }
@@ -46,7 +50,7 @@ pub fn Status() -> Html {
             parts.push(format!("elapsed {}", duration(f.elapsed_ms)));
         }
         if f.steps_per_sec > 0.0 {
-            parts.push(format!("{} steps/s", thousands(f.steps_per_sec.round() as usize)));
+            parts.push(format!("{} {per}", thousands(f.steps_per_sec.round() as usize)));
         }
         let loss_name = s.fitted.as_ref().map_or("loss", |f| f.config.inference.method.spec().loss_name);
         parts.push(format!("{loss_name} {}", fmt(snap.loss)));
@@ -71,7 +75,7 @@ pub fn Status() -> Html {
         if let Some(e) = d.adapted_step_size {
             parts.push(format!("step size {}", fmt(e)));
         }
-        divergence_note = d.divergences.and_then(crate::infer::nuts::divergence_note);
+        divergence_note = crate::infer::nuts::divergence_note(d, s.fitted.as_ref().map(|f| f.data.x_range()));
         warnings = snap.warnings.clone();
         parts.extend(snap.notes.iter().cloned());
     } else if s.status == RunStatus::Running {
