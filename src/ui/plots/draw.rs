@@ -41,6 +41,10 @@ pub struct View<'a> {
     pub truth: Option<(Vec<f64>, Vec<f64>, Vec<f64>)>,
     pub trace: &'a [(usize, f64)],
     pub loss_label: &'a str,
+    /// Where the warm start and the burn-in end (steps; 0 = no such phase), and the
+    /// names of the phases after them: the loss plot shades them.
+    pub phases: (usize, usize),
+    pub burn_name: &'a str,
     /// Device pixels per CSS pixel: fonts, lines and markers scale with it.
     pub scale: f64,
     /// The fit shown is of the previous data (after a hand edit): drawn grey.
@@ -421,6 +425,25 @@ where
         note(&chart, "the loss trace appears when training starts", s)?;
     }
     if pts.len() >= 2 {
+        // The phases: warm start and burn-in shaded (lighter for burn-in), each named
+        // at the top when there is room; what is left is sampling.
+        let (w_end, b_end) = (v.phases.0 as f64, v.phases.1 as f64);
+        let label = font(11.0, s).color(&MUTED).pos(Pos::new(HPos::Left, VPos::Top));
+        let top = yr.1;
+        let span = xr.1 - xr.0;
+        let shade = [(0.0, w_end, RGBColor(225, 225, 232), "warm start"), (w_end, b_end, RGBColor(240, 240, 245), v.burn_name)];
+        for (a, b, colour, name) in shade {
+            let (a, b) = (a.max(xr.0), b.min(xr.1));
+            if b > a {
+                chart.draw_series(std::iter::once(Rectangle::new([(a, yr.0), (b, yr.1)], colour.filled())))?;
+                if (b - a) / span > 0.12 {
+                    chart.draw_series(std::iter::once(Text::new(name.to_string(), (a + 0.01 * span, top), label.clone())))?;
+                }
+            }
+        }
+        if b_end < xr.1 && (xr.1 - b_end.max(xr.0)) / span > 0.12 && v.phases.1 > 0 {
+            chart.draw_series(std::iter::once(Text::new("sampling".to_string(), (b_end.max(xr.0) + 0.01 * span, top), label)))?;
+        }
         let c: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
         chart.draw_series(LineSeries::new(c, ink.stroke_width((2.0 * s).max(1.0) as u32)))?;
     }

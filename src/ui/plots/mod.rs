@@ -56,6 +56,11 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
         truth,
         trace: s.frame.as_ref().map(|f| f.snapshot.trace.as_slice()).unwrap_or(&[]),
         loss_label,
+        phases: s.frame.as_ref().map_or((0, 0), |f| f.snapshot.phase_ends),
+        burn_name: match s.fitted.as_ref().map(|f| f.config.inference.method.spec().units) {
+            Some(crate::config::Units::Draws) => "warm-up",
+            _ => "burn-in",
+        },
         scale,
         stale: s.stale,
     }
@@ -392,6 +397,8 @@ pub fn Plots() -> Html {
                 <figure class="plot">
                     <canvas id="plot-trace" ref={trace_ref} role="img" aria-label="Loss trace over training steps"></canvas>
                     <figcaption class="sr-only">{"Loss trace"}</figcaption>
+                    <p class="plot-note muted" id="loss-why">{"The loss rises when sampling starts: the warm start ends at the most probable weights, \
+                        and a sampler then wanders the region that holds most of the posterior, where each point is less probable."}</p>
                 </figure>
             </div>
         </div>

@@ -116,6 +116,8 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         truth: None,
         trace: &frame.snapshot.trace,
         loss_label: "loss",
+        phases: frame.snapshot.phase_ends,
+        burn_name: "burn-in",
         scale: 1.0,
         stale: false,
     };
