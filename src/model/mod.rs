@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod fastmath;
+pub mod formula;
 pub mod kernels;
 mod loglik;
 pub mod mlp;
