@@ -6,7 +6,8 @@ use yew::prelude::*;
 use super::app::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
-use super::text::{law_formula, law_label, law_priors, model_info};
+use super::law_edit::{formula_text, prior_rows};
+use super::text::model_info;
 use crate::config::{parse_hidden, Activation, FitConfig, ModelKind, NoiseLawKind};
 
 const KINDS: [(ModelKind, &str); 3] =
@@ -99,8 +100,7 @@ pub fn ModelPanel() -> Html {
 
     let kind_value = KINDS.iter().find(|k| k.0 == m.kind).map(|k| k.1).unwrap_or("two_head");
     let kind_options: Vec<(String, String)> = KINDS.iter().map(|(k, v)| (v.to_string(), model_info(*k).0.to_string())).collect();
-    let law_options: Vec<(String, String)> =
-        NoiseLawKind::ALL.iter().map(|l| (l.name().to_string(), law_label(*l).to_string())).collect();
+    let law_options: Vec<(String, String)> = NoiseLawKind::all().map(|l| (l.name().to_string(), l.label().to_string())).collect();
     let act_options = vec![
         ("tanh".to_string(), "tanh".to_string()),
         ("silu".to_string(), "SiLU".to_string()),
@@ -121,9 +121,9 @@ pub fn ModelPanel() -> Html {
             // The law's formula and priors: only where a law is used.
             if is_noise {
                 <div class="law" aria-label="Noise law formula and priors">
-                    <p class="formula">{law_formula(m.noise_law)}</p>
+                    <p class="formula">{format!("σ(x) = {}", formula_text(m))}</p>
                     <ul class="priors">
-                        { for law_priors(m.noise_law).into_iter().map(|p| html! { <li>{p}</li> }) }
+                        { for prior_rows(m, &s.data).into_iter().map(|p| html! { <li>{format!("{} ~ {}: {}", p.name, p.numbers.unwrap_or_default(), p.note)}</li> }) }
                     </ul>
                     <p class="hint">{"Priors are on the fitting scale (standardised units unless raw); results are reported in data units."}</p>
                 </div>
