@@ -109,10 +109,13 @@ impl Model {
     }
 
     /// After a divergence: where the noise law is not finite (or its slope is not) on the
-    /// batch at parameters `p`, in words (None: it is finite, or there is no law).
+    /// batch at parameters `p`, in words (None: it is finite, there is no law, or the
+    /// parameters it needs are not finite themselves).
     pub fn noise_fault(&self, p: &[f64], x: &[f64]) -> Option<String> {
         let Noise::Law(l) = &self.noise else { return None };
-        if p.iter().any(|v| !v.is_finite()) {
+        // The network's weights matter only to a law that reads mu.
+        let needed = if l.uses_mu() { p } else { self.noise_params(p) };
+        if needed.iter().any(|v| !v.is_finite()) {
             return None;
         }
         let mut ws = Workspace::default();

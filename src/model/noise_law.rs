@@ -3,9 +3,10 @@
 //! presets of [`PRESETS`], which run through the same code.
 //!
 //! Parameters: each theta_k has a prior in data units, positive (log-normal) or real
-//! (normal), with a location m and a scale s. The samplers move z_k ~ N(0, 1) with
-//! theta_k = m + s z_k (real) or exp(m + s z_k) (positive), so that every coordinate they
-//! see has a unit prior, whatever the data's units, and their step sizes fit.
+//! (normal), with a location m and a scale s. The samplers move u_k with theta_k =
+//! exp(m + u_k) (positive) or m + U_k u_k (real, U_k the data's scale in theta_k's units),
+//! the coordinates the built-in laws had in fitting units before they became formulas, so
+//! that the samplers' step sizes fit whatever the data's units (see [`Prior`]).
 //!
 //! Positivity: the formula's value f (in y's units) passes through a floor: with
 //! s = f / y_unit and the two-head floor `fl` (`sigma_floor` × the sd of y, fitting units),
@@ -225,12 +226,13 @@ impl NoiseLaw {
         Inputs { x, x_map: self.x_map, mu, mu_map: self.mu_map }
     }
 
-    /// Log prior of the coordinates z (each N(0, 1), up to a constant); adds its gradient.
+    /// Log prior of the coordinates (up to a constant); adds its gradient.
     pub fn log_prior(&self, z: &[f64], g: &mut [f64]) -> f64 {
         let mut lp = 0.0;
-        for (gi, &zi) in g.iter_mut().zip(z).take(self.n_params()) {
-            lp -= 0.5 * zi * zi;
-            *gi -= zi;
+        for ((gi, &zi), p) in g.iter_mut().zip(z).zip(&self.priors) {
+            let v = p.coordinate_sd() * p.coordinate_sd();
+            lp -= 0.5 * zi * zi / v;
+            *gi -= zi / v;
         }
         lp
     }
@@ -348,7 +350,7 @@ impl NoiseLaw {
                     }
                 }
             }
-            obj += RIDGE * z.iter().map(|v| v * v).sum::<f64>();
+            obj += RIDGE * z.iter().zip(&self.priors).map(|(v, p)| (v / p.coordinate_sd()).powi(2)).sum::<f64>();
             (obj, r)
         };
         // From the prior's centre, and from two points near it in case the centre is a
@@ -392,8 +394,9 @@ impl NoiseLaw {
                 }
             }
             for p in 0..k {
-                b[p] -= RIDGE * cur[p];
-                a[p * k + p] += RIDGE;
+                let v = self.priors[p].coordinate_sd().powi(2);
+                b[p] -= RIDGE * cur[p] / v;
+                a[p * k + p] += RIDGE / v;
             }
             let mut improved = false;
             for _ in 0..12 {

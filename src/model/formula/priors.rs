@@ -39,48 +39,69 @@ impl PriorSpec {
             None => default_loc_scale(self.positive, units),
         };
         let (loc, scale) = (l.eval_const(data).unwrap_or(f64::NAN), s.eval_const(data).unwrap_or(f64::NAN));
+        // A real parameter's coordinate is in units of the data's scale for its units (1
+        // when they are unknown); a positive one's is its log, a pure number already.
+        let unit = match (self.positive, units) {
+            (false, Some(u)) => default_loc_scale(false, Some(u)).1.eval_const(data).filter(|v| v.is_finite() && *v > 0.0).unwrap_or(1.0),
+            _ => 1.0,
+        };
         if !loc.is_finite() {
             return Err(FormulaError::plain(format!("the prior of {}: its location {} is not a finite number ({loc})", self.name, l.to_text(&[]))));
         }
         if !(scale.is_finite() && scale > 0.0) {
             return Err(FormulaError::plain(format!("the prior of {}: its scale {} must be positive (got {scale})", self.name, s.to_text(&[]))));
         }
-        Ok(Prior { positive: self.positive, loc, scale })
+        Ok(Prior { positive: self.positive, loc, scale, unit })
     }
 }
 
-/// A prior with its numbers: theta = loc + scale z (real) or exp(loc + scale z)
-/// (positive), z ~ N(0, 1) the coordinate the samplers move.
+/// A prior with its numbers, and the coordinate u the samplers move: theta = exp(loc + u)
+/// for a positive parameter (u = log theta - loc, prior N(0, scale²)); theta = loc + unit·u
+/// for a real one (prior N(0, (scale/unit)²)), `unit` the data's scale in the parameter's
+/// units (sd_x for a location, 1/sd_x for a slope in 1/x, 1 for a pure number). These are
+/// the coordinates of the fitting units the laws had before they became formulas (log of
+/// a z-scored noise sd, z-scored slopes and locations), whatever prior the user states.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Prior {
     pub positive: bool,
     pub loc: f64,
     pub scale: f64,
+    pub unit: f64,
 }
 
 impl Prior {
     #[inline]
-    pub fn theta(&self, z: f64) -> f64 {
-        let t = self.loc + self.scale * z;
+    pub fn theta(&self, u: f64) -> f64 {
         if self.positive {
-            t.exp()
+            (self.loc + u).exp()
         } else {
-            t
+            self.loc + self.unit * u
         }
     }
-    /// d theta / d z, given theta.
+    /// d theta / d u, given theta.
     #[inline]
     pub fn slope(&self, theta: f64) -> f64 {
         if self.positive {
-            self.scale * theta
+            theta
         } else {
-            self.scale
+            self.unit
         }
     }
-    /// The coordinate z of a value theta (positive priors need theta > 0).
+    /// The coordinate u of a value theta (positive priors need theta > 0).
     pub fn z_of(&self, theta: f64) -> f64 {
-        let t = if self.positive { theta.ln() } else { theta };
-        (t - self.loc) / self.scale
+        if self.positive {
+            theta.ln() - self.loc
+        } else {
+            (theta - self.loc) / self.unit
+        }
+    }
+    /// The prior sd of the coordinate u.
+    pub fn coordinate_sd(&self) -> f64 {
+        if self.positive {
+            self.scale
+        } else {
+            self.scale / self.unit
+        }
     }
     /// `lognormal(-2.3, 2)` with the numbers.
     pub fn text(&self) -> String {

@@ -295,13 +295,14 @@ fn priors_read_check_and_default_to_the_data_scale() {
     let s = priors::resolve(&f, "", "a~lognormal(-2,1); b~normal(0,1)").unwrap();
     assert_eq!(priors::text(&s), "a ~ lognormal(-2, 1); b ~ normal(0, 1)");
     let p = priors::evaluate(&f, &s, &data()).unwrap();
-    assert_eq!(p[0], priors::Prior { positive: true, loc: -2.0, scale: 1.0 });
+    assert_eq!(p[0], priors::Prior { positive: true, loc: -2.0, scale: 1.0, unit: 1.0 });
+    assert_eq!(p[1], priors::Prior { positive: false, loc: 0.0, scale: 1.0, unit: 1.0 / 1.3 });
     // Defaults: real, scaled by the units; `positive` asks for the positive default.
     let s = priors::resolve(&f, "", "a ~ positive").unwrap();
     assert_eq!(priors::text(&s), "a ~ positive; b ~ real");
     let p = priors::evaluate(&f, &s, &data()).unwrap();
-    assert_eq!(p[0], priors::Prior { positive: true, loc: 0.8f64.ln(), scale: 2.0 });
-    assert_eq!(p[1], priors::Prior { positive: false, loc: 0.0, scale: 1.0 / 1.3 });
+    assert_eq!(p[0], priors::Prior { positive: true, loc: 0.8f64.ln(), scale: 2.0, unit: 1.0 });
+    assert_eq!(p[1], priors::Prior { positive: false, loc: 0.0, scale: 1.0 / 1.3, unit: 1.0 / 1.3 });
     let (l, sc) = priors::default_loc_scale(true, Some([-1.0, 1.0]));
     assert_eq!((l.to_text(&[]), sc.to_text(&[])), ("log(sd_y) - log(sd_x)".to_string(), "2".to_string()));
     let (l, sc) = priors::default_loc_scale(false, Some([1.0, 0.0]));

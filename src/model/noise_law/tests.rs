@@ -96,8 +96,10 @@ fn preset_priors_restate_the_former_fitting_unit_priors_in_data_units() {
     // in 1/x is a z-score slope over x_sd, a location is x_mean + x_sd times its z-score.
     let sc = scaling();
     let (ly, mean_x, sd_x) = (sc.y_sd.ln(), sc.x_mean, sc.x_sd);
-    let pos = |loc: f64| Prior { positive: true, loc, scale: 2.0 };
-    let real = |loc: f64, scale: f64| Prior { positive: false, loc, scale };
+    // The coordinates are the former ones too: log of a z-scored sd, a z-scored slope,
+    // curvature or location (unit = the data's scale of the parameter), logquad's a as is.
+    let pos = |loc: f64| Prior { positive: true, loc, scale: 2.0, unit: 1.0 };
+    let real = |loc: f64, scale: f64| Prior { positive: false, loc, scale, unit: if loc == ly { 1.0 } else { scale } };
     let want: Vec<(&str, Vec<Prior>)> = vec![
         ("constant", vec![pos(ly)]),
         ("linear", vec![pos(ly), pos(ly)]),
@@ -111,7 +113,10 @@ fn preset_priors_restate_the_former_fitting_unit_priors_in_data_units() {
         let l = preset(name);
         for (got, want) in l.priors.iter().zip(&w) {
             assert_eq!(got.positive, want.positive, "{name}");
-            assert!((got.loc - want.loc).abs() < 1e-12 && (got.scale - want.scale).abs() < 1e-12, "{name}: {got:?} vs {want:?}");
+            assert!(
+                (got.loc - want.loc).abs() < 1e-12 && (got.scale - want.scale).abs() < 1e-12 && (got.unit - want.unit).abs() < 1e-12,
+                "{name}: {got:?} vs {want:?}"
+            );
         }
     }
 }
@@ -219,5 +224,36 @@ fn the_hand_off_fits_custom_formulas_too() {
         l.sigma(&z, &xs, &vec![0.0; xs.len()], &mut s, &mut Vec::new());
         let worst = s.iter().map(|v| (v / 0.2).ln().abs()).fold(0.0, f64::max);
         assert!(worst < 0.05, "{f}: worst log ratio {worst}, z {z:?}");
+    }
+}
+
+#[test]
+fn a_law_on_data_in_other_units_or_on_the_raw_scale_is_the_same_law() {
+    // x' = u x, y' = v y: the same coordinates z give v times the sigma, because the
+    // priors are scaled by the data's own spreads; and a raw-scale fit (no
+    // standardisation) gives the same sigma in data units as a standardised one.
+    let (u, v) = (730.0, 0.02);
+    let sc = scaling();
+    let xd = x_data();
+    let sc_u = Scaling { x_mean: sc.x_mean * u, x_sd: sc.x_sd * u, y_mean: sc.y_mean * v, y_sd: sc.y_sd * v };
+    let x_raw: Vec<f64> = xd.clone();
+    for p in PRESETS {
+        let cfg = ModelConfig { kind: ModelKind::NoiseModel, noise_law: NoiseLawKind::named(p.name), ..ModelConfig::default() };
+        let std = NoiseLaw::new(&cfg, &x_fit(), &sc, 1.0).unwrap();
+        let other = NoiseLaw::new(&cfg, &x_fit(), &sc_u, 1.0).unwrap();
+        let raw = NoiseLaw::new(&cfg, &x_raw, &Scaling::identity(), sc.y_sd).unwrap();
+        let z: Vec<f64> = (0..std.n_params()).map(|i| 0.4 - 0.3 * i as f64).collect();
+        for &(x, mu) in &[(0.7, 1.1), (2.3, -0.4), (4.4, 2.0)] {
+            let one = |l: &NoiseLaw, s: &Scaling, xf: f64, muf: f64| {
+                let mut o = [0.0];
+                l.sigma(&z, &[xf], &[muf], &mut o, &mut Vec::new());
+                s.sd_from_std(o[0])
+            };
+            let a = one(&std, &sc, sc.x_to_std(x), sc.y_to_std(mu));
+            let b = one(&other, &sc_u, sc_u.x_to_std(u * x), sc_u.y_to_std(v * mu));
+            let c = one(&raw, &Scaling::identity(), x, mu);
+            assert!((b - v * a).abs() <= 1e-9 * v * a, "{}: {b} vs {}", p.name, v * a);
+            assert!((c - a).abs() <= 1e-9 * a, "{} raw: {c} vs {a}", p.name);
+        }
     }
 }
