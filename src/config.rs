@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::noise_law::{LawPreset, CUSTOM_LABEL, CUSTOM_NAME, PRESETS};
+
 /// Which Bayesian neural network to fit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,45 +19,69 @@ pub enum ModelKind {
     NoiseModel,
 }
 
-/// Parametric noise laws sigma(x; theta) for the noise-model BNN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoiseLawKind {
-    Constant,
-    Linear,
-    Exponential,
-    LogQuadratic,
-    Step,
-    Bump,
-    Signal,
-}
+/// The noise law of the noise-model BNN: one of the built-in presets (the rows of
+/// [`crate::model::noise_law::PRESETS`]) or the user's own formula (`custom`). In the
+/// settings, the URL and the CLI it is the preset's name or `custom`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NoiseLawKind(usize);
 
 impl NoiseLawKind {
-    pub const ALL: [NoiseLawKind; 7] = [
-        NoiseLawKind::Constant,
-        NoiseLawKind::Linear,
-        NoiseLawKind::Exponential,
-        NoiseLawKind::LogQuadratic,
-        NoiseLawKind::Step,
-        NoiseLawKind::Bump,
-        NoiseLawKind::Signal,
-    ];
+    /// The user's formula (`ModelConfig::noise_formula`).
+    pub const CUSTOM: NoiseLawKind = NoiseLawKind(PRESETS.len());
 
-    /// The short name used by the CLI (`noise:NAME`) and the URL.
+    /// The built-in laws, in the registry's order.
+    pub fn presets() -> impl Iterator<Item = NoiseLawKind> {
+        (0..PRESETS.len()).map(NoiseLawKind)
+    }
+    /// Every choice of the page's picker: the presets, then the custom formula.
+    pub fn all() -> impl Iterator<Item = NoiseLawKind> {
+        (0..=PRESETS.len()).map(NoiseLawKind)
+    }
+    /// The preset's registry row (None for the custom formula).
+    pub fn preset(self) -> Option<&'static LawPreset> {
+        PRESETS.get(self.0)
+    }
+    pub fn is_custom(self) -> bool {
+        self.0 >= PRESETS.len()
+    }
+    /// The short name used by the CLI (`noise:NAME`), the URL and the settings file.
     pub fn name(self) -> &'static str {
-        match self {
-            NoiseLawKind::Constant => "constant",
-            NoiseLawKind::Linear => "linear",
-            NoiseLawKind::Exponential => "exponential",
-            NoiseLawKind::LogQuadratic => "logquad",
-            NoiseLawKind::Step => "step",
-            NoiseLawKind::Bump => "bump",
-            NoiseLawKind::Signal => "signal",
+        self.preset().map_or(CUSTOM_NAME, |p| p.name)
+    }
+    /// The page's picker label.
+    pub fn label(self) -> &'static str {
+        self.preset().map_or(CUSTOM_LABEL, |p| p.label)
+    }
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::all().find(|k| k.name() == s)
+    }
+    /// A preset by name, for tests and examples (panics on an unknown name).
+    pub fn named(s: &str) -> Self {
+        Self::from_name(s).unwrap_or_else(|| panic!("no noise law '{s}'"))
+    }
+    /// The names for help texts and error lists in the registry's order, e.g.
+    /// `names(", ", " or ")` = "constant, linear, ..., signal or custom".
+    pub fn names(sep: &str, last: &str) -> String {
+        let n: Vec<&str> = Self::all().map(|k| k.name()).collect();
+        match n.split_last() {
+            Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
+            _ => n.join(sep),
         }
     }
+}
 
-    pub fn from_name(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == s)
+impl Serialize for NoiseLawKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for NoiseLawKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        NoiseLawKind::from_name(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown noise law '{s}': use {}", NoiseLawKind::names(", ", " or ")))
+        })
     }
 }
 
@@ -311,8 +337,15 @@ impl Method {
 #[serde(default)]
 pub struct ModelConfig {
     pub kind: ModelKind,
-    /// Only read when `kind == NoiseModel`.
+    /// Only read when `kind == NoiseModel`: a preset's name or `custom`.
     pub noise_law: NoiseLawKind,
+    /// The custom law (`noise_law` = custom): sigma(x; theta) in data units, e.g.
+    /// `a*exp(b*x)` (docs/ARCHITECTURE.md §2). Empty by default.
+    pub noise_formula: String,
+    /// Priors of the law's parameters in data units, e.g. `a~lognormal(-2,1); b~normal(0,1)`:
+    /// they replace the preset's (or, for a custom formula, the default: real, scaled to
+    /// the data by the parameter's units) for the parameters they name. Empty by default.
+    pub noise_priors: String,
     /// Hidden widths; NeuroBayes's example architecture by default. Empty = linear model.
     pub hidden: Vec<usize>,
     pub activation: Activation,
@@ -333,7 +366,9 @@ impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
             kind: ModelKind::TwoHead,
-            noise_law: NoiseLawKind::Exponential,
+            noise_law: NoiseLawKind::named("exponential"),
+            noise_formula: String::new(),
+            noise_priors: String::new(),
             hidden: vec![32, 16, 8],
             activation: Activation::Tanh,
             prior_scale: 1.0,
@@ -498,6 +533,18 @@ impl FitConfig {
         if !(m.sigma_floor.is_finite() && m.sigma_floor >= 0.0 && m.sigma_floor < 1.0) {
             return err(format!("sigma floor must be in [0, 1) (got {})", m.sigma_floor));
         }
+        // The law's formula and priors: in full when the noise model uses them, their
+        // syntax otherwise (a link or a file never carries a broken one).
+        if m.kind == ModelKind::NoiseModel {
+            crate::model::noise_law::parse_law(m).map_err(ConfigError)?;
+        } else {
+            if !m.noise_formula.trim().is_empty() {
+                crate::model::formula::Formula::parse(&m.noise_formula)
+                    .map_err(|e| ConfigError(format!("noise formula: {e} (got '{}')", m.noise_formula)))?;
+            }
+            crate::model::formula::priors::parse(&m.noise_priors)
+                .map_err(|e| ConfigError(format!("noise priors: {e} (got '{}')", m.noise_priors)))?;
+        }
         if let Some(s) = m.fixed_sigma {
             if !(s.is_finite() && s > 0.0) {
                 return err(format!("fixed sigma must be positive (got {s})"));
@@ -585,15 +632,12 @@ impl FitConfig {
             "homoskedastic" => self.model.kind = ModelKind::Homoskedastic,
             "two-head" => self.model.kind = ModelKind::TwoHead,
             _ => {
-                let law = name
-                    .strip_prefix("noise:")
-                    .and_then(NoiseLawKind::from_name)
-                    .ok_or_else(|| {
-                        ConfigError(format!(
-                            "unknown model '{name}': use homoskedastic, two-head or noise:LAW with LAW one of \
-                             constant, linear, exponential, logquad, step, bump, signal"
-                        ))
-                    })?;
+                let law = name.strip_prefix("noise:").and_then(NoiseLawKind::from_name).ok_or_else(|| {
+                    ConfigError(format!(
+                        "unknown model '{name}': use homoskedastic, two-head or noise:LAW with LAW one of {}",
+                        NoiseLawKind::names(", ", ", ")
+                    ))
+                })?;
                 self.model.kind = ModelKind::NoiseModel;
                 self.model.noise_law = law;
             }
@@ -642,11 +686,15 @@ mod tests {
     fn model_names_round_trip() {
         let mut c = FitConfig::default();
         for name in ["homoskedastic", "two-head", "noise:constant", "noise:linear", "noise:exponential",
-            "noise:logquad", "noise:step", "noise:bump", "noise:signal"] {
+            "noise:logquad", "noise:step", "noise:bump", "noise:signal", "noise:custom"] {
             c.set_model_name(name).unwrap();
             assert_eq!(c.model_name(), name);
         }
-        assert!(c.set_model_name("noise:cubic").is_err());
+        assert_eq!(
+            c.set_model_name("noise:cubic").unwrap_err().0,
+            "unknown model 'noise:cubic': use homoskedastic, two-head or noise:LAW with LAW one of constant, linear, \
+             exponential, logquad, step, bump, signal, custom"
+        );
     }
 
     #[test]

@@ -94,6 +94,40 @@ fn fit_reports_noise_parameters_and_metrics_on_stderr() {
 }
 
 #[test]
+fn a_custom_noise_formula_reports_its_parameters_in_data_units() {
+    // NeuroBayes's notebook law typed as a formula, with the priors.
+    let (data, truth) = generate("nb_exp", 40, 2);
+    let out_path = tmp("pred-custom.csv");
+    let out = run(bin()
+        .args(["fit", "--data"])
+        .arg(&data)
+        .args(["--model", "noise:custom", "--noise-formula", "a*exp(b*x)", "--noise-priors", "a~lognormal(-2,1); b~normal(0,1)"])
+        .args(["--steps", "3000", "--grid"])
+        .arg(&truth)
+        .arg("--out")
+        .arg(&out_path));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.starts_with("noise:custom / psgld on 40 points"), "{err}");
+    assert!(err.contains("noise law: sigma(x) = a*exp(b*x) (floored at ") && err.contains("a ~ lognormal(-2, 1), b ~ normal(0, 1)"), "{err}");
+    let table: Vec<&str> = err.lines().skip_while(|l| !l.starts_with("param ")).collect();
+    assert!(table[0].split_whitespace().eq(["param", "mean", "2.5%", "97.5%", "R-hat"]), "{err}");
+    for (row, name) in table[1..3].iter().zip(["a", "b"]) {
+        let v: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(v[0], name, "{err}");
+        let (mean, lo, hi): (f64, f64, f64) = (v[1].parse().unwrap(), v[2].parse().unwrap(), v[3].parse().unwrap());
+        assert!(lo <= mean && mean <= hi && lo.is_finite() && hi.is_finite(), "{row}");
+    }
+    // nb_exp's truth is 0.1 exp(0.3 x): a and b in data units, inside loose bounds.
+    let a: Vec<f64> = table[1].split_whitespace().skip(1).take(3).map(|v| v.parse().unwrap()).collect();
+    assert!(a[1] < 0.1 && 0.1 < a[2] * 2.0 && a[0] > 0.02 && a[0] < 0.5, "{err}");
+    // --noise-formula alone means noise:custom.
+    let o2 = tmp("pred-custom2.csv");
+    let out = run(bin().args(["fit", "--data"]).arg(&data).args(["--noise-formula", "a*exp(b*x)", "--steps", "300", "--grid"]).arg(&truth).arg("--out").arg(&o2));
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).starts_with("noise:custom / psgld"));
+}
+
+#[test]
 fn flags_override_the_config_file_and_same_seed_is_reproducible() {
     let (data, _) = generate("homoskedastic", 50, 3);
     let grid = tmp("grid2.csv");
@@ -148,6 +182,18 @@ fn bad_input_gives_one_line_and_a_nonzero_exit_never_a_panic() {
         (vec!["fit", "--data", d, "--grid", g, "--out", o, "--steps", "ten"], "invalid value"),
         (vec!["fit", "--data", d, "--grid", g, "--out", "/nonexistent/dir/p.csv", "--steps", "50"], "cannot write"),
         (vec!["fit", "--data", d, "--grid", g, "--out", o, "--bogus"], "unexpected argument"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a*expp(b*x)"], "unknown function 'expp' at column 3"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a*exp(b*x"], "missing ')' at column 10"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "2*x + 1"], "does not depend on any parameter"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--model", "noise:custom"], "--noise-formula"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--model", "two-head", "--noise-formula", "a*x"], "needs --model noise:custom"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a*x", "--noise-priors", "b~normal(0,1)"], "not a parameter"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a*x", "--noise-priors", "a~normal(0,-1)"], "must be positive"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--model", "two-head", "--noise-priors", "a~real"], "needs a noise model"),
+        // Hostile on the data: refused before the fit, the place named (x in [0, 5]).
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a*exp(1000*x)"], "exp at column 3 gives inf"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a/(x - x)"], "division by zero"),
+        (vec!["fit", "--data", d, "--grid", g, "--out", o, "--noise-formula", "a*log(x - 3)"], "log at column 3"),
         (vec!["generate", "sine"], "unknown data set"),
         (vec!["generate", "bump", "--n", "1"], "--n"),
         (vec![], "subcommand"),

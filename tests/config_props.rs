@@ -60,8 +60,36 @@ fn model_kind() -> impl Strategy<Value = ModelKind> {
     prop_oneof![Just(ModelKind::Homoskedastic), Just(ModelKind::TwoHead), Just(ModelKind::NoiseModel)]
 }
 
-fn noise_law() -> impl Strategy<Value = NoiseLawKind> {
-    prop::sample::select(NoiseLawKind::ALL.to_vec())
+/// Custom formulas with priors that fit them; the generated ones are built from pieces
+/// with characters a URL must escape (+ * / ^ ( ) ; ~ and spaces).
+const FORMULAS: [(&str, &str); 5] = [
+    ("a*exp(b*x)", "a~lognormal(-2,1); b~normal(0,1)"),
+    ("a + b*abs(x - c)^p", "p ~ normal(1, 0.5)"),
+    ("sqrt(a + b*mu^2)", "a ~ positive; b ~ positive"),
+    ("q*x^2 + r", ""),
+    ("exp(-(x - t)^2/w)*h + s", "w ~ lognormal(log(sd_x), 1); t ~ normal(mean_x, 2*sd_x)"),
+];
+
+fn generated_formula() -> impl Strategy<Value = String> {
+    let term = prop_oneof![
+        Just("a".to_string()),
+        Just("b*x".to_string()),
+        Just("exp(-c*x^2)".to_string()),
+        Just("abs(mu)*b/2".to_string()),
+        Just("min(a, sd_y)".to_string()),
+        (1u32..1000).prop_map(|k| format!("{}e-3*b", k)),
+    ];
+    prop::collection::vec(term, 1..5).prop_map(|t| t.join(" + "))
+}
+
+/// The law: a preset (its own priors, or a stated one), or a custom formula and priors.
+fn noise_law() -> impl Strategy<Value = (NoiseLawKind, String, String)> {
+    prop_oneof![
+        prop::sample::select(NoiseLawKind::presets().collect::<Vec<_>>()).prop_map(|k| (k, String::new(), String::new())),
+        Just((NoiseLawKind::named("exponential"), String::new(), "b ~ normal(0, 0.5/sd_x)".to_string())),
+        prop::sample::select(FORMULAS.to_vec()).prop_map(|(f, p)| (NoiseLawKind::CUSTOM, f.to_string(), p.to_string())),
+        generated_formula().prop_map(|f| (NoiseLawKind::CUSTOM, f, String::new())),
+    ]
 }
 
 fn activation() -> impl Strategy<Value = Activation> {
@@ -94,8 +122,19 @@ fn valid_model(with_fixed_sigma: bool) -> impl Strategy<Value = ModelConfig> {
         fraction(),
         fixed,
     )
-        .prop_map(|(kind, noise_law, hidden, activation, prior_scale, raw_scale, sigma_floor, fixed_sigma)| {
-            ModelConfig { kind, noise_law, hidden, activation, prior_scale, raw_scale, sigma_floor, fixed_sigma }
+        .prop_map(|(kind, (noise_law, noise_formula, noise_priors), hidden, activation, prior_scale, raw_scale, sigma_floor, fixed_sigma)| {
+            ModelConfig {
+                kind,
+                noise_law,
+                noise_formula,
+                noise_priors,
+                hidden,
+                activation,
+                prior_scale,
+                raw_scale,
+                sigma_floor,
+                fixed_sigma,
+            }
         })
 }
 
@@ -693,7 +732,7 @@ fn links_made_before_v2_still_open_to_the_same_settings() {
     let mut want = v2.clone();
     want.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 1 };
     want.config.model.kind = ModelKind::NoiseModel;
-    want.config.model.noise_law = NoiseLawKind::Step;
+    want.config.model.noise_law = NoiseLawKind::named("step");
     want.config.inference.method = Method::Vi;
     want.config.inference.steps = 4321;
     want.config.inference.seed = 17;

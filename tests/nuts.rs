@@ -123,7 +123,7 @@ fn nuts_recovers_the_noise_law_parameters() {
     let d = exponential_law_data(300, 42);
     let cfg = ModelConfig {
         kind: ModelKind::NoiseModel,
-        noise_law: NoiseLawKind::Exponential,
+        noise_law: NoiseLawKind::named("exponential"),
         hidden: vec![5],
         ..ModelConfig::default()
     };
@@ -134,7 +134,7 @@ fn nuts_recovers_the_noise_law_parameters() {
     let (chains, _) = sample(&model, &d, opts, 1, 2);
     let nd = model.mlp.dim();
     let theta: Vec<Vec<f64>> =
-        chains.iter().flatten().map(|p| law.to_data_units(&p[nd..], &Scaling::identity())).collect();
+        chains.iter().flatten().map(|p| law.to_data_units(&p[nd..])).collect();
     for (k, &t) in truth.iter().enumerate() {
         let mut v: Vec<f64> = theta.iter().map(|th| th[k]).collect();
         v.sort_by(f64::total_cmp);

@@ -144,48 +144,69 @@ fn vi_with_full_kl_matches_conjugate_mean_and_mean_field_variances() {
 // Recovery of known noise-law parameters from N = 2000 points.
 // ---------------------------------------------------------------------------
 
-fn law_data(law: NoiseLawKind, truth: &[f64], n: usize, seed: u64) -> Dataset {
+/// N points with noise sd sigma(x) given by the law `law` (a preset's name, or one of
+/// the custom formulas below) with parameters `truth`, x uniform on [-2, 2] (or on
+/// `range`).
+fn law_data(law: &str, truth: &[f64], n: usize, seed: u64) -> Dataset {
+    law_data_on(law, truth, n, seed, (-2.0, 2.0))
+}
+
+fn law_data_on(law: &str, truth: &[f64], n: usize, seed: u64, (lo, hi): (f64, f64)) -> Dataset {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let f = |x: f64| (1.5 * x).sin() + 0.5 * x;
     let sigma = |x: f64| -> f64 {
         let t = truth;
         match law {
-            NoiseLawKind::Constant => t[0],
-            NoiseLawKind::Linear => t[0] + (t[1] - t[0]) * (x + 2.0) / 4.0,
-            NoiseLawKind::Exponential => t[0] * (t[1] * x).exp(),
-            NoiseLawKind::LogQuadratic => (t[0] + t[1] * x + t[2] * x * x).exp(),
-            NoiseLawKind::Step => {
+            "constant" => t[0],
+            "linear" => t[0] + (t[1] - t[0]) * (x - lo) / (hi - lo),
+            "exponential" => t[0] * (t[1] * x).exp(),
+            "logquad" => (t[0] + t[1] * x + t[2] * x * x).exp(),
+            "step" => {
                 if x < t[2] {
                     t[0]
                 } else {
                     t[1]
                 }
             }
-            NoiseLawKind::Bump => t[0] + t[1] * (-(x - t[2]).powi(2) / (2.0 * t[3] * t[3])).exp(),
-            NoiseLawKind::Signal => t[0] + t[1] * f(x).abs(),
+            "bump" => t[0] + t[1] * (-(x - t[2]).powi(2) / (2.0 * t[3] * t[3])).exp(),
+            "signal" => t[0] + t[1] * f(x).abs(),
+            "a*x^c" => t[0] * x.powf(t[1]),
+            "sqrt(a + b*mu^2)" => (t[0] + t[1] * f(x).powi(2)).sqrt(),
+            _ => unreachable!("{law}"),
         }
     };
-    let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(lo..hi)).collect();
     // Pin the end points so the linear law's x_min / x_max are the generating ones.
-    x[0] = -2.0;
-    x[1] = 2.0;
+    x[0] = lo;
+    x[1] = hi;
     let y = x.iter().map(|&v| f(v) + sigma(v) * rng.sample::<f64, _>(StandardNormal)).collect();
     Dataset::new(x, y)
 }
 
-fn recovery_config(law: NoiseLawKind) -> FitConfig {
+fn recovery_config(law: &str) -> FitConfig {
     let mut c = FitConfig::default();
     c.model.kind = ModelKind::NoiseModel;
-    c.model.noise_law = law;
+    match NoiseLawKind::from_name(law) {
+        Some(k) => c.model.noise_law = k,
+        None => {
+            c.model.noise_law = NoiseLawKind::CUSTOM;
+            c.model.noise_formula = law.into();
+        }
+    }
     c.model.hidden = vec![16, 8];
     c.inference.steps = 8000;
     c.inference.seed = 3;
     c
 }
 
-fn check_recovery(law: NoiseLawKind, truth: &[f64]) {
-    let d = law_data(law, truth, 2000, 42);
-    let mut fit = run(recovery_config(law), &d);
+fn check_recovery(law: &str, truth: &[f64]) {
+    check_recovery_of(law, "", truth, law_data(law, truth, 2000, 42));
+}
+
+fn check_recovery_of(law: &str, priors: &str, truth: &[f64], d: Dataset) {
+    let mut cfg = recovery_config(law);
+    cfg.model.noise_priors = priors.into();
+    let mut fit = run(cfg, &d);
     let snap = fit.snapshot(&d.grid(50, 0.0));
     assert_eq!(snap.params.len(), truth.len());
     for (p, &t) in snap.params.iter().zip(truth) {
@@ -194,7 +215,7 @@ fn check_recovery(law: NoiseLawKind, truth: &[f64]) {
         let sd = ((p.hi - p.lo) / 3.92).max(0.01 * t.abs()).max(0.005);
         assert!(
             (p.mean - t).abs() < 4.0 * sd,
-            "{law:?} {}: posterior mean {} [{}, {}] vs true {t}",
+            "{law} {}: posterior mean {} [{}, {}] vs true {t}",
             p.name,
             p.mean,
             p.lo,
@@ -205,38 +226,68 @@ fn check_recovery(law: NoiseLawKind, truth: &[f64]) {
 
 #[test]
 fn constant_law_recovers_its_parameter() {
-    check_recovery(NoiseLawKind::Constant, &[0.2]);
+    check_recovery("constant", &[0.2]);
 }
 #[test]
 fn linear_law_recovers_its_parameters() {
-    check_recovery(NoiseLawKind::Linear, &[0.05, 0.4]);
+    check_recovery("linear", &[0.05, 0.4]);
 }
 #[test]
 fn exponential_law_recovers_its_parameters() {
-    check_recovery(NoiseLawKind::Exponential, &[0.15, 0.5]);
+    check_recovery("exponential", &[0.15, 0.5]);
 }
 #[test]
 fn logquad_law_recovers_its_parameters() {
-    check_recovery(NoiseLawKind::LogQuadratic, &[-1.5, 0.3, -0.2]);
+    check_recovery("logquad", &[-1.5, 0.3, -0.2]);
 }
 #[test]
 fn step_law_recovers_its_parameters() {
-    check_recovery(NoiseLawKind::Step, &[0.3, 0.08, 0.5]);
+    check_recovery("step", &[0.3, 0.08, 0.5]);
 }
 #[test]
 fn bump_law_recovers_its_parameters() {
-    check_recovery(NoiseLawKind::Bump, &[0.05, 0.4, -0.3, 0.4]);
+    check_recovery("bump", &[0.05, 0.4, -0.3, 0.4]);
 }
 #[test]
 fn signal_law_recovers_its_parameters() {
-    check_recovery(NoiseLawKind::Signal, &[0.05, 0.2]);
+    check_recovery("signal", &[0.05, 0.2]);
+}
+
+#[test]
+fn a_custom_power_law_recovers_its_parameters() {
+    // sigma = a x^c, the example of a law no preset has, on x in [0.5, 4].
+    let truth = [0.1, 1.2];
+    let d = law_data_on("a*x^c", &truth, 2000, 42, (0.5, 4.0));
+    check_recovery_of("a*x^c", "a ~ positive", &truth, d);
+}
+
+#[test]
+fn a_custom_signal_dependent_law_recovers_its_parameters() {
+    // Detector noise sqrt(a + b signal^2): mu enters through a square root.
+    let truth = [0.01, 0.04];
+    let d = law_data("sqrt(a + b*mu^2)", &truth, 2000, 42);
+    check_recovery_of("sqrt(a + b*mu^2)", "a ~ positive; b ~ positive", &truth, d);
+}
+
+#[test]
+fn a_preset_written_as_a_custom_formula_is_the_same_fit() {
+    // One code path: the preset and its formula and priors typed by hand give the same bits.
+    let d = law_data("bump", &[0.05, 0.4, -0.3, 0.4], 300, 7);
+    let mut cfg = recovery_config("bump");
+    cfg.inference.steps = 1500;
+    let preset = run(cfg.clone(), &d).draws();
+    let p = NoiseLawKind::named("bump").preset().unwrap();
+    cfg.model.noise_law = NoiseLawKind::CUSTOM;
+    cfg.model.noise_formula = p.formula.into();
+    cfg.model.noise_priors = p.priors.into();
+    assert_eq!(run(cfg, &d).draws(), preset);
 }
 
 #[test]
 fn two_head_sigma_tracks_the_true_sigma() {
     let truth = [0.05, 0.4, -0.3, 0.4];
-    let d = law_data(NoiseLawKind::Bump, &truth, 2000, 9);
-    let mut cfg = recovery_config(NoiseLawKind::Bump);
+    let d = law_data("bump", &truth, 2000, 9);
+    let mut cfg = recovery_config("bump");
     cfg.model.kind = ModelKind::TwoHead;
     let mut fit = run(cfg, &d);
     let grid: Vec<f64> = (0..80).map(|i| -1.9 + 3.8 * i as f64 / 79.0).collect();

@@ -19,7 +19,7 @@ mod cli {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    use bayesband::config::{parse_hidden, Activation, FitConfig, Method, Units};
+    use bayesband::config::{parse_hidden, Activation, FitConfig, Method, ModelKind, NoiseLawKind, Units};
     use bayesband::data::csv::parse_table_bytes;
     use bayesband::data::{parse_csv_bytes, parse_grid_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
@@ -55,10 +55,23 @@ mod cli {
         /// Training data: CSV with x and y (header optional; comma, semicolon, tab or spaces).
         #[arg(long, value_name = "TRAIN.csv")]
         data: PathBuf,
-        /// Model: homoskedastic, two-head, or noise:LAW with LAW one of constant, linear,
-        /// exponential, logquad, step, bump, signal [default: two-head]
-        #[arg(long, value_name = "MODEL")]
+        #[arg(long, value_name = "MODEL", help = model_help())]
         model: Option<String>,
+        /// The noise law as a formula, sigma(x; theta) in data units, for --model noise:custom
+        /// (implied when --model is not given): x, mu (the network's mean at x), numbers, pi,
+        /// x_min, x_max, mean_x, sd_x, sd_y, + - * / ^ ( ), exp log sqrt abs sin cos tanh
+        /// softplus sigmoid min max; every other name is a parameter, e.g. "a*exp(b*x)".
+        /// Its value passes through a smooth floor (sigma_floor x the sd of y), so sigma
+        /// stays positive.
+        #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
+        noise_formula: Option<String>,
+        /// Priors of the noise law's parameters in data units, e.g. "a~lognormal(-2,1);
+        /// b~normal(0,1)": lognormal(m, s) for a positive parameter (log ~ N(m, s^2)),
+        /// normal(m, s) for a real one, or "a~positive" / "a~real" for the default of that
+        /// kind; m and s may use x_min, x_max, mean_x, sd_x, sd_y. Unnamed parameters keep
+        /// the law's priors (a custom formula's: real, scaled to the data by their units).
+        #[arg(long, value_name = "PRIORS", allow_hyphen_values = true)]
+        noise_priors: Option<String>,
         #[arg(long, value_name = "METHOD", help = method_help())]
         method: Option<String>,
         /// Grid CSV: x in the first column (header row allowed, other columns ignored).
@@ -144,6 +157,15 @@ mod cli {
         truth: Option<PathBuf>,
     }
 
+    /// `--model`'s help, from the registry of noise laws.
+    fn model_help() -> String {
+        format!(
+            "Model: homoskedastic, two-head, or noise:LAW with LAW one of {} (custom: the formula of --noise-formula) \
+             [default: two-head]",
+            NoiseLawKind::names(", ", ", ")
+        )
+    }
+
     /// `--method`'s help, from the registry of methods.
     fn method_help() -> String {
         format!("Inference method: {} [default: {}]", Method::names(", ", ", "), FitConfig::default().inference.method.name())
@@ -204,6 +226,23 @@ mod cli {
         };
         if let Some(m) = &a.model {
             c.set_model_name(m).map_err(|e| bad(e.0))?;
+        }
+        if let Some(f) = &a.noise_formula {
+            match &a.model {
+                None => c.set_model_name("noise:custom").map_err(|e| bad(e.0))?,
+                Some(_) if c.model.kind == ModelKind::NoiseModel && c.model.noise_law.is_custom() => {}
+                Some(m) => return Err(bad(format!("--noise-formula needs --model noise:custom (got --model {m})"))),
+            }
+            c.model.noise_formula = f.clone();
+        }
+        if c.model.kind == ModelKind::NoiseModel && c.model.noise_law.is_custom() && c.model.noise_formula.trim().is_empty() {
+            return Err(bad("--model noise:custom needs its formula: --noise-formula \"a*exp(b*x)\", for example"));
+        }
+        if let Some(p) = &a.noise_priors {
+            if c.model.kind != ModelKind::NoiseModel {
+                return Err(bad(format!("--noise-priors needs a noise model (--model noise:LAW; got {})", c.model_name())));
+            }
+            c.model.noise_priors = p.clone();
         }
         if let Some(m) = &a.method {
             c.inference.method =
@@ -285,6 +324,7 @@ mod cli {
         };
         let t0 = Instant::now();
         let mut fit = Fit::new(cfg.clone(), &data).map_err(|e| bad(e.to_string()))?;
+        let law = law_line(&fit);
         let bar = !a.quiet && std::io::stderr().is_terminal();
         let chunk = (fit.total_steps() / 200).max(50);
         while !fit.is_finished() {
@@ -307,7 +347,7 @@ mod cli {
         write_predictions(&a.out, &snap)?;
         let secs = t0.elapsed().as_secs_f64();
         if !a.quiet {
-            eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, secs));
+            eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, secs, law.as_deref()));
         }
         if let Some((f, s)) = truth {
             let p = &snap.summary;
@@ -376,7 +416,18 @@ mod cli {
         std::fs::write(path, out).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
     }
 
-    fn report(cfg: &FitConfig, n: usize, x_range: (f64, f64), s: &Snapshot, secs: f64) -> String {
+    /// The noise law's formula and priors (data units, with this data set's numbers).
+    fn law_line(fit: &Fit) -> Option<String> {
+        let bayesband::model::Noise::Law(l) = &fit.model.noise else { return None };
+        let priors: Vec<String> = l.specs.iter().zip(&l.priors).map(|(s, p)| format!("{} ~ {}", s.name, p.text())).collect();
+        Some(format!("noise law: sigma(x) = {} (floored at {}), priors in data units: {}", l.formula, short_num(l.floor * fit.scaling.y_sd), priors.join(", ")))
+    }
+
+    fn short_num(v: f64) -> String {
+        format!("{v:.3e}").replace(".000e", "e")
+    }
+
+    fn report(cfg: &FitConfig, n: usize, x_range: (f64, f64), s: &Snapshot, secs: f64, law: Option<&str>) -> String {
         let mut r = String::new();
         let i = &cfg.inference;
         let budget = match i.method.spec().units {
@@ -395,6 +446,9 @@ mod cli {
             i.method.name(),
             i.chains,
         );
+        if let Some(l) = law {
+            let _ = writeln!(r, "{l}");
+        }
         if !s.params.is_empty() {
             let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7}", "param", "mean", "2.5%", "97.5%", "R-hat");
             for p in &s.params {

@@ -125,6 +125,9 @@ pub struct Fit {
     bx: Vec<f64>,
     by: Vec<f64>,
     pub(crate) cache: super::snapshot::DrawCache,
+    /// A noise law's parameters before the current step (a divergence is blamed on the
+    /// formula when it is not finite there).
+    noise_before: Vec<f64>,
 }
 
 impl Fit {
@@ -146,7 +149,8 @@ impl Fit {
             s if s > 0.0 => s,
             _ => 1.0,
         };
-        let model = Model::new(&config.model, &x, &scaling, y_spread);
+        let model = Model::try_new(&config.model, &x, &scaling, y_spread).map_err(FitError::Invalid)?;
+        model.check_noise(&x, &y).map_err(FitError::Invalid)?;
         let schedule = Schedule::new(&config);
         let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
         let mut chains = Vec::with_capacity(config.inference.chains);
@@ -192,6 +196,7 @@ impl Fit {
             bx: Vec::new(),
             by: Vec::new(),
             cache: Default::default(),
+            noise_before: Vec::new(),
         })
     }
 
@@ -385,6 +390,10 @@ impl Fit {
         let inf = &self.config.inference;
         let chain = &mut self.chains[ci];
         let (x, y) = if full { (&self.x[..], &self.y[..]) } else { (&self.bx[..], &self.by[..]) };
+        self.noise_before.clear();
+        if matches!(self.model.noise, crate::model::Noise::Law(_)) {
+            self.noise_before.extend_from_slice(self.model.noise_params(&chain.params));
+        }
 
         if t < warm {
             if t == mean_warm && mean_warm > 0 {
@@ -413,7 +422,8 @@ impl Fit {
             }
             chain.adam.ascend(&mut chain.params, &self.grad, chain.warm_lr);
             chain.loss = -e.log_post / n;
-            check_warm(chain, t, inf.warm_start_lr, self.config.model.raw_scale)?;
+            check_warm(chain, t, inf.warm_start_lr, self.config.model.raw_scale)
+                .map_err(|e| blame_formula(e, &self.model, &chain.params, &self.noise_before, x, t))?;
             return Ok(());
         }
 
@@ -434,7 +444,7 @@ impl Fit {
             Some(rate) => (rate.label, (rate.get)(inf), (rate.get)(&FitConfig::default().inference)),
             None => ("prior scale", self.config.model.prior_scale, crate::config::ModelConfig::default().prior_scale),
         };
-        check(chain, t, what, value, default)?;
+        check(chain, t, what, value, default).map_err(|e| blame_formula(e, &self.model, &chain.params, &self.noise_before, x, t))?;
         if self.schedule.keep.binary_search(&t).is_ok() {
             chain.draws.push(chain.params.clone());
         }
@@ -496,6 +506,25 @@ fn check(chain: &mut Chain, t: usize, what: &str, value: f64, default: f64) -> R
         t + 1,
         short(value),
     )))
+}
+
+/// A divergence where the noise formula is not finite (or its slope is not) at the
+/// law's parameters before the step (`before`; the weights after it) is the formula's
+/// doing, not the step size's: say so instead.
+fn blame_formula(e: FitError, model: &Model, p: &[f64], before: &[f64], x: &[f64], t: usize) -> FitError {
+    if before.is_empty() {
+        return e;
+    }
+    let mut p = p.to_vec();
+    let nd = p.len() - before.len();
+    p[nd..].copy_from_slice(before);
+    match model.noise_fault(&p, x) {
+        Some(w) => FitError::Diverged(format!(
+            "training diverged at step {}: {w}. Change the noise formula or narrow its priors. The last good state is kept.",
+            t + 1
+        )),
+        None => e,
+    }
 }
 
 /// A number in two significant digits, e.g. 6e-4 or 2.5e-3.

@@ -3,6 +3,8 @@
 
 pub mod adam;
 pub mod fit;
+#[cfg(test)]
+mod formula_faults;
 pub mod mala;
 pub mod method;
 pub mod nuts;

@@ -97,7 +97,12 @@ fn vi_is_bit_identical_to_before_the_seam() {
     // Re-pinned when VI moved to the fast f32 LRT kernels (issue 9 item 16; value before:
     // 1537184004773264718): those kernels are held against the precise path by
     // `model::kernels` tests, this pin guards the driver around them.
-    check(c, 40, 13297635215863731778);
+    // Re-pinned deliberately when the noise laws became formulas (issue 13: priors in
+    // data units, sampled as z ~ N(0, 1), the smooth floor, the hand-off by least
+    // squares), value before: 13297635215863731778. Taken on the Intel Xeon of that
+    // session, where the base commit's four pins all differed from theirs (this test
+    // gave 9366293102635421136 there before the change): re-take on the pinning machine.
+    check(c, 40, 13733989476307550697);
 }
 
 #[test]

@@ -41,7 +41,7 @@ pub struct DrawCache {
 pub fn param_names(model: &Model) -> Vec<String> {
     match &model.noise {
         Noise::Homoskedastic { fixed: None } => vec!["sigma".into()],
-        Noise::Law(l) => crate::model::noise_law::NoiseLaw::specs(l.kind).iter().map(|s| s.name.to_string()).collect(),
+        Noise::Law(l) => l.names().to_vec(),
         _ => vec![],
     }
 }
@@ -57,7 +57,7 @@ impl Fit {
         let np = self.model.noise_params(p);
         let theta = match &self.model.noise {
             Noise::Homoskedastic { fixed: None } => vec![sc.sd_from_std(np[0].exp())],
-            Noise::Law(l) => l.to_data_units(np, sc),
+            Noise::Law(l) => l.to_data_units(np),
             _ => vec![],
         };
         DrawPrediction { mu, sigma, theta }

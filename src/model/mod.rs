@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod fastmath;
+pub mod formula;
 pub mod kernels;
 mod loglik;
 pub mod mlp;
@@ -25,14 +26,6 @@ pub use mlp::{Mlp, Workspace};
 pub use noise_law::NoiseLaw;
 
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
-
-/// Population sd of `v` (1 when it is 0 or not finite).
-fn spread(v: &[f64]) -> f64 {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = (v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / n).sqrt();
-    if s > 0.0 && s.is_finite() { s } else { 1.0 }
-}
 
 /// How sigma(x) is produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,23 +78,54 @@ pub struct ModelWorkspace {
 
 impl Model {
     /// Build the model for training inputs `x_fit` (fitting units); `y_spread` is the sd
-    /// of y in fitting units (the two-head floor is `cfg.sigma_floor` of it).
+    /// of y in fitting units (the two-head floor and the noise law's are
+    /// `cfg.sigma_floor` of it). Panics on a noise law that [`Model::try_new`] refuses
+    /// (settings that passed `FitConfig::validate` fail only on data-dependent priors).
     pub fn new(cfg: &ModelConfig, x_fit: &[f64], scaling: &Scaling, y_spread: f64) -> Model {
+        Model::try_new(cfg, x_fit, scaling, y_spread).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Model::new`], or why the noise law cannot be used with these data.
+    pub fn try_new(cfg: &ModelConfig, x_fit: &[f64], scaling: &Scaling, y_spread: f64) -> Result<Model, String> {
         let outputs = if cfg.kind == ModelKind::TwoHead { 2 } else { 1 };
         let mlp = Mlp::new(&cfg.hidden, outputs, cfg.activation);
-        let (lo, hi) = x_fit.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         let noise = match cfg.kind {
             ModelKind::Homoskedastic => Noise::Homoskedastic { fixed: cfg.fixed_sigma },
             ModelKind::TwoHead => Noise::TwoHead { floor: cfg.sigma_floor * y_spread.max(1e-300) },
-            ModelKind::NoiseModel => {
-                // Raw scale: the law reads x in units of its spread (z-scores already are).
-                let unit = if cfg.raw_scale { spread(x_fit) } else { 1.0 };
-                Noise::Law(NoiseLaw::new(cfg.noise_law, lo, hi, scaling.y_mean / scaling.y_sd).with_x_unit(unit))
-            }
+            ModelKind::NoiseModel => Noise::Law(NoiseLaw::new(cfg, x_fit, scaling, y_spread)?),
         };
         let mut m = Model { mlp, noise, prior_scale: cfg.prior_scale, dim: 0 };
         m.dim = m.mlp.dim() + m.n_noise();
-        m
+        Ok(m)
+    }
+
+    /// Before a fit: whether the noise law is finite on the training data (fitting
+    /// units) where the fit starts; a message saying where it is not.
+    pub fn check_noise(&self, x: &[f64], y: &[f64]) -> Result<(), String> {
+        match &self.noise {
+            Noise::Law(l) => l.check(x, y),
+            _ => Ok(()),
+        }
+    }
+
+    /// After a divergence: where the noise law is not finite (or its slope is not) on the
+    /// batch at parameters `p`, in words (None: it is finite, there is no law, or the
+    /// parameters it needs are not finite themselves).
+    pub fn noise_fault(&self, p: &[f64], x: &[f64]) -> Option<String> {
+        let Noise::Law(l) = &self.noise else { return None };
+        // The network's weights matter only to a law that reads mu.
+        let needed = if l.uses_mu() { p } else { self.noise_params(p) };
+        if needed.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let mut ws = Workspace::default();
+        let mu: Vec<f64> = if l.uses_mu() {
+            let out = self.mlp.forward(p, x, &mut ws);
+            (0..x.len()).map(|i| out[[i, 0]]).collect()
+        } else {
+            vec![0.0; x.len()]
+        };
+        l.fault(self.noise_params(p), x, &mu).map(|(w, _)| format!("the noise formula {}: {w}", l.formula))
     }
 
     pub fn dim(&self) -> usize {
@@ -154,7 +178,16 @@ impl Model {
                 }
                 p[br.start + 1] = softplus_inv((sigma - floor).max(1e-6));
             }
-            Noise::Law(l) => l.constant_init(sigma, &mut p[nd..]),
+            Noise::Law(l) => {
+                // The law's mu at the hand-off points, when it reads mu.
+                let mu: Option<Vec<f64>> = l.uses_mu().then(|| {
+                    let mut ws = Workspace::default();
+                    let out = self.mlp.forward(p, l.init_x(), &mut ws);
+                    (0..l.init_x().len()).map(|i| out[[i, 0]]).collect()
+                });
+                let (_, z) = p.split_at_mut(nd);
+                l.constant_init(sigma, z, mu.as_deref());
+            }
         }
     }
 
@@ -221,6 +254,13 @@ impl Model {
                 return (loglik::two_head(o, y, *floor, scale, d, terms), 0.0);
             }
         }
+        // A noise law: one pass of its compiled formula over the batch (`terms` is its
+        // scratch).
+        if let (None, Noise::Law(l)) = (opts.const_log_sigma, &self.noise) {
+            if let (Some(mu), Some(d), 1) = (out.as_slice(), d_out.as_slice_mut(), out.ncols()) {
+                return (l.log_lik(noise_p, x, y, mu, scale, opts.beta_nll, d, g_noise, terms), 0.0);
+            }
+        }
         self.log_lik_per_point(noise_p, x, y, out, scale, opts, d_out, g_noise)
     }
 
@@ -239,7 +279,7 @@ impl Model {
     ) -> (f64, f64) {
         let mut ll = 0.0;
         let mut d_const = 0.0;
-        let mut gl = [0.0; 4];
+        let mut gl = if matches!(self.noise, Noise::Law(_)) { vec![0.0; self.n_noise()] } else { Vec::new() };
         let beta = opts.beta_nll;
         for i in 0..x.len() {
             let mu = out[[i, 0]];
@@ -256,7 +296,7 @@ impl Model {
                     (sp + floor, 0.0, sg)
                 }
                 (None, Noise::Law(l)) => {
-                    let (s, dmu) = l.eval(noise_p, x[i], mu, &mut gl);
+                    let (s, dmu) = l.sigma_grad(noise_p, x[i], mu, &mut gl);
                     (s, dmu, 0.0)
                 }
             };
@@ -319,15 +359,17 @@ impl Model {
     pub fn predict(&self, p: &[f64], x: &[f64], ws: &mut ModelWorkspace, mu: &mut [f64], sigma: &mut [f64]) {
         let nd = self.mlp.dim();
         let out = self.mlp.forward(p, x, &mut ws.mlp);
-        let mut gl = [0.0; 4];
         for i in 0..x.len() {
             mu[i] = out[[i, 0]];
             sigma[i] = match &self.noise {
                 Noise::Homoskedastic { fixed: Some(s) } => *s,
                 Noise::Homoskedastic { fixed: None } => p[nd].exp(),
                 Noise::TwoHead { floor } => softplus(out[[i, 1]]) + floor,
-                Noise::Law(l) => l.eval(&p[nd..], x[i], mu[i], &mut gl).0,
+                Noise::Law(_) => 0.0,
             };
+        }
+        if let Noise::Law(l) = &self.noise {
+            l.sigma(&p[nd..], x, mu, sigma, &mut ws.terms);
         }
     }
 
@@ -384,10 +426,17 @@ mod tests {
                 v.push(ModelConfig { kind, activation: act, hidden: vec![6, 4], ..ModelConfig::default() });
             }
         }
-        for law in NoiseLawKind::ALL {
+        for law in NoiseLawKind::presets() {
+            v.push(ModelConfig { kind: ModelKind::NoiseModel, noise_law: law, hidden: vec![6, 4], ..ModelConfig::default() });
+        }
+        // Custom formulas: one that reads mu through a square root, one below the floor
+        // in places, one with stated priors.
+        for (f, p) in [("sqrt(a + b*mu^2)", "a ~ positive; b ~ positive"), ("a + b*x", "b ~ normal(0, 0.01)"), ("a*x^2 + c*tanh(mu)", "a ~ normal(0.1, 0.3)")] {
             v.push(ModelConfig {
                 kind: ModelKind::NoiseModel,
-                noise_law: law,
+                noise_law: NoiseLawKind::CUSTOM,
+                noise_formula: f.into(),
+                noise_priors: p.into(),
                 hidden: vec![6, 4],
                 ..ModelConfig::default()
             });
@@ -436,7 +485,7 @@ mod tests {
             let model = Model::new(&cfg, &x, &sc, 1.0);
             let mut p = model.init(&mut rng);
             p.iter_mut().for_each(|v| *v += 0.2 * rng.sample::<f64, _>(StandardNormal));
-            let what = format!("{:?}/{:?}/{:?}", cfg.kind, cfg.noise_law, cfg.activation);
+            let what = format!("{:?}/{}/{}/{:?}", cfg.kind, cfg.noise_law.name(), cfg.noise_formula, cfg.activation);
             check_gradient(&model, &p, &x, &y, &EvalOptions::default(), &what);
             let opts = EvalOptions { const_log_sigma: Some(-0.9), beta_nll: 0.0 };
             check_gradient(&model, &p, &x, &y, &opts, &format!("{what} warm-up"));
@@ -456,6 +505,64 @@ mod tests {
             let (mut mu, mut s) = (vec![0.0; x.len()], vec![0.0; x.len()]);
             model.predict(&p, &x, &mut ModelWorkspace::default(), &mut mu, &mut s);
             assert!(s.iter().all(|&v| (v - 0.27).abs() < 1e-9), "{kind:?}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn the_noise_laws_batch_likelihood_matches_the_per_point_one() {
+        let x: Vec<f64> = (0..57).map(|i| -2.0 + 4.0 * i as f64 / 56.0).collect();
+        let sc = Scaling { x_mean: 1.3, x_sd: 0.7, y_mean: -0.4, y_sd: 2.2 };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        let y: Vec<f64> = x.iter().map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+        let laws: Vec<(NoiseLawKind, &str, &str)> = NoiseLawKind::presets()
+            .map(|k| (k, "", ""))
+            .chain([(NoiseLawKind::CUSTOM, "a + b*x", ""), (NoiseLawKind::CUSTOM, "sqrt(a + b*mu^2)*exp(c*x)", "a ~ positive; b ~ positive")])
+            .collect();
+        for (law, formula, priors) in laws {
+            for beta in [0.0, 0.5] {
+                let cfg = ModelConfig {
+                    kind: ModelKind::NoiseModel,
+                    noise_law: law,
+                    noise_formula: formula.into(),
+                    noise_priors: priors.into(),
+                    hidden: vec![4],
+                    ..ModelConfig::default()
+                };
+                let model = Model::new(&cfg, &x, &sc, 1.0);
+                let k = model.n_noise();
+                let z: Vec<f64> = (0..k).map(|_| 0.5 * rng.sample::<f64, _>(StandardNormal)).collect();
+                let mut out = Array2::zeros((x.len(), 1));
+                out.iter_mut().for_each(|v| *v = 0.8 * rng.sample::<f64, _>(StandardNormal));
+                let opts = EvalOptions { const_log_sigma: None, beta_nll: beta };
+                let (mut da, mut db) = (Array2::zeros((x.len(), 1)), Array2::zeros((x.len(), 1)));
+                let (mut ga, mut gb) = (vec![0.0; k], vec![0.0; k]);
+                let mut terms = Vec::new();
+                let (fast, _) = model.log_lik_from_outputs(&z, &x, &y, &out, 1.7, &opts, &mut da, &mut ga, &mut terms);
+                let (plain, _) = model.log_lik_per_point(&z, &x, &y, &out, 1.7, &opts, &mut db, &mut gb);
+                let what = format!("{} {formula} beta {beta}", law.name());
+                assert!((fast - plain).abs() <= 1e-12 * plain.abs(), "{what}: {fast} vs {plain}");
+                for (a, b) in da.iter().zip(db.iter()).chain(ga.iter().zip(&gb)) {
+                    assert!((a - b).abs() <= 1e-10 * b.abs().max(1e-3), "{what}: {a:e} vs {b:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hand_off_makes_every_preset_nearly_constant() {
+        let sc = Scaling { x_mean: 2.0, x_sd: 1.2, y_mean: 0.5, y_sd: 1.4 };
+        let x: Vec<f64> = (0..40).map(|i| -1.6 + 3.2 * i as f64 / 39.0).collect();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        for law in NoiseLawKind::presets() {
+            let cfg = ModelConfig { kind: ModelKind::NoiseModel, noise_law: law, hidden: vec![6], ..ModelConfig::default() };
+            let model = Model::new(&cfg, &x, &sc, 1.0);
+            let mut p = model.init(&mut rng);
+            model.hand_off_sigma(&mut p, 0.3);
+            let (mut mu, mut s) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            model.predict(&p, &x, &mut ModelWorkspace::default(), &mut mu, &mut s);
+            let avg = s.iter().sum::<f64>() / s.len() as f64;
+            let worst = s.iter().map(|v| (v / 0.3).ln().abs()).fold(0.0, f64::max);
+            assert!((avg / 0.3 - 1.0).abs() < 0.1 && worst < 0.5, "{}: mean {avg}, worst log ratio {worst}", law.name());
         }
     }
 }

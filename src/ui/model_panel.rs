@@ -1,12 +1,14 @@
-//! Model: which BNN, the noise law (with its formula and priors), network shape,
-//! activation, prior scale, raw vs standardised units.
+//! Model: which BNN, the noise law (its formula, typed or a preset's, and a table of its
+//! parameters' priors), network shape, activation, prior scale, raw vs standardised units.
 
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::app::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
-use super::text::{law_formula, law_label, law_priors, model_info};
+use super::law_edit::{choose_law, formula_text, prior_rows, set_formula, set_prior, PriorRow};
+use super::text::{model_info, FLOOR_NOTE};
 use crate::config::{parse_hidden, Activation, FitConfig, ModelKind, NoiseLawKind};
 
 const KINDS: [(ModelKind, &str); 3] =
@@ -51,15 +53,64 @@ pub fn ModelPanel() -> Html {
         },
         None,
     );
-    let on_law = update(
-        |c, v| {
-            c.model.noise_law = NoiseLawKind::from_name(v).ok_or("unknown law")?;
-            // Picking a law means the noise model.
-            c.model.kind = ModelKind::NoiseModel;
-            Ok(())
-        },
-        None,
-    );
+    let formula_error = use_state(|| None::<String>);
+    let priors_error = use_state(|| None::<String>);
+    // Picking a law means the noise model; a preset brings its formula and priors.
+    let on_law = {
+        let (d, state, fe, pe) = (ctx.dispatch.clone(), ctx.state.clone(), formula_error.clone(), priors_error.clone());
+        Callback::from(move |v: String| {
+            let Some(law) = NoiseLawKind::from_name(&v) else { return };
+            let c = choose_law(&state.borrow().settings.config, law);
+            fe.set(None);
+            pe.set(None);
+            d.emit(Action::SetConfig(c));
+        })
+    };
+    // Checked as it is typed (the alert says what is wrong, with its column); applied
+    // when the field changes (Enter, or leaving it: before a click on Train lands), and
+    // only when it works: otherwise the previous formula is kept.
+    let formula_cb = |apply: bool| {
+        let (d, state, fe) = (ctx.dispatch.clone(), ctx.state.clone(), formula_error.clone());
+        move |text: String| {
+            let result = {
+                let st = state.borrow();
+                set_formula(&st.settings.config, &text, &st.data)
+            };
+            match result {
+                Ok(c) => {
+                    fe.set(None);
+                    if apply && c != state.borrow().settings.config {
+                        d.emit(Action::SetConfig(c));
+                    }
+                }
+                Err(msg) => fe.set(Some(msg)),
+            }
+        }
+    };
+    let on_formula_input = {
+        let f = formula_cb(false);
+        Callback::from(move |e: InputEvent| f(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_formula_change = {
+        let f = formula_cb(true);
+        Callback::from(move |e: Event| f(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_prior = {
+        let (d, state, pe) = (ctx.dispatch.clone(), ctx.state.clone(), priors_error.clone());
+        Callback::from(move |(name, positive, loc, scale): (String, bool, String, String)| {
+            let result = {
+                let st = state.borrow();
+                set_prior(&st.settings.config, &name, positive, &loc, &scale, &st.data)
+            };
+            match result {
+                Ok(c) => {
+                    pe.set(None);
+                    d.emit(Action::SetConfig(c));
+                }
+                Err(msg) => pe.set(Some(format!("{name}: {msg}"))),
+            }
+        })
+    };
     let on_hidden = update(
         |c, v| {
             let h = parse_hidden(v).map_err(|e| e.to_string())?;
@@ -99,8 +150,12 @@ pub fn ModelPanel() -> Html {
 
     let kind_value = KINDS.iter().find(|k| k.0 == m.kind).map(|k| k.1).unwrap_or("two_head");
     let kind_options: Vec<(String, String)> = KINDS.iter().map(|(k, v)| (v.to_string(), model_info(*k).0.to_string())).collect();
-    let law_options: Vec<(String, String)> =
-        NoiseLawKind::ALL.iter().map(|l| (l.name().to_string(), law_label(*l).to_string())).collect();
+    let law_options: Vec<(String, String)> = NoiseLawKind::all().map(|l| (l.name().to_string(), l.label().to_string())).collect();
+    let rows = if m.kind == ModelKind::NoiseModel { prior_rows(m, &s.data) } else { vec![] };
+    let formula_hint = format!(
+        "σ(x; θ) in data units: x, mu (the mean at x), numbers, pi, x_min, x_max, mean_x, sd_x, sd_y, + − * / ^, exp log \
+         sqrt abs sin cos tanh softplus sigmoid min max; any other name is a parameter. {FLOOR_NOTE}"
+    );
     let act_options = vec![
         ("tanh".to_string(), "tanh".to_string()),
         ("silu".to_string(), "SiLU".to_string()),
@@ -121,11 +176,18 @@ pub fn ModelPanel() -> Html {
             // The law's formula and priors: only where a law is used.
             if is_noise {
                 <div class="law" aria-label="Noise law formula and priors">
-                    <p class="formula">{law_formula(m.noise_law)}</p>
-                    <ul class="priors">
-                        { for law_priors(m.noise_law).into_iter().map(|p| html! { <li>{p}</li> }) }
-                    </ul>
-                    <p class="hint">{"Priors are on the fitting scale (standardised units unless raw); results are reported in data units."}</p>
+                    <div class="field">
+                        <label for="noise-formula">{"Noise formula"}</label>
+                        <input id="noise-formula" type="text" class="formula" value={formula_text(m)}
+                            oninput={on_formula_input} onchange={on_formula_change}
+                            spellcheck="false" autocomplete="off"
+                            aria-invalid={formula_error.is_some().then_some("true")} aria-describedby="noise-formula-hint" />
+                        if let Some(e) = &*formula_error { <p class="error" role="alert">{e.clone()}</p> }
+                        <p class="hint" id="noise-formula-hint">{formula_hint}</p>
+                    </div>
+                    <PriorTable rows={rows} onchange={on_prior} />
+                    if let Some(e) = &*priors_error { <p class="error" role="alert">{e.clone()}</p> }
+                    <p class="hint">{"Priors in data units: lognormal(m, s) is a positive θ with log θ ~ N(m, s²), normal(m, s) a real θ ~ N(m, s²); m and s may use sd_x, sd_y, mean_x, x_min, x_max of the data. A new parameter is real with a prior scaled to the data by its units; mark it positive if it is. Results are reported in data units."}</p>
                 </div>
             }
             <div class="row2">
@@ -139,5 +201,66 @@ pub fn ModelPanel() -> Html {
                 <SelectField id="scale" label="Units" value={if m.raw_scale { "raw" } else { "std" }} options={scale_options} onchange={on_scale} />
             </div>
         </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PriorTableProps {
+    rows: Vec<PriorRow>,
+    /// (parameter, positive, location, scale) after an edit.
+    onchange: Callback<(String, bool, String, String)>,
+}
+
+/// The law's parameters with their priors, editable: kind, location, scale.
+#[component]
+fn PriorTable(p: &PriorTableProps) -> Html {
+    html! {
+        <table class="prior-table">
+            <caption>{"Priors of the noise parameters"}</caption>
+            <thead><tr>
+                <th scope="col">{"θ"}</th><th scope="col">{"prior"}</th><th scope="col">{"location"}</th>
+                <th scope="col">{"scale"}</th><th scope="col">{"on these data"}</th>
+            </tr></thead>
+            <tbody>
+            { for p.rows.iter().map(|r| {
+                let (name, positive, loc, scale) = (r.name.clone(), r.positive, r.loc.clone(), r.scale.clone());
+                let on_kind = {
+                    let (cb, name, loc, scale) = (p.onchange.clone(), name.clone(), loc.clone(), scale.clone());
+                    Callback::from(move |e: Event| {
+                        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+                        cb.emit((name.clone(), v == "positive", loc.clone(), scale.clone()));
+                    })
+                };
+                let on_loc = {
+                    let (cb, name, scale) = (p.onchange.clone(), name.clone(), scale.clone());
+                    Callback::from(move |e: Event| {
+                        let v = e.target_unchecked_into::<HtmlInputElement>().value();
+                        cb.emit((name.clone(), positive, v, scale.clone()));
+                    })
+                };
+                let on_scale = {
+                    let (cb, name, loc) = (p.onchange.clone(), name.clone(), loc.clone());
+                    Callback::from(move |e: Event| {
+                        let v = e.target_unchecked_into::<HtmlInputElement>().value();
+                        cb.emit((name.clone(), positive, loc.clone(), v));
+                    })
+                };
+                html! {
+                    <tr key={r.name.clone()}>
+                        <th scope="row" title={r.note.clone()}>{r.name.clone()}</th>
+                        <td>
+                            <select aria-label={format!("Prior of {}", r.name)} onchange={on_kind}>
+                                <option value="positive" selected={r.positive}>{"positive (lognormal)"}</option>
+                                <option value="real" selected={!r.positive}>{"real (normal)"}</option>
+                            </select>
+                        </td>
+                        <td><input type="text" class="formula" aria-label={format!("Location of {}", r.name)} value={r.loc.clone()} onchange={on_loc} /></td>
+                        <td><input type="text" class="formula" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onchange={on_scale} /></td>
+                        <td class="numbers" title={r.note.clone()}>{r.numbers.clone().unwrap_or_else(|| "–".into())}</td>
+                    </tr>
+                }
+            }) }
+            </tbody>
+        </table>
     }
 }

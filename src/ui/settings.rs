@@ -81,6 +81,11 @@ pub const LINK_VERSION: u32 = 2;
 /// `the_defaults_are_the_current_link_versions_snapshot` fails until then.
 const LINK_DEFAULTS_V2: &str = include_str!("link_defaults_v2.json");
 
+/// Settings added after the v=2 snapshot was frozen, with the value a v=2 link (which
+/// cannot name them) means by them: their default, which is therefore frozen too (a test
+/// holds it; changing it needs a v=3 snapshot like any other default).
+pub const ADDED_AFTER_V2: [(&str, &str, &str); 2] = [("model", "noise_formula", ""), ("model", "noise_priors", "")];
+
 /// The frozen defaults of a link version (None: a version this page does not know).
 pub fn link_defaults(version: u32) -> Option<Settings> {
     let text = match version {
@@ -377,7 +382,7 @@ mod tests {
     fn every_setting_survives_the_url() {
         let mut s = Settings::default();
         s.config.model.kind = ModelKind::NoiseModel;
-        s.config.model.noise_law = NoiseLawKind::Step;
+        s.config.model.noise_law = NoiseLawKind::named("step");
         s.config.model.hidden = vec![16, 4];
         s.config.model.raw_scale = true;
         s.config.inference.method = Method::Vi;
@@ -432,9 +437,14 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_current_link_versions_snapshot() {
-        // Fails when a default changes (or a setting is added): add a v=3 snapshot,
-        // keep v=2's for the links already out there, and bump LINK_VERSION.
-        let now = serde_json::to_value(Settings::default()).unwrap();
+        // Fails when a default changes (or a setting is added without its frozen default in
+        // ADDED_AFTER_V2): add a v=3 snapshot, keep v=2's for the links already out there,
+        // and bump LINK_VERSION.
+        let mut now = serde_json::to_value(Settings::default()).unwrap();
+        for (section, key, frozen) in ADDED_AFTER_V2 {
+            let fields = now["config"][section].as_object_mut().unwrap();
+            assert_eq!(fields.remove(key), Some(Value::String(frozen.into())), "the default of {key} is frozen for v=2 links");
+        }
         assert_eq!(Some(now), link_defaults_json(LINK_VERSION), "Settings::default() differs from the v={LINK_VERSION} snapshot");
         assert_eq!(link_defaults(LINK_VERSION).unwrap().config, FitConfig::default());
     }
@@ -454,6 +464,31 @@ mod tests {
         assert_eq!(back, s);
         // The full form is the links made before v=2.
         assert!(s.to_full_query().contains("step_size=0.0002") && !s.to_full_query().contains("v="));
+    }
+
+    #[test]
+    fn a_custom_noise_formula_and_its_priors_survive_the_url() {
+        let mut s = Settings::default();
+        s.config.model.kind = ModelKind::NoiseModel;
+        s.config.model.noise_law = NoiseLawKind::CUSTOM;
+        s.config.model.noise_formula = "a + b*abs(x - c)^p".into();
+        s.config.model.noise_priors = "a ~ lognormal(log(sd_y), 2); p ~ normal(1, 0.5)".into();
+        let q = s.to_query();
+        assert_eq!(
+            q,
+            "v=2&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
+             &noise_priors=a%20~%20lognormal%28log%28sd_y%29,%202%29%3B%20p%20~%20normal%281,%200.5%29"
+        );
+        let mut back = Settings::default();
+        back.apply_query(&q).unwrap();
+        assert_eq!(back, s);
+        // A v=2 link made before formulas existed means the preset, with its priors.
+        let mut old = Settings::default();
+        old.apply_query("v=2&kind=noise_model&noise_law=step").unwrap();
+        assert_eq!((old.config.model.noise_formula.as_str(), old.config.model.noise_priors.as_str()), ("", ""));
+        // A bad formula in a link is refused, naming it.
+        let e = Settings::default().apply_query("v=2&kind=noise_model&noise_law=custom&noise_formula=a*expp(x)").unwrap_err();
+        assert_eq!(e, "noise formula: unknown function 'expp' at column 3 (got 'a*expp(x)')");
     }
 
     #[test]

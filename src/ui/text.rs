@@ -1,8 +1,7 @@
 //! Words the page shows about models, noise laws and methods (docs/ARCHITECTURE.md §2-3), kept
 //! beside each other so the UI and its help stay consistent.
 
-use crate::config::{Method, ModelKind, NoiseLawKind};
-use crate::model::noise_law::NoiseLaw;
+use crate::config::{Method, ModelKind};
 
 /// Picker label and one-line description of a model.
 pub fn model_info(kind: ModelKind) -> (&'static str, &'static str) {
@@ -22,34 +21,10 @@ pub fn model_info(kind: ModelKind) -> (&'static str, &'static str) {
     }
 }
 
-/// Picker label of a noise law.
-pub fn law_label(law: NoiseLawKind) -> &'static str {
-    match law {
-        NoiseLawKind::Constant => "Constant",
-        NoiseLawKind::Linear => "Linear",
-        NoiseLawKind::Exponential => "Exponential",
-        NoiseLawKind::LogQuadratic => "Log-quadratic",
-        NoiseLawKind::Step => "Step",
-        NoiseLawKind::Bump => "Bump",
-        NoiseLawKind::Signal => "Signal-proportional",
-    }
-}
-
-/// The law's formula as the core states it, typeset with Greek letters.
-pub fn law_formula(law: NoiseLawKind) -> String {
-    NoiseLaw::formula(law).replace("sigma", "σ").replace("mu", "μ")
-}
-
-/// One line per parameter: its prior (fitting units) and what it means.
-pub fn law_priors(law: NoiseLawKind) -> Vec<String> {
-    NoiseLaw::specs(law)
-        .iter()
-        .map(|p| {
-            let v = if p.log_scale { format!("log {}", p.name) } else { p.name.to_string() };
-            format!("{v} ~ N(0, {}²): {}", p.prior_sd, p.meaning)
-        })
-        .collect()
-}
+/// How the page says that sigma stays positive (the law's floor, noise_law.rs).
+pub const FLOOR_NOTE: &str = "σ(x) stays positive: the formula's value f passes through a smooth floor, \
+     σ = fl + fl·softplus((f − fl)/fl) with fl = 0.001 × the sd of y (the two-head floor), so σ = f wherever f is \
+     well above fl and σ → fl where f falls to or below 0.";
 
 /// Picker label and one-line description of a method (its registry row).
 pub fn method_info(m: Method) -> (&'static str, &'static str) {
@@ -66,11 +41,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_law_states_a_formula_and_its_priors() {
-        for law in NoiseLawKind::ALL {
-            assert!(!law_label(law).is_empty());
-            assert!(law_formula(law).contains('σ'));
-            assert!(law_priors(law).iter().all(|p| p.contains("~ N(0, ")));
+    fn every_law_has_a_label_and_a_formula() {
+        for law in crate::config::NoiseLawKind::all() {
+            assert!(!law.label().is_empty());
         }
+        assert!(FLOOR_NOTE.contains("softplus"));
     }
 }
