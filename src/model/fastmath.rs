@@ -91,6 +91,32 @@ pub fn ln_1p(x: f64) -> f64 {
     }
 }
 
+/// 1.5 * 2^23: adding it to an f32 rounds to an integer held in the low mantissa bits.
+const ROUNDER_F32: f32 = 12_582_912.0;
+
+/// e^x in f32 for x in [-87, 0] (clamped at -87: the result stays a normal number),
+/// within 2 ulp: Cephes' expf (x = k ln2 + r, |r| <= ln2/2, a degree-5 minimax
+/// polynomial) with k rounded by [`ROUNDER_F32`] and 2^k built in the exponent bits,
+/// so a loop using it vectorises with no rounding instruction.
+#[inline(always)]
+#[allow(clippy::excessive_precision)]
+pub fn exp_f32_nonpositive(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 0.0);
+    let t = x * std::f32::consts::LOG2_E + ROUNDER_F32;
+    let k = t - ROUNDER_F32;
+    let r = (x - k * 0.693_359_375) - k * -2.121_944_40e-4;
+    let z = r * r;
+    let mut p = 1.987_569_150_0e-4_f32;
+    p = p * r + 1.398_199_950_7e-3;
+    p = p * r + 8.333_451_907_3e-3;
+    p = p * r + 4.166_579_589_4e-2;
+    p = p * r + 1.666_666_545_9e-1;
+    p = p * r + 5.000_000_120_1e-1;
+    let y = (p * z + r) + 1.0;
+    // t's low bits hold k (two's complement, -126 < k <= 0); k + 127 in the exponent field.
+    y * f32::from_bits(t.to_bits().wrapping_add(127) << 23)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +165,25 @@ mod tests {
         let abs = near.iter().map(|&x| (ln(x) - x.ln()).abs()).fold(0.0, f64::max);
         assert!(abs < 2.0 * ULP, "worst absolute error {abs:e} near 1");
         assert_eq!(ln(1.0), 0.0);
+    }
+
+    #[test]
+    fn exp_f32_matches_the_standard_library_to_a_few_ulp() {
+        let mut xs = samples(-87.0, 0.0, 400_000, 7);
+        xs.extend(samples(-1.0, 0.0, 100_000, 8));
+        xs.extend([0.0, -0.0, -1.0, -0.5 * std::f64::consts::LN_2, -86.9, -87.0, -1e-9]);
+        let mut worst = (0.0f64, 0.0);
+        for x in xs {
+            let x = x as f32;
+            let e = rel(exp_f32_nonpositive(x) as f64, (x as f64).exp());
+            if e > worst.0 {
+                worst = (e, x as f64);
+            }
+        }
+        assert!(worst.0 < 2.0 * f32::EPSILON as f64, "worst relative error {:e} at x = {}", worst.0, worst.1);
+        assert_eq!(exp_f32_nonpositive(0.0), 1.0);
+        let floor = exp_f32_nonpositive(-1e4);
+        assert!(floor == exp_f32_nonpositive(-87.0) && floor.is_normal(), "clamped, still a normal number");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 // divergence leave on screen.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, open, external, status, waitForState, pixelCounts, MAIN, BAND_COLOURS, BASE } from './harness.mjs';
+import { join } from 'node:path';
+import { start, open, external, status, waitForState, pixelCounts, MAIN, BAND_COLOURS, BASE, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -221,6 +222,59 @@ test('after a divergence the main plot still shows the last good mean and bands'
   await page.waitForTimeout(500);
   assert.deepEqual(await pixelCounts(page, MAIN, bandColours), failed);
   assert.equal((await status(page)).state, 'failed');
+  assert.deepEqual(errorsSince(mark), []);
+  await page.close();
+});
+
+// ---------------------------------------------------------------- an outlier (row 53)
+
+/** 40 rows of y = sin(x), x = i / 4, with y = `bad` at i = 16 (line 18 of the file). */
+const withOutlier = (bad) => {
+  let s = 'x,y\n';
+  for (let i = 0; i < 40; i++) s += `${i / 4},${i === 16 ? bad : Math.sin(i / 4)}\n`;
+  return s;
+};
+
+test('a value far outside the others is named with its line at load, Train refuses it, no NaN, tick labels stay short', async () => {
+  const mark = env.log.errors.length;
+  const page = await open(env.context, 'steps=2000');
+  // A fit of the previous data first: the outlier's file replaces it, never fits.
+  await train(page).click();
+  await waitForState(page, 'finished', 90_000);
+  await page.getByLabel('Upload CSV').setInputFiles({ name: 'outlier.csv', mimeType: 'text/csv', buffer: Buffer.from(withOutlier('1e12')) });
+  const atLoad = page.getByRole('alert').filter({ hasText: 'line 18: y = 1e12 lies far outside the other values' });
+  await atLoad.waitFor();
+  const said = await atLoad.innerText();
+  assert.match(said, /robust sds away/);
+  assert.match(said, /Train will refuse these data until it is corrected\./);
+  // The file is read (the point can be seen on the plot), the old fit is gone.
+  await page.locator('#data-summary').filter({ hasText: 'N = 40' }).waitFor();
+  await page.waitForFunction(() => document.querySelector('#plot-main').dataset.hasFit === 'false');
+  // Train refuses, with the reason and the point; no worker run starts.
+  await train(page).click();
+  const refused = page.getByRole('alert').filter({ hasText: 'Cannot train: point 17: y = 1e12 lies far outside the other values' });
+  await refused.waitFor();
+  await page.waitForTimeout(500);
+  const s = await status(page);
+  assert.equal(s.state, 'failed');
+  assert.ok(s.step <= 0, `no steps taken (${s.step})`);
+  assert.doesNotMatch(s.text, /Finished/);
+  assert.equal(await page.locator(MAIN).getAttribute('data-has-fit'), 'false');
+  // No NaN anywhere on the page (the issue saw "NaN% of the predictive variance").
+  assert.doesNotMatch(await page.locator('body').innerText(), /NaN/);
+  // The y axis reaches 1e12: its tick labels are in the short exponent form, and
+  // none is long enough to be cut at the figure's edge (the issue saw "000e300").
+  await page.waitForTimeout(200);
+  const ticks = (await page.locator(MAIN).getAttribute('data-tick-labels')).split('\n');
+  assert.ok(ticks.some((t) => /^\d(\.\d{1,2})?e1[12]$/.test(t)), `exponent-form labels (${ticks.join(' | ')})`);
+  for (const t of ticks) assert.ok(t.length <= 8 && !/NaN|inf/i.test(t), `tick label '${t}'`);
+  await page.screenshot({ path: join(SHOTS, 'outlier-1280.png') });
+  // The corrected file loads without a message and fits.
+  await page.getByLabel('Upload CSV').setInputFiles({ name: 'fixed.csv', mimeType: 'text/csv', buffer: Buffer.from(withOutlier('0.9')) });
+  await page.waitForFunction(() => ![...document.querySelectorAll('[role=alert]')].some((a) => /far outside/.test(a.textContent)));
+  await train(page).click();
+  await waitForState(page, 'finished', 90_000);
+  assert.doesNotMatch(await page.locator('body').innerText(), /NaN/);
   assert.deepEqual(errorsSince(mark), []);
   await page.close();
 });

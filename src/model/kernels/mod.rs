@@ -27,12 +27,14 @@ mod dense;
 mod normal;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
+mod words;
 
 use ndarray::Array2;
 use rand::RngCore;
 
 use crate::config::Activation;
 pub(crate) use dense::Bufs;
+pub(crate) use normal::ln_f32;
 
 /// Points processed together by every kernel loop; batches are padded to a multiple.
 pub const LANES: usize = 8;
@@ -296,10 +298,10 @@ pub(crate) fn backward_f64(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: 
 }
 
 /// Draw the random words of one LRT forward pass at `n` points into `b` (the same
-/// words, so the same noise, for every kernel given the same generator state).
+/// words, so the same noise, for every kernel given the same generator state; see
+/// [`words`]).
 fn draw_words<T: Real, R: RngCore>(widths: &[usize], n: usize, rng: &mut R, b: &mut Bufs<T>) {
-    b.words.clear();
-    b.words.extend((0..dense::lrt_words(widths, n)).map(|_| rng.next_u64()));
+    words::fill(rng, dense::lrt_words(widths, n), &mut b.words);
 }
 
 /// The draws an LRT pass at `n` points takes from `rng`, layer by layer in the kernels'
@@ -307,7 +309,8 @@ fn draw_words<T: Real, R: RngCore>(widths: &[usize], n: usize, rng: &mut R, b: &
 /// padding), computed as the portable kernels compute them: for the reference code.
 pub(crate) fn lrt_noise<R: RngCore>(widths: &[usize], n: usize, rng: &mut R) -> (usize, Vec<Vec<f64>>) {
     let np = dense::padded(n);
-    let words: Vec<u64> = (0..dense::lrt_words(widths, n)).map(|_| rng.next_u64()).collect();
+    let mut words = Vec::new();
+    self::words::fill(rng, dense::lrt_words(widths, n), &mut words);
     let mut at = 0;
     let eps = widths[1..]
         .iter()

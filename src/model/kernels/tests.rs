@@ -325,12 +325,12 @@ fn lrt_noise_follows_the_generator_and_differs_per_pass() {
     let again = run_lrt(&mlp, Kernel::Fast, simd(), &m, &v, &x, &d, 4);
     assert_eq!(outs[0], again.0);
     assert!(outs[0] != outs[1]);
-    // Exactly the words the pass needs are taken: one per two pre-activations.
+    // A pass takes the seeds of its word streams from the generator, whatever its size.
     let mut r1 = Xoshiro256PlusPlus::seed_from_u64(4);
     let mut o = Array2::zeros((0, 0));
     forward_lrt_f32(&mlp.widths, mlp.activation, &m, &v, &x, &mut r1, &mut Bufs::default(), &mut o);
     let mut r2 = Xoshiro256PlusPlus::seed_from_u64(4);
-    for _ in 0..(32 + 16 + 8 + 2) * 40 / 2 {
+    for _ in 0..words::SEED_WORDS {
         r2.next_u64();
     }
     assert_eq!(r1.next_u64(), r2.next_u64());

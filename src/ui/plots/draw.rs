@@ -233,7 +233,15 @@ fn mesh<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let snap = |span: f64| move |v: &f64| tick_label(*v, span);
+    let drawn = std::cell::RefCell::new(Vec::new());
+    let seen = &drawn;
+    let snap = |span: f64| {
+        move |v: &f64| {
+            let t = tick_label(*v, span);
+            seen.borrow_mut().push(t.clone());
+            t
+        }
+    };
     let (xr, yr) = (chart.x_range(), chart.y_range());
     let (xtick, ytick) = (snap(xr.end - xr.start), snap(yr.end - yr.start));
     chart
@@ -250,7 +258,18 @@ where
         .bold_line_style(GRID.stroke_width((1.0 * s).max(1.0) as u32))
         .axis_style(MUTED.stroke_width((1.0 * s).max(1.0) as u32))
         .draw()?;
+    LAST_TICKS.with(|t| *t.borrow_mut() = drawn.take());
     Ok(())
+}
+
+thread_local! {
+    /// The tick labels the last figure drew (x and y), for the browser tests.
+    static LAST_TICKS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The tick labels of the figure drawn last, x and y, as drawn.
+pub fn last_tick_labels() -> Vec<String> {
+    LAST_TICKS.with(|t| t.borrow().clone())
 }
 
 /// The main figure: data, predictive mean and the three 95% bands, true f dashed.

@@ -189,6 +189,8 @@ pub fn Plots() -> Html {
                         *mapping.borrow_mut() = m;
                         // The x axis drawn, for the browser tests.
                         let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
+                        // Its tick labels as drawn (one per line), for the same.
+                        let _ = c.set_attribute("data-tick-labels", &draw::last_tick_labels().join("\n"));
                     }
                 }
                 if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
