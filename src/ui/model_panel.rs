@@ -95,7 +95,7 @@ pub fn ModelPanel() -> Html {
         let f = formula_cb(true);
         Callback::from(move |e: Event| f(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
-    let on_prior = {
+    let on_law_prior = {
         let (d, state, pe) = (ctx.dispatch.clone(), ctx.state.clone(), priors_error.clone());
         Callback::from(move |(name, positive, loc, scale): (String, bool, String, String)| {
             let result = {
@@ -185,7 +185,7 @@ pub fn ModelPanel() -> Html {
                         if let Some(e) = &*formula_error { <p class="error" role="alert">{e.clone()}</p> }
                         <p class="hint" id="noise-formula-hint">{formula_hint}</p>
                     </div>
-                    <PriorTable rows={rows} onchange={on_prior} />
+                    <PriorTable rows={rows} onchange={on_law_prior} />
                     if let Some(e) = &*priors_error { <p class="error" role="alert">{e.clone()}</p> }
                     <p class="hint">{"Priors in data units: lognormal(m, s) is a positive θ with log θ ~ N(m, s²), normal(m, s) a real θ ~ N(m, s²); m and s may use sd_x, sd_y, mean_x, x_min, x_max of the data. A new parameter is real with a prior scaled to the data by its units; mark it positive if it is. Results are reported in data units."}</p>
                 </div>

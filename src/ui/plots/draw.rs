@@ -10,6 +10,7 @@ use std::error::Error;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::data::Dataset;
 use crate::summary::PredictiveSummary;
@@ -414,7 +415,6 @@ fn note<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    use plotters::style::text_anchor::{HPos, Pos, VPos};
     let area = chart.plotting_area();
     let (px, py) = area.get_pixel_range();
     let style = font(13.0, s).color(&MUTED).pos(Pos::new(HPos::Center, VPos::Center));
