@@ -9,7 +9,7 @@
 #                                               (1000 warm-up + 1000 draws), seed 0; hours)
 # Environment: FIDELITY_METHODS (default "psgld sgld vi"), FIDELITY_ARGS (extra flags for the
 # fast fits, e.g. "--steps 80000" to try other settings), FIDELITY_ONLY (a regex of the
-# DATA__MODEL references to use), BAYESBAND_BIN, BAYESBAND_FIDELITY_OUT (keep the fits there).
+# DATA__MODEL references to use or, with --recompute, to recompute), BAYESBAND_BIN, BAYESBAND_FIDELITY_OUT (keep the fits there).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/benches/data"
@@ -38,6 +38,7 @@ if [ "${1:-}" = "--recompute" ]; then
   mkdir -p "$REF"
   for d in "${SETS[@]}"; do
     for model in homoskedastic two-head "noise:$(law "$d")"; do
+      [[ "${d}__${model}" =~ ${FIDELITY_ONLY:-.} ]] || continue
       base="$REF/${d}__${model}"
       echo "$(machine)" > "$base.cmd"
       echo "bayesband fit --data benches/data/${d}_train.csv --model $model --grid benches/data/${d}_test.csv --method nuts --chains 4 --seed 0" >> "$base.cmd"
