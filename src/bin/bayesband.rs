@@ -124,6 +124,10 @@ mod cli {
         /// Fit on the data as given instead of z-scores (what NeuroBayes does).
         #[arg(long)]
         raw: bool,
+        /// Threads to run the chains on [default: one per chain, up to the machine's
+        /// cores]. The result is the same on any number.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
         /// x and y columns by header name or 1-based index, when the file has more than two.
         #[arg(long, value_name = "NAME|INDEX")]
         x_column: Option<String>,
@@ -324,6 +328,11 @@ mod cli {
         };
         let t0 = Instant::now();
         let mut fit = Fit::new(cfg.clone(), &data).map_err(|e| bad(e.to_string()))?;
+        fit.set_threads(match a.threads {
+            Some(0) => return Err(bad("--threads must be at least 1")),
+            Some(t) => t,
+            None => std::thread::available_parallelism().map_or(1, |c| c.get()).min(cfg.inference.chains),
+        });
         let law = law_line(&fit);
         let bar = !a.quiet && std::io::stderr().is_terminal();
         let chunk = (fit.total_steps() / 200).max(50);

@@ -119,15 +119,11 @@ pub struct Fit {
     pub(crate) trace: Vec<(usize, f64)>,
     trace_stride: usize,
     error: Option<FitError>,
-    ws: ModelWorkspace,
-    grad: Vec<f64>,
-    batch: Vec<usize>,
-    bx: Vec<f64>,
-    by: Vec<f64>,
+    /// One per chain.
+    scratch: Vec<Scratch>,
+    /// Threads [`Fit::step`] may run the chains on.
+    threads: usize,
     pub(crate) cache: super::snapshot::DrawCache,
-    /// A noise law's parameters before the current step (a divergence is blamed on the
-    /// formula when it is not finite there).
-    noise_before: Vec<f64>,
 }
 
 impl Fit {
@@ -177,6 +173,7 @@ impl Fit {
             });
         }
         let d = model.dim();
+        let scratch = vec![Scratch { grad: vec![0.0; d], ..Scratch::default() }; chains.len()];
         Ok(Fit {
             config,
             model,
@@ -190,13 +187,9 @@ impl Fit {
             trace: Vec::new(),
             trace_stride: 1,
             error: None,
-            ws: ModelWorkspace::default(),
-            grad: vec![0.0; d],
-            batch: Vec::new(),
-            bx: Vec::new(),
-            by: Vec::new(),
+            scratch,
+            threads: 1,
             cache: Default::default(),
-            noise_before: Vec::new(),
         })
     }
 
@@ -282,8 +275,10 @@ impl Fit {
         self.chains.get(ci)?.method.as_ref()?.q_moments()
     }
 
-    /// Advance every chain by up to `n` gradient steps. On divergence the fit goes back
-    /// to its state before this call and returns an error saying what to change.
+    /// Advance every chain by up to `n` gradient steps, on up to [`Fit::set_threads`]
+    /// threads (the chains are independent, so the result is the same on any number).
+    /// On divergence the fit goes back to its state before this call and returns an
+    /// error saying what to change.
     pub fn step(&mut self, n: usize) -> Result<(), FitError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
@@ -295,35 +290,17 @@ impl Fit {
         let saved: Vec<(Chain, usize)> =
             self.chains.iter().map(|c| (Chain { draws: Vec::new(), ..c.clone() }, c.draws.len())).collect();
         let start = self.step;
-        let warm = self.schedule.warm;
-        for ci in 0..self.chains.len() {
-            let mut k = 0;
-            while k < n {
-                let t = start + k;
-                let Err(e) = self.advance(ci, t) else {
-                    k += 1;
-                    continue;
-                };
-                let c = &self.chains[ci];
-                if t < warm && c.backoffs < WARM_BACKOFFS {
-                    // Back off: this chain's state before the chunk, half the rate.
-                    let (lr, b) = (0.5 * c.warm_lr, c.backoffs + 1);
-                    let c = &mut self.chains[ci];
-                    let mut draws = std::mem::take(&mut c.draws);
-                    draws.truncate(saved[ci].1);
-                    *c = Chain { draws, warm_lr: lr, backoffs: b, ..saved[ci].0.clone() };
-                    k = 0;
-                    continue;
-                }
-                for (c, (s, kept)) in self.chains.iter_mut().zip(saved) {
-                    let draws = std::mem::take(&mut c.draws);
-                    *c = s;
-                    c.draws = draws;
-                    c.draws.truncate(kept);
-                }
-                self.error = Some(e.clone());
-                return Err(e);
+        let shared = Shared { model: &self.model, x: &self.x, y: &self.y, config: &self.config, schedule: &self.schedule };
+        let failed = run_chains(&shared, &mut self.chains, &mut self.scratch, &saved, start, n, self.threads);
+        if let Some(e) = failed {
+            for (c, (s, kept)) in self.chains.iter_mut().zip(saved) {
+                let draws = std::mem::take(&mut c.draws);
+                *c = s;
+                c.draws = draws;
+                c.draws.truncate(kept);
             }
+            self.error = Some(e.clone());
+            return Err(e);
         }
         self.step = start + n;
         for t in start..self.step {
@@ -340,116 +317,223 @@ impl Fit {
         Ok(())
     }
 
-    /// Pick the batch for one step: everything, or a random minibatch (scale N/B).
-    fn batch(&mut self, ci: usize) -> f64 {
-        let n = self.x.len();
-        let inf = &self.config.inference;
-        if n <= inf.minibatch_above || !inf.method.spec().minibatch {
-            return 1.0;
+    /// Run the chains on up to `threads` threads in [`Fit::step`] (1: one after the
+    /// other, the default; the page's worker has no threads and ignores this).
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
+    }
+}
+
+/// What every chain of a fit reads and none writes (shared by the chains' threads).
+struct Shared<'a> {
+    model: &'a Model,
+    /// Training data in fitting units.
+    x: &'a [f64],
+    y: &'a [f64],
+    config: &'a FitConfig,
+    schedule: &'a Schedule,
+}
+
+/// One chain's working memory: gradient, model workspace, minibatch.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    ws: ModelWorkspace,
+    grad: Vec<f64>,
+    batch: Vec<usize>,
+    bx: Vec<f64>,
+    by: Vec<f64>,
+    /// A noise law's parameters before the current step (a divergence is blamed on the
+    /// formula when it is not finite there).
+    noise_before: Vec<f64>,
+}
+
+/// Advance each chain by `n` units from unit `start`, on up to `threads` threads; the
+/// first chain's error (by index) if any failed, with the chains left as they stopped.
+fn run_chains(
+    sh: &Shared,
+    chains: &mut [Chain],
+    scratch: &mut [Scratch],
+    saved: &[(Chain, usize)],
+    start: usize,
+    n: usize,
+    threads: usize,
+) -> Option<FitError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if threads > 1 && chains.len() > 1 {
+        let per = chains.len().div_ceil(threads);
+        return std::thread::scope(|s| {
+            let jobs: Vec<_> = chains
+                .chunks_mut(per)
+                .zip(scratch.chunks_mut(per))
+                .zip(saved.chunks(per))
+                .map(|((cs, ss), sv)| {
+                    s.spawn(move || {
+                        let mut out = None;
+                        for ((c, scr), (save, kept)) in cs.iter_mut().zip(ss).zip(sv) {
+                            if let Err(e) = run_chain(sh, c, scr, save, *kept, start, n) {
+                                out = Some(e);
+                                break;
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            let results: Vec<Option<FitError>> =
+                jobs.into_iter().map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect();
+            results.into_iter().flatten().next()
+        });
+    }
+    let _ = threads;
+    for ((c, scr), (save, kept)) in chains.iter_mut().zip(scratch.iter_mut()).zip(saved) {
+        if let Err(e) = run_chain(sh, c, scr, save, *kept, start, n) {
+            return Some(e);
         }
-        let b = inf.batch_size.min(n);
-        if self.batch.len() != n {
-            self.batch = (0..n).collect();
+    }
+    None
+}
+
+/// Advance one chain by `n` units from unit `start`. A warm start whose loss explodes
+/// goes back to the chain's state before the chunk (`saved`, which had `kept` draws)
+/// at half the rate, up to `WARM_BACKOFFS` times; any other failure is returned.
+fn run_chain(
+    sh: &Shared,
+    c: &mut Chain,
+    scr: &mut Scratch,
+    saved: &Chain,
+    kept: usize,
+    start: usize,
+    n: usize,
+) -> Result<(), FitError> {
+    let warm = sh.schedule.warm;
+    let mut k = 0;
+    while k < n {
+        let t = start + k;
+        let Err(e) = advance(sh, c, scr, t) else {
+            k += 1;
+            continue;
+        };
+        if t < warm && c.backoffs < WARM_BACKOFFS {
+            // Back off: this chain's state before the chunk, half the rate.
+            let (lr, b) = (0.5 * c.warm_lr, c.backoffs + 1);
+            let mut draws = std::mem::take(&mut c.draws);
+            draws.truncate(kept);
+            *c = Chain { draws, warm_lr: lr, backoffs: b, ..saved.clone() };
+            k = 0;
+            continue;
         }
-        let rng = &mut self.chains[ci].rng;
-        let (chosen, _) = self.batch.partial_shuffle(rng, b);
-        self.bx.clear();
-        self.by.clear();
-        for &i in chosen.iter() {
-            self.bx.push(self.x[i]);
-            self.by.push(self.y[i]);
-        }
-        n as f64 / b as f64
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Pick the batch for one step: everything, or a random minibatch (scale N/B).
+fn pick_batch(sh: &Shared, chain: &mut Chain, scr: &mut Scratch) -> f64 {
+    let n = sh.x.len();
+    let inf = &sh.config.inference;
+    if n <= inf.minibatch_above || !inf.method.spec().minibatch {
+        return 1.0;
+    }
+    let b = inf.batch_size.min(n);
+    if scr.batch.len() != n {
+        scr.batch = (0..n).collect();
+    }
+    let (chosen, _) = scr.batch.partial_shuffle(&mut chain.rng, b);
+    scr.bx.clear();
+    scr.by.clear();
+    for &i in chosen.iter() {
+        scr.bx.push(sh.x[i]);
+        scr.by.push(sh.y[i]);
+    }
+    n as f64 / b as f64
+}
+
+/// One unit of work of a chain at per-chain unit `t`; the method's chain starts
+/// where the warm start ends (at once when the method has none).
+fn advance(sh: &Shared, chain: &mut Chain, scr: &mut Scratch, t: usize) -> Result<(), FitError> {
+    unit(sh, chain, scr, t)?;
+    if t + 1 == sh.schedule.warm {
+        start_method(sh, chain);
+    }
+    Ok(())
+}
+
+fn start_method(sh: &Shared, chain: &mut Chain) {
+    let inf = &sh.config.inference;
+    let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: sh.x.len() };
+    chain.method = Some((inf.method.spec().start)(&h));
+    // The method's loss (VI: the negative ELBO) is a new baseline.
+    chain.best_loss = f64::INFINITY;
+}
+
+fn unit(sh: &Shared, chain: &mut Chain, scr: &mut Scratch, t: usize) -> Result<(), FitError> {
+    let scale = pick_batch(sh, chain, scr);
+    let sched = sh.schedule;
+    let (mean_warm, warm) = (sched.mean_warm, sched.warm);
+    let full = scale == 1.0;
+    let n = sh.x.len() as f64;
+    let inf = &sh.config.inference;
+    let model = sh.model;
+    let Scratch { ws, grad, bx, by, noise_before, .. } = scr;
+    if grad.len() != model.dim() {
+        grad.resize(model.dim(), 0.0);
+    }
+    let (x, y) = if full { (sh.x, sh.y) } else { (&bx[..], &by[..]) };
+    noise_before.clear();
+    if matches!(model.noise, crate::model::Noise::Law(_)) {
+        noise_before.extend_from_slice(model.noise_params(&chain.params));
     }
 
-    /// One unit of work of chain `ci` at per-chain unit `t`; the method's chain starts
-    /// where the warm start ends (at once when the method has none).
-    fn advance(&mut self, ci: usize, t: usize) -> Result<(), FitError> {
-        self.unit(ci, t)?;
-        if t + 1 == self.schedule.warm {
-            self.start_method(ci);
-        }
-        Ok(())
-    }
-
-    fn start_method(&mut self, ci: usize) {
-        let inf = &self.config.inference;
-        let chain = &mut self.chains[ci];
-        let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: self.x.len() };
-        chain.method = Some((inf.method.spec().start)(&h));
-        // The method's loss (VI: the negative ELBO) is a new baseline.
-        chain.best_loss = f64::INFINITY;
-    }
-
-    fn unit(&mut self, ci: usize, t: usize) -> Result<(), FitError> {
-        let scale = self.batch(ci);
-        let sched = &self.schedule;
-        let (mean_warm, warm) = (sched.mean_warm, sched.warm);
-        let full = scale == 1.0;
-        let n = self.x.len() as f64;
-        let inf = &self.config.inference;
-        let chain = &mut self.chains[ci];
-        let (x, y) = if full { (&self.x[..], &self.y[..]) } else { (&self.bx[..], &self.by[..]) };
-        self.noise_before.clear();
-        if matches!(self.model.noise, crate::model::Noise::Law(_)) {
-            self.noise_before.extend_from_slice(self.model.noise_params(&chain.params));
-        }
-
-        if t < warm {
-            if t == mean_warm && mean_warm > 0 {
-                self.model.hand_off_sigma(&mut chain.params, chain.const_log_sigma.exp());
-                let model = &self.model;
-                chain.adam.restart(|i| model.is_noise_param(i));
-                // The objective changes (the model's own noise and its prior): a loss
-                // above the mean-only phase's best is no explosion.
-                chain.best_loss = f64::INFINITY;
-            }
-            let mean_only = t < mean_warm;
-            let opts = EvalOptions {
-                const_log_sigma: mean_only.then_some(chain.const_log_sigma),
-                beta_nll: inf.beta_nll,
-            };
-            let e = self.model.log_posterior(&chain.params, x, y, scale, &opts, &mut self.ws, &mut self.grad);
-            if mean_only {
-                for (i, g) in self.grad.iter_mut().enumerate() {
-                    if self.model.is_noise_param(i) {
-                        *g = 0.0;
-                    }
-                }
-                let mut s = [chain.const_log_sigma];
-                chain.adam_sigma.ascend(&mut s, &[e.d_const_log_sigma], chain.warm_lr);
-                chain.const_log_sigma = s[0];
-            }
-            chain.adam.ascend(&mut chain.params, &self.grad, chain.warm_lr);
-            chain.loss = -e.log_post / n;
-            check_warm(chain, t, inf.warm_start_lr, self.config.model.raw_scale)
-                .map_err(|e| blame_formula(e, &self.model, &chain.params, &self.noise_before, x, t))?;
-            return Ok(());
-        }
-
-        if chain.method.is_none() {
-            let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: self.x.len() };
-            chain.method = Some((inf.method.spec().start)(&h));
+    if t < warm {
+        if t == mean_warm && mean_warm > 0 {
+            model.hand_off_sigma(&mut chain.params, chain.const_log_sigma.exp());
+            chain.adam.restart(|i| model.is_noise_param(i));
+            // The objective changes (the model's own noise and its prior): a loss
+            // above the mean-only phase's best is no explosion.
             chain.best_loss = f64::INFINITY;
         }
-        let at = At { t, ts: t - warm, units: sched.budget - warm, burn: sched.burn, inf };
-        let mut target = Target { model: &self.model, x, y, scale, n: self.x.len(), ws: &mut self.ws };
-        let method = chain.method.as_mut().expect("the method's chain was just started");
-        let moved = method.advance(&mut chain.params, &mut chain.rng, &mut target, &at);
-        chain.loss = moved.loss;
-        chain.gradients += moved.gradients;
-        // A method without a live rate (NUTS adapts its step) blames the prior scale:
-        // wide priors are what lets a network's weights run off.
-        let (what, value, default) = match &inf.method.spec().rate {
-            Some(rate) => (rate.label, (rate.get)(inf), (rate.get)(&FitConfig::default().inference)),
-            None => ("prior scale", self.config.model.prior_scale, crate::config::ModelConfig::default().prior_scale),
-        };
-        check(chain, t, what, value, default).map_err(|e| blame_formula(e, &self.model, &chain.params, &self.noise_before, x, t))?;
-        if self.schedule.keep.binary_search(&t).is_ok() {
-            chain.draws.push(chain.params.clone());
+        let mean_only = t < mean_warm;
+        let opts = EvalOptions { const_log_sigma: mean_only.then_some(chain.const_log_sigma), beta_nll: inf.beta_nll };
+        let e = model.log_posterior(&chain.params, x, y, scale, &opts, ws, grad);
+        if mean_only {
+            for (i, g) in grad.iter_mut().enumerate() {
+                if model.is_noise_param(i) {
+                    *g = 0.0;
+                }
+            }
+            let mut s = [chain.const_log_sigma];
+            chain.adam_sigma.ascend(&mut s, &[e.d_const_log_sigma], chain.warm_lr);
+            chain.const_log_sigma = s[0];
         }
-        Ok(())
+        chain.adam.ascend(&mut chain.params, grad, chain.warm_lr);
+        chain.loss = -e.log_post / n;
+        check_warm(chain, t, inf.warm_start_lr, sh.config.model.raw_scale)
+            .map_err(|e| blame_formula(e, model, &chain.params, noise_before, x, t))?;
+        return Ok(());
     }
+
+    if chain.method.is_none() {
+        let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: sh.x.len() };
+        chain.method = Some((inf.method.spec().start)(&h));
+        chain.best_loss = f64::INFINITY;
+    }
+    let at = At { t, ts: t - warm, units: sched.budget - warm, burn: sched.burn, inf };
+    let mut target = Target { model, x, y, scale, n: sh.x.len(), ws };
+    let method = chain.method.as_mut().expect("the method's chain was just started");
+    let moved = method.advance(&mut chain.params, &mut chain.rng, &mut target, &at);
+    chain.loss = moved.loss;
+    chain.gradients += moved.gradients;
+    // A method without a live rate (NUTS adapts its step) blames the prior scale:
+    // wide priors are what lets a network's weights run off.
+    let (what, value, default) = match &inf.method.spec().rate {
+        Some(rate) => (rate.label, (rate.get)(inf), (rate.get)(&FitConfig::default().inference)),
+        None => ("prior scale", sh.config.model.prior_scale, crate::config::ModelConfig::default().prior_scale),
+    };
+    check(chain, t, what, value, default).map_err(|e| blame_formula(e, model, &chain.params, noise_before, x, t))?;
+    if sched.keep.binary_search(&t).is_ok() {
+        chain.draws.push(chain.params.clone());
+    }
+    Ok(())
 }
 
 /// Whether the last step diverged: NaN/Inf anywhere, or a loss far above the best

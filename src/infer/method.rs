@@ -49,7 +49,8 @@ pub struct Moved {
 }
 
 /// One chain of an inference method after the warm start.
-pub trait MethodChain: std::fmt::Debug {
+/// `Send + Sync`: a fit may run its chains on threads of their own ([`super::Fit::set_threads`]).
+pub trait MethodChain: std::fmt::Debug + Send + Sync {
     /// A boxed copy (the driver saves chains to restore them after a divergence).
     fn box_clone(&self) -> Box<dyn MethodChain>;
     /// Advance by one unit of work. `params` is the chain's current point (the

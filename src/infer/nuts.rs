@@ -333,8 +333,7 @@ impl NutsChain {
 // NUTS behind the inference seam: one unit of work is one draw.
 // ---------------------------------------------------------------------------
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Mutex, MutexGuard};
 
 use rand::RngCore;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -367,20 +366,34 @@ pub fn plan(i: &InferenceConfig, warm: usize, _rest: usize) -> (usize, Vec<usize
 /// never has to rewind NUTS.
 #[derive(Clone, Debug)]
 pub struct NutsMethod {
-    chain: Rc<RefCell<Option<NutsChain>>>,
+    chain: Arc<Mutex<Option<NutsChain>>>,
     /// Why the chain could not start, if it could not.
     failed: Option<String>,
 }
 
 impl NutsMethod {
     pub fn start(_h: &Handoff) -> Box<dyn MethodChain> {
-        Box::new(NutsMethod { chain: Rc::new(RefCell::new(None)), failed: None })
+        Box::new(NutsMethod { chain: Arc::new(Mutex::new(None)), failed: None })
     }
     /// The chain's running totals, once it has started.
     pub fn stats(&self) -> Option<ChainStats> {
-        self.chain.borrow().as_ref().map(|c| c.stats.clone())
+        lock(&self.chain).as_ref().map(|c| c.stats.clone())
     }
 }
+
+/// The shared chain (a panic mid-draw ends the fit, so a poisoned lock is never gone on with).
+fn lock(m: &Mutex<Option<NutsChain>>) -> MutexGuard<'_, Option<NutsChain>> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// SAFETY: `nuts-rs` keeps its pool of trajectory states in `Rc`s, which is why its chain is
+// not `Send`. Every clone of those `Rc`s lives inside the chain (its sampler state and state
+// storage); `NutsChain::draw` copies out what it returns (the position as a `Vec`, numbers
+// for `DrawInfo`), so no `Rc` leaves it. A `NutsChain` is only ever reached through the
+// `Mutex` of its `NutsMethod`, so all its reference counts are touched by one thread at a
+// time, with the lock ordering the accesses: moving it whole to another thread (the fit's
+// chain threads, `Fit::set_threads`) is sound.
+unsafe impl Send for NutsChain {}
 
 impl MethodChain for NutsMethod {
     fn box_clone(&self) -> Box<dyn MethodChain> {
@@ -390,7 +403,8 @@ impl MethodChain for NutsMethod {
     fn advance(&mut self, params: &mut [f64], rng: &mut Xoshiro256PlusPlus, target: &mut Target, at: &At) -> Moved {
         let n = target.n as f64;
         let nan = Moved { loss: f64::NAN, gradients: 0 };
-        let mut slot = self.chain.borrow_mut();
+        let shared = Arc::clone(&self.chain);
+        let mut slot = lock(&shared);
         if slot.is_none() {
             debug_assert!(target.full_batch(), "NUTS needs the full batch (its row says minibatch: false)");
             let seed = rng.next_u64();
