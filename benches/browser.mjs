@@ -5,7 +5,8 @@
 // second after Train and the rest apart; Train is pressed PAUSE_MS after the page is ready), and
 // the fit's NLL / coverage against the truth as the page shows them. Median of REPEATS.
 //
-// Usage: node benches/browser.mjs   (serves dist/ itself; BAYESBAND_URL to use a server)
+// Usage: node benches/browser.mjs   (serves dist/ itself; BAYESBAND_URL to use a server;
+// BENCH_ONLY a regex of the case labels, REPEATS the runs per case)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -82,7 +83,8 @@ try {
   }
   console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD unless the case says VI; 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
   console.log('case                          N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s');
-  for (const [label, query, n, nb] of CASES) {
+  // BENCH_ONLY: a regex of the case labels to run (e.g. 'bump two-head').
+  for (const [label, query, n, nb] of CASES.filter(([l]) => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test(l))) {
     const runs = [];
     for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, query));
     const secs = median(runs.map((r) => r.secs));

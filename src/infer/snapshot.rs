@@ -10,6 +10,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::fit::Fit;
 use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
+use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments, Goal};
 use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
 use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
@@ -100,6 +101,37 @@ impl Fit {
             }
         }
         (std::mem::take(&mut self.cache.per_chain), true)
+    }
+
+    /// The posterior over the mean at the candidates `x` (data units) from the kept
+    /// draws (VI: samples from q), for the acquisition functions.
+    pub fn candidate_moments(&mut self, x: &[f64]) -> CandidateMoments {
+        let (per_chain, cached) = self.draw_predictions(x);
+        let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
+        let mu: Vec<&[f64]> = all.iter().map(|d| d.mu.as_slice()).collect();
+        let sigma: Vec<&[f64]> = all.iter().map(|d| d.sigma.as_slice()).collect();
+        let m = CandidateMoments::from_draws(x, &mu, &sigma);
+        if cached {
+            self.cache.per_chain = per_chain;
+        }
+        m
+    }
+
+    /// The `k` next x to measure among `candidates`, best first, with the acquisition's
+    /// value at each pick. EI's incumbent is the best posterior mean at the data's x.
+    pub fn suggest(&mut self, mut acq: Acquisition, candidates: &[f64], k: usize) -> Vec<(f64, f64)> {
+        if acq.kind == AcquisitionKind::Ei {
+            let xs = self.data.x.clone();
+            let (per_chain, _) = self.draw_predictions(&xs);
+            let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
+            let mean = |i: usize| all.iter().map(|d| d.mu[i]).sum::<f64>() / all.len() as f64;
+            let means = (0..xs.len()).map(mean);
+            acq.best = match acq.goal {
+                Goal::Max => means.fold(f64::NEG_INFINITY, f64::max),
+                Goal::Min => means.fold(f64::INFINITY, f64::min),
+            };
+        }
+        self.candidate_moments(candidates).suggest(&acq, k)
     }
 
     /// How many samples per chain the bands take from a variational posterior q now:

@@ -1,6 +1,7 @@
 //! Predictive summary: bands on an x grid, noise-law parameters, convergence
 //! diagnostics and metrics against a known truth.
 
+pub mod acquisition;
 pub mod bands;
 pub mod diagnostics;
 pub mod metrics;
