@@ -408,3 +408,29 @@ fn durations_read_as_seconds_minutes_and_hours() {
     assert_eq!(duration(3_725_000.0), "1 h 02 min");
     assert_eq!(duration(f64::NAN), "n/a");
 }
+
+#[test]
+fn a_refusal_of_the_previous_data_goes_when_the_data_change() {
+    // Item 9 of issue 9 (messages that stay once the cause is gone): Train refuses data
+    // with an outlier; loading the corrected file must take the refusal away.
+    let file = |bad: &str| {
+        let mut t = String::from("x,y\n");
+        for i in 0..40 {
+            let y = if i == 16 { bad.to_string() } else { format!("{:?}", (i as f64 / 4.0).sin()) };
+            t.push_str(&format!("{},{y}\n", i as f64 / 4.0));
+        }
+        t
+    };
+    let mut s = AppState::default();
+    s.apply(Action::LoadCsv { name: "o.csv".into(), text: file("1e12"), control: DataControl::Upload });
+    assert!(s.apply(Action::Train).is_empty());
+    assert!(s.fit_error.is_some() && s.status == RunStatus::Failed);
+    // A file that cannot be read keeps the data, so the refusal still holds.
+    s.apply(Action::LoadCsv { name: "bad.csv".into(), text: "x,y\n".into(), control: DataControl::Upload });
+    assert!(s.fit_error.is_some(), "the data did not change");
+    s.apply(Action::LoadCsv { name: "fixed.csv".into(), text: file("0.9"), control: DataControl::Upload });
+    assert_eq!(s.fit_error, None, "the refusal was of the previous data");
+    assert_eq!(s.data_error, None);
+    assert_eq!(s.status, RunStatus::Idle);
+    assert!(!s.apply(Action::Train).is_empty(), "the corrected data train");
+}
