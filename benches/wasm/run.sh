@@ -8,4 +8,5 @@ cd "$(dirname "$0")"
 cargo build --release --target wasm32-unknown-unknown
 wasm-bindgen --target nodejs --out-dir pkg target/wasm32-unknown-unknown/release/bayesband_wasm_bench.wasm
 node -e "console.log(require('./pkg/bayesband_wasm_bench.js').check())"
+node -e "console.log(require('./pkg/bayesband_wasm_bench.js').check_lrt_parts())"
 node run.js "${1:-1}" "${2:-0,2}"

@@ -49,6 +49,15 @@ impl Bench {
 
 /// Max |fast - precise| of outputs and gradients (relative to the largest), over nets,
 /// activations and batch sizes: the wasm kernels checked against the exact path.
+/// The simd128 LRT parts against the generic loops (`Ok` or where they differ).
+#[wasm_bindgen]
+pub fn check_lrt_parts() -> String {
+    match bayesband::model::kernels::wasm_lrt_parts_match_the_generic_loops() {
+        Ok(()) => "simd128 LRT parts (normals, noise step): bit-identical to the generic loops".into(),
+        Err(e) => format!("simd128 LRT parts DIFFER: {e}"),
+    }
+}
+
 #[wasm_bindgen]
 pub fn check() -> String {
     use bayesband::config::Activation;
@@ -86,4 +95,32 @@ pub fn check() -> String {
         }
     }
     format!("ok: worst relative error outputs {:.2e}, gradients {:.2e} ({})", worst.0, worst.1, Kernel::Fast.describe())
+}
+
+/// A whole default fit of bump (N = 150, data seed 1), two-head, by `method` (its own
+/// defaults, as the CLI's `--method`): milliseconds of wall time. The VI-against-pSGLD
+/// ratio of the browser's worker without the page (issue 9, item 16).
+#[wasm_bindgen]
+pub fn fit_ms(method: &str) -> f64 {
+    use bayesband::config::{FitConfig, Method, ModelKind};
+    use bayesband::data::Synthetic;
+    use bayesband::infer::Fit;
+    let data = Synthetic::Bump.generate(150, 1);
+    let mut c = FitConfig::default();
+    c.model.kind = ModelKind::TwoHead;
+    c.inference.method = Method::from_name(method).expect("a method name");
+    c.inference.draws = c.inference.method.spec().default_draws;
+    let t0 = js_sys_now();
+    let mut fit = Fit::new(c, &data).expect("a valid fit");
+    while !fit.is_finished() {
+        fit.step(500).expect("no divergence");
+    }
+    let _ = fit.snapshot(&data.grid(200, 0.05));
+    js_sys_now() - t0
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn js_sys_now() -> f64;
 }

@@ -201,6 +201,43 @@ impl Real for f32 {
 /// Clamp of the rational tanh: beyond it tanh rounds to +-1 in f32.
 pub const TANH_CLAMP: f32 = 7.905_311;
 
+/// The wasm tests' check (tests/e2e/wasm) of the simd128 parts of the LRT pass against
+/// the generic loops they replace: the normal draws and the noise step, bit for bit, on
+/// random words and variances (negative, zero, tiny and large among them). `Err` says
+/// where they first differ.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[doc(hidden)]
+pub fn wasm_lrt_parts_match_the_generic_loops() -> Result<(), String> {
+    use dense::Arch;
+    use rand::SeedableRng;
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+    for len in [16usize, 24, 40, 152, 1200, 8704] {
+        let words: Vec<u64> = (0..len.div_ceil(2)).map(|_| rng.next_u64()).collect();
+        let (mut a, mut b) = (vec![0f32; len], vec![0f32; len]);
+        wasm::Wasm::normals(&words, &mut a);
+        normal::fill::<f32, false>(&words, &mut b);
+        if let Some(i) = (0..len).find(|&i| a[i].to_bits() != b[i].to_bits()) {
+            return Err(format!("normals differ at {i} of {len}: {} vs {}", a[i], b[i]));
+        }
+        let q: Vec<f32> = (0..len)
+            .map(|i| match i % 7 {
+                0 => -1.0,
+                1 => 0.0,
+                2 => 1e-30,
+                _ => (rng.next_u32() >> 8) as f32 * 1e-6,
+            })
+            .collect();
+        let (mut za, mut zb): (Vec<f32>, Vec<f32>) = ((0..len).map(|i| i as f32 * 0.01).collect(), (0..len).map(|i| i as f32 * 0.01).collect());
+        let (mut ea, mut eb) = (a.clone(), a.clone());
+        wasm::Wasm::add_noise(&q, &mut ea, &mut za);
+        dense::add_noise(&q, &mut eb, &mut zb);
+        if let Some(i) = (0..len).find(|&i| za[i].to_bits() != zb[i].to_bits() || ea[i].to_bits() != eb[i].to_bits()) {
+            return Err(format!("add_noise differs at {i} of {len} (q {}): z {} vs {}, eps {} vs {}", q[i], za[i], zb[i], ea[i], eb[i]));
+        }
+    }
+    Ok(())
+}
+
 /// tanh as the rational function Eigen and XLA use for f32 (odd degree-13 numerator,
 /// even degree-6 denominator; max abs error < 1e-6 against the exact tanh): branch-free,
 /// so loops over it vectorise.

@@ -91,6 +91,46 @@ impl Arch<f32> for Wasm {
         }
     }
 
+    /// Box-Muller in four lanes: the arithmetic of `normal::pair::<false>` lane by lane
+    /// (simd128 has no FMA and its sqrt is IEEE), so the draws are the generic loop's,
+    /// bit for bit (`normals_match_the_generic_loop`).
+    #[inline(always)]
+    fn normals(bits: &[u64], out: &mut [f32]) {
+        let whole = out.len() / 16;
+        assert!(bits.len() >= out.len().div_ceil(2));
+        for c in 0..whole {
+            // SAFETY: chunk c reads words 8c..8c+8 and writes draws 16c..16c+16, inside
+            // the asserted lengths.
+            unsafe {
+                for h in 0..2 {
+                    let (cos, sin) = normals4(bits.as_ptr().add(8 * c + 4 * h));
+                    store(out.as_mut_ptr().add(16 * c + 4 * h), cos);
+                    store(out.as_mut_ptr().add(16 * c + 8 + 4 * h), sin);
+                }
+            }
+        }
+        super::normal::fill::<f32, false>(&bits[8 * whole..], &mut out[16 * whole..]);
+    }
+
+    /// `dense::add_noise` in four lanes (the same operations: bit for bit).
+    #[inline(always)]
+    fn add_noise(q: &[f32], eps: &mut [f32], z: &mut [f32]) {
+        let n = q.len();
+        assert!(eps.len() >= n && z.len() >= n && n % 4 == 0);
+        let (zero, half) = (f32x4_splat(0.0), f32x4_splat(0.5));
+        for i in (0..n).step_by(4) {
+            // SAFETY: every 4-lane access is inside the asserted lengths.
+            unsafe {
+                let qv = load(q.as_ptr().add(i));
+                let pos = f32x4_gt(qv, zero);
+                let s = v128_and(f32x4_sqrt(qv), pos);
+                let e = load(eps.as_ptr().add(i));
+                store(z.as_mut_ptr().add(i), f32x4_add(f32x4_mul(s, e), load(z.as_ptr().add(i))));
+                store(eps.as_mut_ptr().add(i), v128_and(f32x4_mul(e, f32x4_div(half, s)), pos));
+            }
+        }
+    }
+
     #[inline(always)]
     fn weight_grad(a: &[f32], nin: usize, dz: &[f32], nout: usize, np: usize, g: &mut [f64]) {
         assert!(a.len() >= nin * np && dz.len() >= nout * np && g.len() >= nin * nout && np % LANES == 0);
@@ -114,6 +154,65 @@ unsafe fn load(p: *const f32) -> v128 {
 #[inline(always)]
 unsafe fn store(p: *mut f32, v: v128) {
     v128_store(p as *mut v128, v)
+}
+
+/// Two standard normal draws from each of the 4 words at `bits` (`normal::pair::<false>`
+/// in four lanes): the cosine draws and the sine draws.
+#[inline(always)]
+#[allow(clippy::excessive_precision)]
+unsafe fn normals4(bits: *const u64) -> (v128, v128) {
+    let (w0, w1) = (v128_load(bits as *const v128), v128_load(bits.add(2) as *const v128));
+    // Little-endian words: the low 32-bit halves are lanes 0, 2 of each vector.
+    let lo = i32x4_shuffle::<0, 2, 4, 6>(w0, w1);
+    let hi = i32x4_shuffle::<1, 3, 5, 7>(w0, w1);
+    let f = f32x4_splat;
+    let m = |a: v128, b: v128, k: f32| f32x4_add(f32x4_mul(a, b), f(k));
+    let u1 = f32x4_mul(f32x4_add(f32x4_convert_i32x4(u32x4_shr(hi, 9)), f(0.5)), f(1.0 / 8_388_608.0));
+    // ln u1 (normal::ln_f32::<false>).
+    let e = f32x4_convert_i32x4(i32x4_sub(u32x4_shr(u1, 23), i32x4_splat(127)));
+    let mant = v128_or(v128_and(u1, i32x4_splat(0x007f_ffff)), i32x4_splat(0x3f80_0000));
+    let big = f32x4_gt(mant, f(std::f32::consts::SQRT_2));
+    let mant = v128_bitselect(f32x4_mul(f(0.5), mant), mant, big);
+    let e = v128_bitselect(f32x4_add(e, f(1.0)), e, big);
+    let x = f32x4_sub(mant, f(1.0));
+    let z = f32x4_mul(x, x);
+    let mut p = f(7.037_683_629_2e-2);
+    p = m(p, x, -1.151_461_031_0e-1);
+    p = m(p, x, 1.167_699_874_0e-1);
+    p = m(p, x, -1.242_014_084_6e-1);
+    p = m(p, x, 1.424_932_278_7e-1);
+    p = m(p, x, -1.666_805_766_5e-1);
+    p = m(p, x, 2.000_071_476_5e-1);
+    p = m(p, x, -2.499_999_399_3e-1);
+    p = m(p, x, 3.333_333_117_4e-1);
+    let mut y = f32x4_mul(f32x4_mul(p, x), z);
+    y = f32x4_add(f32x4_mul(e, f(-2.121_944_40e-4)), y);
+    y = f32x4_add(f32x4_mul(z, f(-0.5)), y);
+    let ln = f32x4_add(f32x4_mul(e, f(0.693_359_375)), f32x4_add(x, y));
+    let r = f32x4_sqrt(f32x4_mul(f(-2.0), ln));
+    // The angle: quadrant q and phi in (-pi/4, pi/4) (normal::sincos_octant::<false>).
+    let a = u32x4_shr(lo, 8);
+    let q = u32x4_shr(a, 22);
+    let frac = f32x4_mul(f32x4_add(f32x4_convert_i32x4(v128_and(a, i32x4_splat(0x003f_ffff))), f(0.5)), f(1.0 / 4_194_304.0));
+    let phi = f32x4_mul(f32x4_sub(frac, f(0.5)), f(std::f32::consts::FRAC_PI_2));
+    let z = f32x4_mul(phi, phi);
+    let mut sp = f(-1.951_529_589_1e-4);
+    sp = m(sp, z, 8.332_160_873_6e-3);
+    sp = m(sp, z, -1.666_665_461_1e-1);
+    let sin = f32x4_add(f32x4_mul(f32x4_mul(sp, z), phi), phi);
+    let mut cp = f(2.443_315_711_809_948e-5);
+    cp = m(cp, z, -1.388_731_625_493_765e-3);
+    cp = m(cp, z, 4.166_664_568_298_827e-2);
+    let cos = f32x4_add(f32x4_mul(f32x4_mul(cp, z), z), m(z, f(-0.5), 1.0));
+    // Rotate by q quarter turns: swap on odd q, negate cos on q = 1, 2, sin on q = 2, 3.
+    let one = i32x4_splat(1);
+    let swap = i32x4_eq(v128_and(q, one), one);
+    let c1 = v128_bitselect(sin, cos, swap);
+    let s1 = v128_bitselect(cos, sin, swap);
+    let two = i32x4_splat(2);
+    let c2 = v128_xor(c1, i32x4_shl(v128_and(i32x4_add(q, one), two), 30));
+    let s2 = v128_xor(s1, i32x4_shl(v128_and(q, two), 30));
+    (f32x4_mul(r, c2), f32x4_mul(r, s2))
 }
 
 /// The rational tanh of [`super::fast_tanh`], four lanes at a time.

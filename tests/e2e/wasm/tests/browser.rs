@@ -201,3 +201,10 @@ fn axis_labels_show_zero_as_zero_not_float_dust() {
     // Huge values stay short enough for the label area (were cut: "000e300").
     assert_eq!(draw::tick_label(-1.5e300, 1e300), "-1.5e300");
 }
+
+#[wasm_bindgen_test]
+fn the_simd128_parts_of_the_lrt_pass_match_the_generic_loops_bit_for_bit() {
+    // VI's local-reparameterisation pass in the browser: the Box-Muller draws and the
+    // noise step in simd128 (issue 9, item 16) against the portable loops they replace.
+    bayesband::model::kernels::wasm_lrt_parts_match_the_generic_loops().unwrap();
+}
