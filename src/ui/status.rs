@@ -82,6 +82,9 @@ pub fn Status() -> Html {
         parts.push("starting…".into());
     } else if s.status == RunStatus::Idle {
         parts.push("press Train (or Space) to fit".into());
+    } else if s.status == RunStatus::Failed {
+        // Refused before any step (the reason is in the alert above the plots).
+        parts.push("no fit: see the message above".into());
     }
     let method = s.fitted.as_ref().map(|f| format!("{} · {}", f.config.model_name(), method_short(f.config.inference.method)));
     let first = ctx.first_plot_ms.map(|ms| format!("{:.0}", ms));
@@ -99,7 +102,7 @@ pub fn Status() -> Html {
             <span class="dot" aria-hidden="true"></span>
             <strong>{state_word}</strong>
             if let Some(m) = method { <span class="muted">{format!(" ({m})")}</span> }
-            {": "}{parts.join(" · ")}
+            if !parts.is_empty() { {": "}{parts.join(" · ")} }
             if !warnings.is_empty() {
                 <span class="warnings">{" · "}{warnings.join(" · ")}</span>
             }
