@@ -68,7 +68,7 @@ pub fn ModelPanel() -> Html {
         })
     };
     // Checked as it is typed (the alert says what is wrong, with its column); applied
-    // when the field changes (Enter, or leaving it: before a click on Train lands), and
+    // on Enter or on leaving the field (before a click on Train lands), and
     // only when it works: otherwise the previous formula is kept as the law while the
     // field keeps the text (a controlled input would put the law's formula back at the
     // next render, under the user's typing).
@@ -98,9 +98,21 @@ pub fn ModelPanel() -> Html {
         let f = formula_cb(false);
         Callback::from(move |e: InputEvent| f(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
-    let on_formula_change = {
+    // Enter and leaving the field apply it, not the field's change event: Chromium fires
+    // none when the text is the one of its last change event, even if the law's formula was
+    // put into the field in between (a law picked without leaving the field, then the
+    // earlier formula typed again).
+    let on_formula_blur = {
         let f = formula_cb(true);
-        Callback::from(move |e: Event| f(e.target_unchecked_into::<HtmlInputElement>().value()))
+        Callback::from(move |e: FocusEvent| f(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_formula_key = {
+        let f = formula_cb(true);
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                f(e.target_unchecked_into::<HtmlInputElement>().value())
+            }
+        })
     };
     let on_law_prior = {
         let (d, state, pe) = (ctx.dispatch.clone(), ctx.state.clone(), priors_error.clone());
@@ -191,7 +203,7 @@ pub fn ModelPanel() -> Html {
                     <div class="field">
                         <label for="noise-formula">{"Noise formula"}</label>
                         <input id="noise-formula" type="text" class="formula" value={formula_value}
-                            oninput={on_formula_input} onchange={on_formula_change}
+                            oninput={on_formula_input} onblur={on_formula_blur} onkeydown={on_formula_key}
                             spellcheck="false" autocomplete="off"
                             aria-invalid={formula_invalid} aria-describedby="noise-formula-hint" />
                         if let Some(e) = formula_error { <p class="error" role="alert">{e}</p> }
@@ -250,19 +262,13 @@ fn PriorTable(p: &PriorTableProps) -> Html {
                     let (cb, name, loc, scale) = (p.onchange.clone(), name.clone(), loc.clone(), scale.clone());
                     Callback::from(move |positive: bool| cb.emit((name.clone(), positive, loc.clone(), scale.clone())))
                 };
-                let on_loc = {
+                let (loc_blur, loc_key) = {
                     let (cb, name, scale) = (p.onchange.clone(), name.clone(), scale.clone());
-                    Callback::from(move |e: Event| {
-                        let v = e.target_unchecked_into::<HtmlInputElement>().value();
-                        cb.emit((name.clone(), positive, v, scale.clone()));
-                    })
+                    on_commit(loc.clone(), move |v| cb.emit((name.clone(), positive, v, scale.clone())))
                 };
-                let on_scale = {
+                let (scale_blur, scale_key) = {
                     let (cb, name, loc) = (p.onchange.clone(), name.clone(), loc.clone());
-                    Callback::from(move |e: Event| {
-                        let v = e.target_unchecked_into::<HtmlInputElement>().value();
-                        cb.emit((name.clone(), positive, loc.clone(), v));
-                    })
+                    on_commit(scale.clone(), move |v| cb.emit((name.clone(), positive, loc.clone(), v)))
                 };
                 html! {
                     <tr key={r.name.clone()}>
@@ -270,8 +276,8 @@ fn PriorTable(p: &PriorTableProps) -> Html {
                         <td>
                             <PriorKind name={r.name.clone()} positive={r.positive} onchange={on_kind} />
                         </td>
-                        <td><input type="text" class="formula" aria-label={format!("Location of {}", r.name)} value={r.loc.clone()} onchange={on_loc} /></td>
-                        <td><input type="text" class="formula" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onchange={on_scale} /></td>
+                        <td><input type="text" class="formula" aria-label={format!("Location of {}", r.name)} value={r.loc.clone()} onblur={loc_blur} onkeydown={loc_key} /></td>
+                        <td><input type="text" class="formula" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onblur={scale_blur} onkeydown={scale_key} /></td>
                         <td class="numbers" title={r.note.clone()}>{r.numbers.clone().unwrap_or_else(|| "–".into())}</td>
                     </tr>
                 }
@@ -279,6 +285,26 @@ fn PriorTable(p: &PriorTableProps) -> Html {
             </tbody>
         </table>
     }
+}
+
+/// Handlers that report a text field's value on Enter or on leaving it, when it is not the
+/// value shown (`shown`). Not the change event: Chromium fires none for a text equal to that
+/// of its last change event, even when the page put another value in between (a location
+/// refused and put back, then typed again).
+fn on_commit(shown: String, emit: impl Fn(String) + 'static) -> (Callback<FocusEvent>, Callback<KeyboardEvent>) {
+    let emit = std::rc::Rc::new(move |v: String| {
+        if v != shown {
+            emit(v)
+        }
+    });
+    let e = emit.clone();
+    let blur = Callback::from(move |ev: FocusEvent| e(ev.target_unchecked_into::<HtmlInputElement>().value()));
+    let key = Callback::from(move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" {
+            emit(ev.target_unchecked_into::<HtmlInputElement>().value())
+        }
+    });
+    (blur, key)
 }
 
 #[derive(Properties, PartialEq)]
