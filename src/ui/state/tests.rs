@@ -158,9 +158,10 @@ fn a_custom_noise_formula_and_its_priors_survive_the_project_file_the_saved_stat
     let c = set_prior(&c, "s", true, "", "", &a.data).unwrap();
     let c = set_prior(&c, "b", false, "0", "0.5", &a.data).unwrap();
     a.apply(Action::SetConfig(c));
+    // "Custom formula" from the default exponential law starts from its formula and priors.
     let m = &a.settings.config.model;
     assert!(m.noise_law.is_custom());
-    assert_eq!((m.noise_formula.as_str(), m.noise_priors.as_str()), ("a*exp(b*x) + s", "b ~ normal(0, 0.5); s ~ positive"));
+    assert_eq!((m.noise_formula.as_str(), m.noise_priors.as_str()), ("a*exp(b*x) + s", "a ~ lognormal(log(sd_y), 2); b ~ normal(0, 0.5); s ~ positive"));
     // The project file.
     let mut b = AppState::default();
     b.apply(Action::OpenProject(a.project_json()));
