@@ -249,6 +249,8 @@ struct PriorTableProps {
 #[component]
 fn PriorTable(p: &PriorTableProps) -> Html {
     html! {
+        // Scrolls sideways where the panel is narrower than the table (the prior's numbers last).
+        <div class="prior-wrap">
         <table class="prior-table">
             <caption>{"Priors of the noise parameters"}</caption>
             <thead><tr>
@@ -277,13 +279,14 @@ fn PriorTable(p: &PriorTableProps) -> Html {
                             <PriorKind name={r.name.clone()} positive={r.positive} onchange={on_kind} />
                         </td>
                         <td><input type="text" class="formula" aria-label={format!("Location of {}", r.name)} value={r.loc.clone()} onblur={loc_blur} onkeydown={loc_key} /></td>
-                        <td><input type="text" class="formula" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onblur={scale_blur} onkeydown={scale_key} /></td>
+                        <td><input type="text" class="formula scale" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onblur={scale_blur} onkeydown={scale_key} /></td>
                         <td class="numbers" title={r.note.clone()}>{r.numbers.clone().unwrap_or_else(|| "–".into())}</td>
                     </tr>
                 }
             }) }
             </tbody>
         </table>
+        </div>
     }
 }
 
