@@ -75,9 +75,15 @@ pub fn ModelPanel() -> Html {
     let formula_cb = |apply: bool| {
         let (d, state, dr) = (ctx.dispatch.clone(), ctx.state.clone(), draft.clone());
         move |text: String| {
-            let (over, result) = {
+            let over = formula_text(&state.borrow().settings.config.model);
+            if apply && text.trim() == over {
+                // Nothing typed (or typed back): the law as it is, its priors' text untouched.
+                dr.set(None);
+                return;
+            }
+            let result = {
                 let st = state.borrow();
-                (formula_text(&st.settings.config.model), set_formula(&st.settings.config, &text, &st.data))
+                set_formula(&st.settings.config, &text, &st.data)
             };
             match result {
                 Ok(c) if apply => {
