@@ -6,7 +6,7 @@
 // the fit's NLL / coverage against the truth as the page shows them. Median of REPEATS.
 //
 // Usage: node benches/browser.mjs   (serves dist/ itself; BAYESBAND_URL to use a server;
-// BENCH_ONLY a regex of the case labels, REPEATS the runs per case)
+// ONLY=REGEX runs only the cases whose label matches, e.g. ONLY='nb_exp (noise|custom)')
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -20,6 +20,10 @@ const CASES = [
   // [label, query, N, NeuroBayes CPU-s of the same (data set, model)]
   ['nb_exp two-head', 'data=notebook:nb_exp&kind=two_head', 40, 76],
   ['nb_exp noise:exponential', 'data=notebook:nb_exp&kind=noise_model&noise_law=exponential', 40, 73],
+  // The same law typed as a formula (issue 13: target within 2x of the preset's fit time).
+  ['nb_exp custom a*exp(b*x)', 'data=notebook:nb_exp&kind=noise_model&noise_law=custom&noise_formula=a*exp(b*x)', 40, 73],
+  // ... with a positive, as the preset has it (then the priors are the preset's: the same posterior).
+  ['nb_exp custom a*exp(b*x) a~positive', 'data=notebook:nb_exp&kind=noise_model&noise_law=custom&noise_formula=a*exp(b*x)&noise_priors=a~positive', 40, 73],
   ['bump two-head', 'data=bump&n=150&dseed=1&kind=two_head', 150, 110],
   // VI against the pSGLD case above (issue 9, item 16: target within 2x of its fit time).
   ['bump two-head, VI', 'data=bump&n=150&dseed=1&kind=two_head&method=vi', 150, null],
@@ -82,16 +86,16 @@ try {
     console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
   }
   console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD unless the case says VI; 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
-  console.log('case                          N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s');
-  // BENCH_ONLY: a regex of the case labels to run (e.g. 'bump two-head').
-  for (const [label, query, n, nb] of CASES.filter(([l]) => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test(l))) {
+  console.log('case                                  N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s');
+  const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
+  for (const [label, query, n, nb] of CASES.filter((c) => !only || only.test(c[0]))) {
     const runs = [];
     for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, query));
     const secs = median(runs.map((r) => r.secs));
     const grads = (2 * median(runs.map((r) => r.steps))) / secs;
     const last = runs[runs.length - 1];
     console.log(
-      `${label.padEnd(28)} ${String(n).padStart(3)} ${secs.toFixed(2).padStart(7)} ${Math.round(grads).toString().padStart(7)}` +
+      `${label.padEnd(36)} ${String(n).padStart(3)} ${secs.toFixed(2).padStart(7)} ${Math.round(grads).toString().padStart(7)}` +
       ` ${median(runs.map((r) => r.firstPlot)).toFixed(0).padStart(14)} ${gaps(runs, 0).padStart(13)} ${gaps(runs, 1).padStart(13)}` +
       `  ${String(last.nll).padEnd(7)} ${String(last.cov).padEnd(7)} ${nb ? (nb / secs).toFixed(0) + 'x' : '-'}`,
     );

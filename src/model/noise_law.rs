@@ -16,7 +16,7 @@
 
 use super::formula::priors::{self, Prior, PriorSpec};
 use super::formula::tape::{Fault, Inputs, Op, Tape};
-use super::formula::{DataConsts, Formula, FormulaError};
+use super::formula::{DataConsts, Formula, FormulaError, Func};
 use crate::config::{ModelConfig, NoiseLawKind};
 use crate::data::Scaling;
 
@@ -512,9 +512,9 @@ impl NoiseLaw {
 /// What went wrong at a fault, in words.
 fn describe(f: &Fault) -> String {
     let why = match f.op {
-        Op::Exp => " (exp overflows above 709)",
-        Op::Log => " (log needs a positive argument)",
-        Op::Sqrt => " (sqrt needs an argument of at least 0)",
+        Op::Call(Func::Exp) => " (exp overflows above 709)",
+        Op::Call(Func::Log) => " (log needs a positive argument)",
+        Op::Call(Func::Sqrt) => " (sqrt needs an argument of at least 0)",
         Op::Div => " (a division by zero)",
         Op::Pow | Op::PowConst | Op::PowI(_) => " (a negative number to a fractional power, or 0 to a negative one)",
         _ => "",

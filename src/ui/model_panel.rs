@@ -53,37 +53,50 @@ pub fn ModelPanel() -> Html {
         },
         None,
     );
-    let formula_error = use_state(|| None::<String>);
+    let draft = use_state(|| None::<Draft>);
     let priors_error = use_state(|| None::<String>);
-    // Picking a law means the noise model; a preset brings its formula and priors.
+    // Picking a law means the noise model; a preset brings its formula and priors (and
+    // whatever was being typed in the field goes).
     let on_law = {
-        let (d, state, fe, pe) = (ctx.dispatch.clone(), ctx.state.clone(), formula_error.clone(), priors_error.clone());
+        let (d, state, dr, pe) = (ctx.dispatch.clone(), ctx.state.clone(), draft.clone(), priors_error.clone());
         Callback::from(move |v: String| {
             let Some(law) = NoiseLawKind::from_name(&v) else { return };
             let c = choose_law(&state.borrow().settings.config, law);
-            fe.set(None);
+            dr.set(None);
             pe.set(None);
             d.emit(Action::SetConfig(c));
         })
     };
     // Checked as it is typed (the alert says what is wrong, with its column); applied
-    // when the field changes (Enter, or leaving it: before a click on Train lands), and
-    // only when it works: otherwise the previous formula is kept.
+    // on Enter or on leaving the field (before a click on Train lands), and
+    // only when it works: otherwise the previous formula is kept as the law while the
+    // field keeps the text (a controlled input would put the law's formula back at the
+    // next render, under the user's typing).
     let formula_cb = |apply: bool| {
-        let (d, state, fe) = (ctx.dispatch.clone(), ctx.state.clone(), formula_error.clone());
+        let (d, state, dr) = (ctx.dispatch.clone(), ctx.state.clone(), draft.clone());
         move |text: String| {
+            let over = formula_text(&state.borrow().settings.config.model);
+            if apply && text.trim() == over {
+                // Nothing typed (or typed back): the law as it is, its priors' text untouched.
+                dr.set(None);
+                return;
+            }
             let result = {
                 let st = state.borrow();
                 set_formula(&st.settings.config, &text, &st.data)
             };
             match result {
-                Ok(c) => {
-                    fe.set(None);
-                    if apply && c != state.borrow().settings.config {
+                Ok(c) if apply => {
+                    dr.set(None);
+                    if c != state.borrow().settings.config {
                         d.emit(Action::SetConfig(c));
                     }
                 }
-                Err(msg) => fe.set(Some(msg)),
+                Ok(_) => dr.set(Some(Draft { over, text, error: None })),
+                Err(msg) => {
+                    let error = Some(format!("{msg}. The law stays {over}."));
+                    dr.set(Some(Draft { over, text, error }))
+                }
             }
         }
     };
@@ -91,9 +104,21 @@ pub fn ModelPanel() -> Html {
         let f = formula_cb(false);
         Callback::from(move |e: InputEvent| f(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
-    let on_formula_change = {
+    // Enter and leaving the field apply it, not the field's change event: Chromium fires
+    // none when the text is the one of its last change event, even if the law's formula was
+    // put into the field in between (a law picked without leaving the field, then the
+    // earlier formula typed again).
+    let on_formula_blur = {
         let f = formula_cb(true);
-        Callback::from(move |e: Event| f(e.target_unchecked_into::<HtmlInputElement>().value()))
+        Callback::from(move |e: FocusEvent| f(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_formula_key = {
+        let f = formula_cb(true);
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                f(e.target_unchecked_into::<HtmlInputElement>().value())
+            }
+        })
     };
     let on_law_prior = {
         let (d, state, pe) = (ctx.dispatch.clone(), ctx.state.clone(), priors_error.clone());
@@ -165,6 +190,11 @@ pub fn ModelPanel() -> Html {
         vec![("std".to_string(), "Standardised (z-scores)".to_string()), ("raw".to_string(), "Raw (data as given, like NeuroBayes)".to_string())];
     let hidden_text = m.hidden.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(",");
     let is_noise = m.kind == ModelKind::NoiseModel;
+    let shown_formula = formula_text(m);
+    let typed = (*draft).clone().filter(|t| t.over == shown_formula);
+    let formula_error = typed.as_ref().and_then(|t| t.error.clone());
+    let formula_value = typed.map_or(shown_formula, |t| t.text);
+    let formula_invalid = formula_error.is_some().then_some("true");
 
     html! {
         <details class="panel" {open}>
@@ -178,11 +208,11 @@ pub fn ModelPanel() -> Html {
                 <div class="law" aria-label="Noise law formula and priors">
                     <div class="field">
                         <label for="noise-formula">{"Noise formula"}</label>
-                        <input id="noise-formula" type="text" class="formula" value={formula_text(m)}
-                            oninput={on_formula_input} onchange={on_formula_change}
+                        <input id="noise-formula" type="text" class="formula" value={formula_value}
+                            oninput={on_formula_input} onblur={on_formula_blur} onkeydown={on_formula_key}
                             spellcheck="false" autocomplete="off"
-                            aria-invalid={formula_error.is_some().then_some("true")} aria-describedby="noise-formula-hint" />
-                        if let Some(e) = &*formula_error { <p class="error" role="alert">{e.clone()}</p> }
+                            aria-invalid={formula_invalid} aria-describedby="noise-formula-hint" />
+                        if let Some(e) = formula_error { <p class="error" role="alert">{e}</p> }
                         <p class="hint" id="noise-formula-hint">{formula_hint}</p>
                     </div>
                     <PriorTable rows={rows} onchange={on_law_prior} />
@@ -204,6 +234,16 @@ pub fn ModelPanel() -> Html {
     }
 }
 
+/// The formula field's text while it is not the law: what was typed, the law's formula
+/// it was typed over (a new law, from the picker, a link or Restore defaults, drops it),
+/// and what is wrong with it.
+#[derive(Clone, PartialEq)]
+struct Draft {
+    over: String,
+    text: String,
+    error: Option<String>,
+}
+
 #[derive(Properties, PartialEq)]
 struct PriorTableProps {
     rows: Vec<PriorRow>,
@@ -215,6 +255,8 @@ struct PriorTableProps {
 #[component]
 fn PriorTable(p: &PriorTableProps) -> Html {
     html! {
+        // Scrolls sideways where the panel is narrower than the table (the prior's numbers last).
+        <div class="prior-wrap">
         <table class="prior-table">
             <caption>{"Priors of the noise parameters"}</caption>
             <thead><tr>
@@ -226,41 +268,88 @@ fn PriorTable(p: &PriorTableProps) -> Html {
                 let (name, positive, loc, scale) = (r.name.clone(), r.positive, r.loc.clone(), r.scale.clone());
                 let on_kind = {
                     let (cb, name, loc, scale) = (p.onchange.clone(), name.clone(), loc.clone(), scale.clone());
-                    Callback::from(move |e: Event| {
-                        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-                        cb.emit((name.clone(), v == "positive", loc.clone(), scale.clone()));
-                    })
+                    Callback::from(move |positive: bool| cb.emit((name.clone(), positive, loc.clone(), scale.clone())))
                 };
-                let on_loc = {
+                let (loc_blur, loc_key) = {
                     let (cb, name, scale) = (p.onchange.clone(), name.clone(), scale.clone());
-                    Callback::from(move |e: Event| {
-                        let v = e.target_unchecked_into::<HtmlInputElement>().value();
-                        cb.emit((name.clone(), positive, v, scale.clone()));
-                    })
+                    on_commit(loc.clone(), move |v| cb.emit((name.clone(), positive, v, scale.clone())))
                 };
-                let on_scale = {
+                let (scale_blur, scale_key) = {
                     let (cb, name, loc) = (p.onchange.clone(), name.clone(), loc.clone());
-                    Callback::from(move |e: Event| {
-                        let v = e.target_unchecked_into::<HtmlInputElement>().value();
-                        cb.emit((name.clone(), positive, loc.clone(), v));
-                    })
+                    on_commit(scale.clone(), move |v| cb.emit((name.clone(), positive, loc.clone(), v)))
                 };
                 html! {
                     <tr key={r.name.clone()}>
                         <th scope="row" title={r.note.clone()}>{r.name.clone()}</th>
                         <td>
-                            <select aria-label={format!("Prior of {}", r.name)} onchange={on_kind}>
-                                <option value="positive" selected={r.positive}>{"positive (lognormal)"}</option>
-                                <option value="real" selected={!r.positive}>{"real (normal)"}</option>
-                            </select>
+                            <PriorKind name={r.name.clone()} positive={r.positive} onchange={on_kind} />
                         </td>
-                        <td><input type="text" class="formula" aria-label={format!("Location of {}", r.name)} value={r.loc.clone()} onchange={on_loc} /></td>
-                        <td><input type="text" class="formula" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onchange={on_scale} /></td>
+                        <td><input type="text" class="formula" aria-label={format!("Location of {}", r.name)} value={r.loc.clone()} onblur={loc_blur} onkeydown={loc_key} /></td>
+                        <td><input type="text" class="formula scale" aria-label={format!("Scale of {}", r.name)} value={r.scale.clone()} onblur={scale_blur} onkeydown={scale_key} /></td>
                         <td class="numbers" title={r.note.clone()}>{r.numbers.clone().unwrap_or_else(|| "–".into())}</td>
                     </tr>
                 }
             }) }
             </tbody>
         </table>
+        </div>
+    }
+}
+
+/// Handlers that report a text field's value on Enter or on leaving it, when it is not the
+/// value shown (`shown`). Not the change event: Chromium fires none for a text equal to that
+/// of its last change event, even when the page put another value in between (a location
+/// refused and put back, then typed again).
+fn on_commit(shown: String, emit: impl Fn(String) + 'static) -> (Callback<FocusEvent>, Callback<KeyboardEvent>) {
+    let emit = std::rc::Rc::new(move |v: String| {
+        if v != shown {
+            emit(v)
+        }
+    });
+    let e = emit.clone();
+    let blur = Callback::from(move |ev: FocusEvent| e(ev.target_unchecked_into::<HtmlInputElement>().value()));
+    let key = Callback::from(move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" {
+            emit(ev.target_unchecked_into::<HtmlInputElement>().value())
+        }
+    });
+    (blur, key)
+}
+
+#[derive(Properties, PartialEq)]
+struct PriorKindProps {
+    name: String,
+    positive: bool,
+    onchange: Callback<bool>,
+}
+
+/// A parameter's prior kind: shows the settings' kind, not merely the last option picked
+/// (an option's `selected` attribute no longer moves a select the user has touched: a kind
+/// refused, or put back by Restore defaults, must snap back).
+#[component]
+fn PriorKind(p: &PriorKindProps) -> Html {
+    let value = if p.positive { "positive" } else { "real" };
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with(value, move |v| {
+            if let Some(el) = node.cast::<HtmlSelectElement>() {
+                el.set_value(v);
+            }
+        });
+    }
+    let onchange = {
+        let cb = p.onchange.clone();
+        Callback::from(move |e: Event| {
+            let el = e.target_unchecked_into::<HtmlSelectElement>();
+            cb.emit(el.value() == "positive");
+            el.set_value(value);
+        })
+    };
+    html! {
+        <select aria-label={format!("Prior of {}", p.name)} ref={node} {onchange}>
+            <option value="positive" selected={p.positive}>{"positive (lognormal)"}</option>
+            <option value="real" selected={!p.positive}>{"real (normal)"}</option>
+        </select>
     }
 }

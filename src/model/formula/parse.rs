@@ -322,16 +322,23 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parse a whole formula (parameters may be absent: [`super::Formula::parse`] insists).
-pub(crate) fn formula(text: &str) -> Result<super::Formula, FormulaError> {
+/// Parse all of `text` as one expression (`empty`: the message when there is nothing to
+/// parse): the expression and the parameters it names.
+pub(crate) fn whole(text: &str, mode: Mode, empty: &str) -> Result<(Expr, Vec<String>), FormulaError> {
     let toks = lex(text, &[])?;
     if toks.len() == 1 {
-        return Err(FormulaError::plain("the formula is empty"));
+        return Err(FormulaError::plain(empty));
     }
-    let mut p = Parser::new(&toks, Mode::Formula);
+    let mut p = Parser::new(&toks, mode);
     let expr = p.expr(0)?;
     if p.peek().tok != Tok::End {
         return Err(p.leftover());
     }
-    Ok(super::Formula { expr, params: p.params })
+    Ok((expr, p.params))
+}
+
+/// Parse a whole formula (parameters may be absent: [`super::Formula::parse`] insists).
+pub(crate) fn formula(text: &str) -> Result<super::Formula, FormulaError> {
+    let (expr, params) = whole(text, Mode::Formula, "the formula is empty")?;
+    Ok(super::Formula { expr, params })
 }

@@ -5,7 +5,7 @@
 //! `a~positive` and `a~real` ask for the default prior of that kind, scaled to the data
 //! by the parameter's units ([`super::units`]).
 
-use super::parse::{lex, Mode, Parser, Tok};
+use super::parse::{self, lex, Mode, Parser, Tok};
 use super::{units, BinOp, DataConst, DataConsts, Expr, Formula, FormulaError, Func, Kind};
 
 /// Prior sd of the log of a positive parameter by default (the built-in laws' 2, in
@@ -326,14 +326,5 @@ pub fn keep_known(stated: &str, f: &Formula) -> String {
 
 /// A location or scale typed on its own (the page's priors table).
 pub fn parse_value(text: &str) -> Result<Expr, FormulaError> {
-    let toks = lex(text, &[])?;
-    if toks.len() == 1 {
-        return Err(FormulaError::plain("empty: write a number, e.g. 0, 2 or log(sd_y)"));
-    }
-    let mut p = Parser::new(&toks, Mode::Prior);
-    let e = p.expr(0)?;
-    if p.peek().tok != Tok::End {
-        return Err(p.leftover());
-    }
-    Ok(e)
+    Ok(parse::whole(text, Mode::Prior, "empty: write a number, e.g. 0, 2 or log(sd_y)")?.0)
 }

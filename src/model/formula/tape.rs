@@ -31,17 +31,8 @@ pub enum Op {
     PowI(i32),
     /// a^b with b depending on parameters: d/db = a^b ln a.
     Pow,
-    Exp,
-    Log,
-    Sqrt,
-    Abs,
-    Sin,
-    Cos,
-    Tanh,
-    Softplus,
-    Sigmoid,
-    Min,
-    Max,
+    /// A built-in function of one argument, or of two (min, max).
+    Call(Func),
 }
 
 impl Op {
@@ -58,23 +49,14 @@ impl Op {
             Op::Mul => "'*'",
             Op::Div => "'/'",
             Op::PowConst | Op::PowI(_) | Op::Pow => "'^'",
-            Op::Exp => "exp",
-            Op::Log => "log",
-            Op::Sqrt => "sqrt",
-            Op::Abs => "abs",
-            Op::Sin => "sin",
-            Op::Cos => "cos",
-            Op::Tanh => "tanh",
-            Op::Softplus => "softplus",
-            Op::Sigmoid => "sigmoid",
-            Op::Min => "min",
-            Op::Max => "max",
+            Op::Call(f) => f.name(),
         }
     }
     fn arity(self) -> usize {
         match self {
             Op::X | Op::Mu | Op::Param(_) | Op::Const(_) => 0,
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::PowConst | Op::Pow | Op::Min | Op::Max => 2,
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::PowConst | Op::Pow => 2,
+            Op::Call(f) => f.arity(),
             _ => 1,
         }
     }
@@ -155,6 +137,7 @@ pub fn binary(op: BinOp, a: f64, b: f64) -> f64 {
 }
 
 /// One value of a function (`b` only read by min and max).
+#[inline(always)]
 pub fn call(f: Func, a: f64, b: f64) -> f64 {
     match f {
         Func::Exp => a.exp(),
@@ -191,15 +174,7 @@ fn unary_value(op: Op, a: f64) -> f64 {
     match op {
         Op::Neg => -a,
         Op::PowI(k) => a.powi(k),
-        Op::Exp => a.exp(),
-        Op::Log => a.ln(),
-        Op::Sqrt => a.sqrt(),
-        Op::Abs => a.abs(),
-        Op::Sin => a.sin(),
-        Op::Cos => a.cos(),
-        Op::Tanh => a.tanh(),
-        Op::Softplus => softplus(a),
-        Op::Sigmoid => sigmoid(a),
+        Op::Call(f) => call(f, a, f64::NAN),
         _ => f64::NAN,
     }
 }
@@ -210,10 +185,10 @@ fn unary_slope(op: Op, a: f64, out: f64) -> f64 {
     match op {
         Op::Neg => -1.0,
         Op::PowI(k) => k as f64 * a.powi(k - 1),
-        Op::Exp => out,
-        Op::Log => 1.0 / a,
-        Op::Sqrt => 0.5 / out,
-        Op::Abs => {
+        Op::Call(Func::Exp) => out,
+        Op::Call(Func::Log) => 1.0 / a,
+        Op::Call(Func::Sqrt) => 0.5 / out,
+        Op::Call(Func::Abs) => {
             if a > 0.0 {
                 1.0
             } else if a < 0.0 {
@@ -222,11 +197,11 @@ fn unary_slope(op: Op, a: f64, out: f64) -> f64 {
                 0.0
             }
         }
-        Op::Sin => a.cos(),
-        Op::Cos => -a.sin(),
-        Op::Tanh => 1.0 - out * out,
-        Op::Softplus => sigmoid(a),
-        Op::Sigmoid => out * (1.0 - out),
+        Op::Call(Func::Sin) => a.cos(),
+        Op::Call(Func::Cos) => -a.sin(),
+        Op::Call(Func::Tanh) => 1.0 - out * out,
+        Op::Call(Func::Softplus) => sigmoid(a),
+        Op::Call(Func::Sigmoid) => out * (1.0 - out),
         _ => f64::NAN,
     }
 }
@@ -239,8 +214,7 @@ fn binary_value(op: Op, a: f64, b: f64) -> f64 {
         Op::Mul => a * b,
         Op::Div => a / b,
         Op::PowConst | Op::Pow => a.powf(b),
-        Op::Min => a.min(b),
-        Op::Max => a.max(b),
+        Op::Call(f) => call(f, a, b),
         _ => f64::NAN,
     }
 }
@@ -256,14 +230,14 @@ fn binary_slopes(op: Op, a: f64, b: f64, out: f64) -> (f64, f64) {
         Op::PowConst => (b * a.powf(b - 1.0), 0.0),
         Op::Pow => (b * a.powf(b - 1.0), out * a.ln()),
         // Ties go to the first argument.
-        Op::Min => {
+        Op::Call(Func::Min) => {
             if a <= b {
                 (1.0, 0.0)
             } else {
                 (0.0, 1.0)
             }
         }
-        Op::Max => {
+        Op::Call(Func::Max) => {
             if a >= b {
                 (1.0, 0.0)
             } else {
@@ -294,17 +268,7 @@ fn op_key(op: Op) -> (u8, u64) {
         Op::PowConst => (9, 0),
         Op::PowI(k) => (10, k as u32 as u64),
         Op::Pow => (11, 0),
-        Op::Exp => (12, 0),
-        Op::Log => (13, 0),
-        Op::Sqrt => (14, 0),
-        Op::Abs => (15, 0),
-        Op::Sin => (16, 0),
-        Op::Cos => (17, 0),
-        Op::Tanh => (18, 0),
-        Op::Softplus => (19, 0),
-        Op::Sigmoid => (20, 0),
-        Op::Min => (21, 0),
-        Op::Max => (22, 0),
+        Op::Call(f) => (12, f as u64),
     }
 }
 
@@ -397,20 +361,7 @@ impl Builder {
             Kind::Call(f, args) => {
                 let a = self.expr(&args[0], data);
                 let b = if args.len() > 1 { self.expr(&args[1], data) } else { 0 };
-                let op = match f {
-                    Func::Exp => Op::Exp,
-                    Func::Log => Op::Log,
-                    Func::Sqrt => Op::Sqrt,
-                    Func::Abs => Op::Abs,
-                    Func::Sin => Op::Sin,
-                    Func::Cos => Op::Cos,
-                    Func::Tanh => Op::Tanh,
-                    Func::Softplus => Op::Softplus,
-                    Func::Sigmoid => Op::Sigmoid,
-                    Func::Min => Op::Min,
-                    Func::Max => Op::Max,
-                };
-                self.push(op, a, b, col)
+                self.push(Op::Call(*f), a, b, col)
             }
         }
     }

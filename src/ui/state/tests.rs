@@ -150,6 +150,34 @@ fn a_project_file_round_trips_with_its_data() {
 }
 
 #[test]
+fn a_custom_noise_formula_and_its_priors_survive_the_project_file_the_saved_state_and_the_link() {
+    use crate::ui::law_edit::{choose_law, set_formula, set_prior};
+    let mut a = AppState::default();
+    let c = choose_law(&a.settings.config, crate::config::NoiseLawKind::CUSTOM);
+    let c = set_formula(&c, "a*exp(b*x) + s", &a.data).unwrap();
+    let c = set_prior(&c, "s", true, "", "", &a.data).unwrap();
+    let c = set_prior(&c, "b", false, "0", "0.5", &a.data).unwrap();
+    a.apply(Action::SetConfig(c));
+    // "Custom formula" from the default exponential law starts from its formula and priors.
+    let m = &a.settings.config.model;
+    assert!(m.noise_law.is_custom());
+    assert_eq!((m.noise_formula.as_str(), m.noise_priors.as_str()), ("a*exp(b*x) + s", "a ~ lognormal(log(sd_y), 2); b ~ normal(0, 0.5); s ~ positive"));
+    // The project file.
+    let mut b = AppState::default();
+    b.apply(Action::OpenProject(a.project_json()));
+    assert_eq!(b.data_error, None);
+    assert_eq!(b.settings, a.settings);
+    // Saved in the browser, reopened without a link.
+    let (d, problem) = AppState::load(Some(&a.saved()), "");
+    assert_eq!(problem, None);
+    assert_eq!(d.settings.config.model, a.settings.config.model);
+    // The link, over other saved settings.
+    let (e, problem) = AppState::load(Some(&AppState::default().saved()), &a.settings.to_query());
+    assert_eq!(problem, None);
+    assert_eq!(e.settings, a.settings);
+}
+
+#[test]
 fn predictions_csv_has_the_documented_header_and_one_row_per_grid_point() {
     let f = frame(1, false);
     let csv = predictions_csv(&f.snapshot.summary);
