@@ -1,7 +1,8 @@
 //! Predictive summary: bands on an x grid, noise-law parameters, convergence
-//! diagnostics and metrics against a known truth.
+//! diagnostics, metrics against a known truth and calibration on observed points.
 
 pub mod bands;
+pub mod calibration;
 pub mod diagnostics;
 pub mod metrics;
 
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bands::PredictiveSummary;
 pub use diagnostics::{ess, split_rhat, MethodDiagnostics};
+pub use calibration::Calibration;
 pub use metrics::{GridMetrics, HeldOutMetrics};
 
 /// Which stage a fit is in.
