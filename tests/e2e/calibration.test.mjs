@@ -78,6 +78,8 @@ test('pasted data hold out 20% by default; after the fit the Held-out section an
   await holdout.dispatchEvent('change');
   await page.getByText('0 = off.').waitFor();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
+  // Train drops the old fit's results at once; then wait for the new fit to finish.
+  await page.getByRole('heading', { name: 'Held-out', exact: true }).waitFor({ state: 'detached' });
   await waitForState(page, 'finished', 120_000);
   assert.equal(await page.getByRole('heading', { name: 'Held-out', exact: true }).count(), 0);
   // A refused value is named beside the field and changes nothing.
@@ -89,7 +91,7 @@ test('pasted data hold out 20% by default; after the fit the Held-out section an
 });
 
 test('generated data: the Calibration figure uses fresh draws from the truth, with no clicks after Train', async () => {
-  const page = await open(env.context, 'steps=1500&holdout_frac=0.2');
+  const page = await open(env.context, 'v=2&data=bump&steps=1500&holdout_frac=0.2');
   assert.equal(await page.getByLabel('Hold out (%)').inputValue(), '20', 'the link carries the hold-out');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForState(page, 'finished', 120_000);
