@@ -93,7 +93,7 @@ fn regions(c: &Calibration) -> Html {
     let bw = 1.0 / k as f64;
     html! {
         <svg viewBox={format!("0 0 {W} {H}")} class="calib-panel" aria-hidden="true">
-            { frame("95% coverage by x-quarter", "x range, in quarters", "coverage", 1.0, &[0.0, 0.5, 0.95]) }
+            { frame("95% coverage by x-quarter", "", "coverage", 1.0, &[0.0, 0.5, 0.95]) }
             { for c.regions.iter().enumerate().map(|(i, r)| {
                 let (x0, x1) = (px(i as f64 * bw) + 6.0, px((i + 1) as f64 * bw) - 6.0);
                 let v = if r.coverage95.is_finite() { r.coverage95 } else { 0.0 };
@@ -103,7 +103,7 @@ fn regions(c: &Calibration) -> Html {
                         <rect x={x0.to_string()} y={py(v).to_string()} width={(x1 - x0).to_string()} height={(py(0.0) - py(v)).to_string()}
                             class={if r.n > 0 && r.coverage95 < 0.9 { "calib-bar low" } else { "calib-bar" }} />
                         <text x={((x0 + x1) / 2.0).to_string()} y={(py(v) - 4.0).min(py(0.0) - 4.0).to_string()} class="calib-tick" text-anchor="middle">{label}</text>
-                        <text x={((x0 + x1) / 2.0).to_string()} y={(H - B + 14.0).to_string()} class="calib-tick" text-anchor="middle">{format!("{} … {}", fmt(r.x_lo), fmt(r.x_hi))}</text>
+                        <text x={((x0 + x1) / 2.0).to_string()} y={(H - B + 14.0).to_string()} class="calib-tick" text-anchor="middle">{format!("Q{}", i + 1)}</text>
                         <text x={((x0 + x1) / 2.0).to_string()} y={(H - B + 26.0).to_string()} class="calib-tick" text-anchor="middle">{format!("n = {}", r.n)}</text>
                     </>
                 }
@@ -120,7 +120,10 @@ fn describe(e: &Evaluation) -> String {
         .regions
         .iter()
         .enumerate()
-        .map(|(i, r)| if r.n > 0 { format!("Q{} {}", i + 1, fmt(r.coverage95)) } else { format!("Q{} no points", i + 1) })
+        .map(|(i, r)| {
+            let what = if r.n > 0 { fmt(r.coverage95) } else { "no points".into() };
+            format!("Q{} (x {} … {}) {what}", i + 1, fmt(r.x_lo), fmt(r.x_hi))
+        })
         .collect();
     format!(
         "Calibration on {} {}: miscalibration area {} (0 is perfect); 95% coverage {} overall, by quarter of the x range {}.",
