@@ -454,6 +454,9 @@ pub struct InferenceConfig {
     /// Above this many points the gradient uses minibatches scaled by N/B.
     pub minibatch_above: usize,
     pub batch_size: usize,
+    /// Share of the data held out of the fit to score it (0 = none), chosen at random
+    /// by `seed` (`data::split`): the page's "Hold out (%)", the CLI's --holdout-frac.
+    pub holdout_frac: f64,
 }
 
 impl Default for InferenceConfig {
@@ -486,6 +489,7 @@ impl Default for InferenceConfig {
             beta_nll: 0.0,
             minibatch_above: 1000,
             batch_size: 256,
+            holdout_frac: 0.0,
         }
     }
 }
@@ -590,6 +594,7 @@ impl FitConfig {
         frac("warm-start fraction", i.warm_start_frac)?;
         frac("burn-in fraction", i.burn_in_frac)?;
         frac("KL ramp fraction", i.kl_ramp_frac)?;
+        frac("hold-out fraction", i.holdout_frac)?;
         if !(i.kl_weight.is_finite() && i.kl_weight >= 0.0 && i.kl_weight <= 1.0) {
             return err(format!("KL weight must be in [0, 1] (got {})", i.kl_weight));
         }

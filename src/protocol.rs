@@ -14,7 +14,16 @@ use crate::summary::{PredictiveSummary, Snapshot};
 pub enum ToWorker {
     /// Build a new fit and start running it. `run` tags every answer so the UI can
     /// ignore late snapshots of a run it has already reset.
-    Start { run: u32, config: FitConfig, data: Dataset, grid: Vec<f64> },
+    /// `eval_x`: x of held-out points, where the finished fit's predictions are also
+    /// sent (`Frame::eval`); empty for none.
+    Start {
+        run: u32,
+        config: FitConfig,
+        data: Dataset,
+        grid: Vec<f64>,
+        #[serde(default)]
+        eval_x: Vec<f64>,
+    },
     Pause,
     Resume,
     /// Drop the fit.
@@ -54,6 +63,10 @@ pub struct Frame {
     /// pauses not counted): the fit's elapsed time.
     #[serde(default)]
     pub elapsed_ms: f64,
+    /// The predictive summary at the held-out x of `ToWorker::Start::eval_x`, on the
+    /// finished fit's frame only (None before, and without held-out points).
+    #[serde(default)]
+    pub eval: Option<PredictiveSummary>,
 }
 
 impl Frame {
@@ -67,7 +80,7 @@ impl Frame {
             "summary": summary, "params": [], "warnings": [],
         }))
         .expect("a placeholder snapshot deserialises");
-        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true, elapsed_ms: 1500.0 }
+        Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true, elapsed_ms: 1500.0, eval: None }
     }
 }
 
@@ -106,6 +119,7 @@ mod tests {
                 config: FitConfig::default(),
                 data: Dataset::new(vec![0.0, 1.0], vec![1.0, 2.0]),
                 grid: vec![0.0, 0.5, 1.0],
+                eval_x: vec![0.25],
             },
             ToWorker::Pause,
             ToWorker::Resume,

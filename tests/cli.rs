@@ -89,6 +89,8 @@ fn fit_reports_noise_parameters_and_metrics_on_stderr() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("held-out (200 points): rmse"), "{err}");
+    let m = held_out_pairs(&err, "held-out (200 points): ");
+    assert_eq!(m.len(), 10, "{err}");
     assert!(err.contains("R-hat") && err.contains("\na ") && err.contains("\nb "), "{err}");
     assert!(err.contains("metrics vs truth: rmse_mean"), "{err}");
 }
@@ -410,4 +412,142 @@ fn learning_rate_is_vis_and_step_size_the_samplers() {
     assert_eq!(fit(&["--step-size", "0.05"], "lr-b.csv"), base, "--step-size is not VI's");
     assert_eq!(fit(&["--learning-rate", "1e-3"], "lr-c.csv"), base, "1e-3 is VI's default");
     assert_ne!(fit(&["--learning-rate", "3e-3"], "lr-d.csv"), base);
+}
+
+/// The `name value` pairs of the stderr line that starts with `prefix`.
+fn held_out_pairs(err: &str, prefix: &str) -> std::collections::BTreeMap<String, f64> {
+    let line = err.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no line '{prefix}' in\n{err}"));
+    let words: Vec<&str> = line[prefix.len()..].split_whitespace().collect();
+    assert_eq!(words.len() % 2, 0, "{line}");
+    let names = ["rmse", "nll", "crps", "coverage95", "sharpness", "mace", "rmsce", "miscalibration_area", "check", "interval"];
+    let pairs: Vec<(String, f64)> = words
+        .chunks(2)
+        .map(|w| (w[0].to_string(), w[1].parse::<f64>().unwrap_or_else(|_| panic!("'{}' in {line}", w[1]))))
+        .collect();
+    assert_eq!(pairs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), names, "{line}");
+    for (k, v) in &pairs {
+        assert!(v.is_finite(), "{k} in {line}");
+        // At least 4 decimals.
+        let text = words[words.iter().position(|w| w == k).unwrap() + 1];
+        assert!(text.contains('e') || text.split('.').nth(1).is_some_and(|d| d.len() >= 4), "{k} {text}");
+    }
+    pairs.into_iter().collect()
+}
+
+fn read_rows(path: &std::path::Path) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect()
+}
+
+/// `--holdout-frac` holds out round(F·N) points chosen by the seed (the core's
+/// `holdout_mask`, which the page uses too), fits on the rest, and scores the held-out
+/// points: the line matches a recomputation from the predictions CSV (grid = the data's
+/// own x), and the fit equals one on the training points alone.
+#[test]
+fn holdout_frac_splits_by_the_seed_and_scores_the_points_left_out() {
+    let (data, _) = generate("bump", 60, 3);
+    let fit = |extra: &[&str], out: &std::path::Path, data: &std::path::Path| {
+        let o = run(bin()
+            .args(["fit", "--data"])
+            .arg(data)
+            .args(["--steps", "600", "--hidden", "8", "--seed", "5", "--grid"])
+            .arg(data)
+            .arg("--out")
+            .arg(out)
+            .args(extra));
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{err}");
+        err
+    };
+    let pred = tmp("pred-split.csv");
+    let err = fit(&["--holdout-frac", "0.25"], &pred, &data);
+    assert!(err.starts_with("two-head / psgld on 45 points"), "the training N drops by the 15 held out: {err}");
+    let got = held_out_pairs(&err, "held-out (15 points): ");
+    // Recompute from the CSVs: rows of PRED.csv are the data's x in order.
+    let xy = read_rows(&data);
+    let rows = read_rows(&pred);
+    assert_eq!(rows.len(), 60);
+    let mask = bayesband::data::holdout_mask(60, 0.25, 5);
+    let (mut y, mut mean, mut sd) = (vec![], vec![], vec![]);
+    for i in (0..60).filter(|&i| mask[i]) {
+        assert_eq!(rows[i][0], xy[i][0]);
+        y.push(xy[i][1]);
+        mean.push(rows[i][1]);
+        sd.push(rows[i][4]);
+    }
+    let want = bayesband::summary::HeldOutMetrics::compute(&y, &mean, &sd);
+    for (k, v) in want.pairs() {
+        assert!((got[k] - v).abs() <= 5e-5 + 1e-4 * v.abs(), "{k}: printed {} vs recomputed {v}", got[k]);
+    }
+    // By hand, independently of HeldOutMetrics: RMSE, NLL and coverage.
+    let n = y.len() as f64;
+    let rmse = (y.iter().zip(&mean).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n).sqrt();
+    let nll = (0..y.len())
+        .map(|i| 0.5 * (2.0 * std::f64::consts::PI * sd[i] * sd[i]).ln() + (y[i] - mean[i]).powi(2) / (2.0 * sd[i] * sd[i]))
+        .sum::<f64>()
+        / n;
+    let cover = (0..y.len()).filter(|&i| (y[i] - mean[i]).abs() <= 1.959963984540054 * sd[i]).count() as f64 / n;
+    assert!((got["rmse"] - rmse).abs() < 1e-4 && (got["nll"] - nll).abs() < 1e-4 && (got["coverage95"] - cover).abs() < 1e-4);
+
+    // Same seed, same split and same fit; another seed, another split.
+    let again = tmp("pred-split-again.csv");
+    let err2 = fit(&["--holdout-frac", "0.25"], &again, &data);
+    assert_eq!(held_out_pairs(&err2, "held-out (15 points): "), got);
+    assert_eq!(std::fs::read(&pred).unwrap(), std::fs::read(&again).unwrap());
+    assert_ne!(mask, bayesband::data::holdout_mask(60, 0.25, 6));
+
+    // The held-out points take no part in the fit: fitting the 45 training points alone
+    // (same seed) gives the same predictions, and --holdout on the 15 the same line.
+    let (train, held) = (tmp("split-train.csv"), tmp("split-held.csv"));
+    let write = |p: &std::path::Path, keep: bool| {
+        let mut t = String::from("x,y\n");
+        for i in (0..60).filter(|&i| mask[i] != keep) {
+            t.push_str(&format!("{:?},{:?}\n", xy[i][0], xy[i][1]));
+        }
+        std::fs::write(p, t).unwrap();
+    };
+    write(&train, true);
+    write(&held, false);
+    let alone = tmp("pred-train-alone.csv");
+    let o = run(bin()
+        .args(["fit", "--data"])
+        .arg(&train)
+        .args(["--steps", "600", "--hidden", "8", "--seed", "5", "--grid"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&alone)
+        .arg("--holdout")
+        .arg(&held));
+    let err3 = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success() && err3.starts_with("two-head / psgld on 45 points"), "{err3}");
+    assert_eq!(std::fs::read(&pred).unwrap(), std::fs::read(&alone).unwrap());
+    assert_eq!(held_out_pairs(&err3, "held-out (15 points): "), got);
+
+    // Without the flag nothing is held out.
+    let all = tmp("pred-all.csv");
+    let err4 = fit(&[], &all, &data);
+    assert!(err4.starts_with("two-head / psgld on 60 points") && !err4.contains("held-out"), "{err4}");
+}
+
+#[test]
+fn a_bad_holdout_fraction_is_bad_input() {
+    let (data, truth) = generate("linear", 10, 1);
+    for (f, want) in [
+        ("1", "--holdout-frac: the hold-out fraction must be at least 0 and below 1 (got 1)"),
+        ("-0.1", "--holdout-frac: the hold-out fraction must be at least 0 and below 1 (got -0.1)"),
+        ("NaN", "--holdout-frac: the hold-out fraction must be at least 0 and below 1 (got NaN)"),
+        ("abc", "invalid value 'abc' for '--holdout-frac <F>'"),
+        ("0.8", "holding out 8 of 10 points leaves 2 to fit; at least 3 are needed"),
+    ] {
+        let o = run(bin()
+            .args(["fit", "--data"])
+            .arg(&data)
+            .args(["--steps", "50", "--holdout-frac", f, "--grid"])
+            .arg(&truth)
+            .arg("--out")
+            .arg(tmp("pred-bad-frac.csv")));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{f}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(want) && err.lines().count() == 1, "{f}: {err}");
+    }
 }

@@ -137,10 +137,17 @@ mod cli {
         /// benches/data/eval.py (closed form) to stderr.
         #[arg(long, value_name = "TEST.csv")]
         truth: Option<PathBuf>,
-        /// Held-out observations (x,y CSV, read like --data): print the predictive RMSE,
-        /// NLL and 95% coverage on them to stderr.
+        /// Held-out observations (x,y CSV, read like --data): print the metrics of
+        /// uncertainty-toolbox on them to stderr (RMSE, NLL, CRPS, 95% coverage, sharpness,
+        /// MACE, RMSCE, miscalibration area, check and interval score), for N(mean,
+        /// sd_total^2) as in PRED.csv.
         #[arg(long, value_name = "HELDOUT.csv")]
         holdout: Option<PathBuf>,
+        /// Hold out this fraction of --data (0 <= F < 1, chosen at random by --seed; the
+        /// page's "Hold out (%)" makes the same split), fit on the rest and print the
+        /// metrics of --holdout on the held-out points [default: 0, nothing held out]
+        #[arg(long, value_name = "F", allow_hyphen_values = true)]
+        holdout_frac: Option<f64>,
         /// No progress bar and no parameter table.
         #[arg(long, short)]
         quiet: bool,
@@ -300,6 +307,10 @@ mod cli {
         if a.raw {
             c.model.raw_scale = true;
         }
+        if let Some(f) = a.holdout_frac {
+            bayesband::data::check_holdout_frac(f).map_err(|e| bad(format!("--holdout-frac: {}", e.message)))?;
+            c.inference.holdout_frac = f;
+        }
         c.validate().map_err(|e| bad(e.0))?;
         Ok(c)
     }
@@ -314,6 +325,14 @@ mod cli {
         if let Some(e) = table.outlier(&data) {
             return Err(bad(format!("{}: {e}", a.data.display())));
         }
+        // The random hold-out (--holdout-frac, or a config's holdout_frac): fit on the rest.
+        let (data, split_off) = if cfg.inference.holdout_frac > 0.0 {
+            let (train, held) =
+                data.holdout_split(cfg.inference.holdout_frac, cfg.inference.seed).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
+            (train, Some(held))
+        } else {
+            (data, None)
+        };
         let grid = parse_grid_bytes(&read(&a.grid)?).map_err(|e| bad(format!("{}: {e}", a.grid.display())))?;
         let truth = match &a.truth {
             Some(p) => Some(read_truth(p, &grid)?),
@@ -366,15 +385,26 @@ mod cli {
                 m.rmse_mean, m.rmse_noise, m.nll, m.coverage95, m.width95
             );
         }
-        if let Some(h) = holdout {
+        // Both at once: the split's line says so; either alone prints `held-out (N points)`.
+        let split_label = if holdout.is_some() { "held-out split" } else { "held-out" };
+        for (h, what) in [(holdout, "held-out"), (split_off, split_label)] {
+            let Some(h) = h else { continue };
             let p = fit.snapshot(&h.x).summary;
             let m = HeldOutMetrics::compute(&h.y, &p.mean, &p.sd_total);
-            eprintln!(
-                "held-out ({} points): rmse {:.4}  nll {:.4}  coverage95 {:.3}",
-                m.n, m.rmse, m.nll, m.coverage95
-            );
+            eprintln!("{}", held_out_line(what, &m));
         }
         Ok(())
+    }
+
+    /// `held-out (33 points): rmse 0.1234  nll ...`: every metric as a `name value` pair,
+    /// 4 decimals (6 significant digits below 0.001).
+    fn held_out_line(what: &str, m: &HeldOutMetrics) -> String {
+        let pairs: Vec<String> = m
+            .pairs()
+            .iter()
+            .map(|(k, v)| if v.abs() >= 1e-3 || *v == 0.0 { format!("{k} {v:.4}") } else { format!("{k} {v:.5e}") })
+            .collect();
+        format!("{what} ({} points): {}", m.n, pairs.join("  "))
     }
 
     fn read_truth(p: &Path, grid: &[f64]) -> Result<(Vec<f64>, Vec<f64>), (i32, String)> {

@@ -2,12 +2,14 @@
 
 pub mod csv;
 pub mod scaling;
+pub mod split;
 pub mod synthetic;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::csv::{parse_csv, parse_csv_bytes, parse_grid_bytes, parse_table, CsvError, CsvOptions, Table};
 pub use self::scaling::Scaling;
+pub use self::split::{check_holdout_frac, holdout_count, holdout_mask};
 pub use self::synthetic::{notebook_preset, Synthetic};
 
 /// One-dimensional regression data in data units.

@@ -119,6 +119,21 @@ impl Synthetic {
         Dataset { truth: Some(self), ..Dataset::new(x, y) }
     }
 
+    /// Fresh observations y = f(x) + sigma(x)·eps, `per_x` at each given x (x repeated
+    /// accordingly): what a calibration check against the truth scores.
+    pub fn fresh_draws(self, x: &[f64], per_x: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xF2E5_D2A3_0000_0001);
+        let (mut xs, mut ys) = (Vec::with_capacity(x.len() * per_x), Vec::with_capacity(x.len() * per_x));
+        for &xi in x {
+            for _ in 0..per_x {
+                let eps: f64 = rng.sample(StandardNormal);
+                xs.push(xi);
+                ys.push(self.f(xi) + self.sigma(xi) * eps);
+            }
+        }
+        (xs, ys)
+    }
+
     /// (x, f(x), sigma(x)) at `n` evenly spaced points over the domain, both ends
     /// included; spaced as numpy's `linspace` so it matches the `*_test.csv` grids.
     pub fn truth_grid(self, n: usize) -> Vec<(f64, f64, f64)> {

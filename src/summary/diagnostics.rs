@@ -4,7 +4,7 @@
 //! shortest; every chain is split into halves (the middle draw of an odd length is
 //! dropped) so that a trend within a chain shows up as disagreement between halves.
 
-use super::metrics::normal_cdf;
+use super::metrics::normal_quantile;
 
 /// Fewest draws per chain: each half needs two draws for a variance.
 const MIN_DRAWS: usize = 4;
@@ -146,48 +146,6 @@ fn ess_of_split_chains(chains: &[&[f64]]) -> Option<f64> {
     Some((total / tau).min(total * total.log10()))
 }
 
-/// The standard normal quantile Phi^-1(p), 0 < p < 1: Acklam's rational
-/// approximation (relative error 1.15e-9) refined by one Halley step on `normal_cdf`.
-fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969683028665376e1,
-        2.209460984245205e2,
-        -2.759285104469687e2,
-        1.38357751867269e2,
-        -3.066479806614716e1,
-        2.506628277459239,
-    ];
-    const B: [f64; 5] =
-        [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [
-        -7.784894002430293e-3,
-        -3.223964580411365e-1,
-        -2.400758277161838,
-        -2.549732539343734,
-        4.374664141464968,
-        2.938163982698783,
-    ];
-    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-    const P_LOW: f64 = 0.02425;
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    let x = if p < P_LOW {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p > 1.0 - P_LOW {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    };
-    let e = normal_cdf(x) - p;
-    let u = e * (2.0 * std::f64::consts::PI).sqrt() * (0.5 * x * x).exp();
-    x - u / (1.0 + 0.5 * x * u)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,16 +239,6 @@ mod tests {
         let chains = iid_chains(2, 300, 5);
         let exp: Vec<Vec<f64>> = chains.iter().map(|c| c.iter().map(|v| (3.0 * v).exp()).collect()).collect();
         assert_eq!(ess(&chains), ess(&exp));
-    }
-
-    #[test]
-    fn normal_quantile_inverts_the_cdf() {
-        assert!((normal_quantile(0.975) - 1.959963984540054).abs() < 1e-13);
-        assert!(normal_quantile(0.5).abs() < 1e-15);
-        assert!((normal_quantile(0.001) + 3.090232306167813).abs() < 1e-12);
-        for p in [1e-10, 0.01, 0.3, 0.7, 0.99, 1.0 - 1e-9] {
-            assert!((normal_cdf(normal_quantile(p)) / p - 1.0).abs() < 1e-12, "p = {p}");
-        }
     }
 }
 

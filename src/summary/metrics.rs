@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const Z95: f64 = 1.959963984540054;
 
 /// Floor on standard deviations, as in eval.py (a zero sd would give an infinite NLL).
-const SD_FLOOR: f64 = 1e-12;
+pub const SD_FLOOR: f64 = 1e-12;
 
 /// Scores against the true f(x) and sigma(x) on a grid, each averaged uniformly over it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,7 +69,8 @@ impl GridMetrics {
     }
 }
 
-/// Scores on observed held-out points y.
+/// Scores on observed held-out points y: uncertainty-toolbox's metric set
+/// (`summary::calibration`) for the predictions N(mean, sd_total^2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HeldOutMetrics {
     pub n: usize,
@@ -79,26 +80,66 @@ pub struct HeldOutMetrics {
     pub nll: f64,
     /// Fraction of y inside mean ± 1.96·sd_total.
     pub coverage95: f64,
+    /// Mean CRPS (Gaussian closed form).
+    #[serde(default)]
+    pub crps: f64,
+    /// Root mean square of sd_total.
+    #[serde(default)]
+    pub sharpness: f64,
+    /// Mean absolute and root mean squared calibration error, and the miscalibration
+    /// area, of the central intervals (the toolbox's default `prop_type`, 100 levels).
+    #[serde(default)]
+    pub mace: f64,
+    #[serde(default)]
+    pub rmsce: f64,
+    #[serde(default)]
+    pub miscalibration_area: f64,
+    /// Mean check (pinball) score and interval score over 99 levels.
+    #[serde(default)]
+    pub check: f64,
+    #[serde(default)]
+    pub interval: f64,
 }
 
 impl HeldOutMetrics {
     /// Panics if the lengths differ; no points give NaN scores.
     pub fn compute(y: &[f64], mean: &[f64], sd_total: &[f64]) -> HeldOutMetrics {
+        use super::calibration as c;
         let n = y.len();
         assert!(
             mean.len() == n && sd_total.len() == n,
             "HeldOutMetrics::compute: y, mean and sd_total differ in length"
         );
-        let (mut se, mut nll, mut inside) = (0.0, 0.0, 0usize);
-        for i in 0..n {
-            let s = sd_total[i].max(SD_FLOOR);
-            let r = y[i] - mean[i];
-            se += r * r;
-            nll += 0.5 * (2.0 * std::f64::consts::PI * s * s).ln() + r * r / (2.0 * s * s);
-            inside += usize::from(r.abs() <= Z95 * s);
+        let (e, o) = c::proportions(y, mean, sd_total, c::CALIBRATION_BINS, c::PropType::Interval);
+        HeldOutMetrics {
+            n,
+            rmse: c::rmse(y, mean),
+            nll: c::nll(y, mean, sd_total),
+            coverage95: c::coverage95(y, mean, sd_total),
+            crps: c::crps(y, mean, sd_total),
+            sharpness: c::sharpness(sd_total),
+            mace: c::mace(&e, &o),
+            rmsce: c::rmsce(&e, &o),
+            miscalibration_area: c::miscalibration_area(&e, &o),
+            check: c::check_score(y, mean, sd_total),
+            interval: c::interval_score(y, mean, sd_total),
         }
-        let nf = n as f64;
-        HeldOutMetrics { n, rmse: (se / nf).sqrt(), nll: nll / nf, coverage95: inside as f64 / nf }
+    }
+
+    /// `name value` pairs in a fixed order, the CLI's held-out line and the page's table.
+    pub fn pairs(&self) -> [(&'static str, f64); 10] {
+        [
+            ("rmse", self.rmse),
+            ("nll", self.nll),
+            ("crps", self.crps),
+            ("coverage95", self.coverage95),
+            ("sharpness", self.sharpness),
+            ("mace", self.mace),
+            ("rmsce", self.rmsce),
+            ("miscalibration_area", self.miscalibration_area),
+            ("check", self.check),
+            ("interval", self.interval),
+        ]
     }
 }
 
@@ -118,6 +159,57 @@ pub fn normal_interval_prob(lo: f64, hi: f64) -> f64 {
     } else {
         1.0 - upper_tail(hi) - normal_cdf(lo)
     }
+}
+
+/// The standard normal quantile Phi^-1(p), 0 < p < 1 (-inf at 0, +inf at 1, NaN outside): Acklam's rational
+/// approximation (relative error 1.15e-9) refined by one Halley step on `normal_cdf`.
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.38357751867269e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] =
+        [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    const P_LOW: f64 = 0.02425;
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p == 1.0 {
+        return f64::INFINITY;
+    }
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    let x = if p < P_LOW {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - P_LOW {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    };
+    let e = normal_cdf(x) - p;
+    let u = e * (2.0 * std::f64::consts::PI).sqrt() * (0.5 * x * x).exp();
+    x - u / (1.0 + 0.5 * x * u)
 }
 
 /// The complementary error function, with relative error ~1e-15 on the whole line.
@@ -217,6 +309,19 @@ mod tests {
         assert_eq!(erfc(40.0), 0.0);
         assert_eq!(erfc(-40.0), 2.0);
         assert!(erfc(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn normal_quantile_inverts_the_cdf() {
+        assert!((normal_quantile(0.975) - 1.959963984540054).abs() < 1e-13);
+        assert!(normal_quantile(0.5).abs() < 1e-15);
+        assert!((normal_quantile(0.001) + 3.090232306167813).abs() < 1e-12);
+        for p in [1e-10, 0.01, 0.3, 0.7, 0.99, 1.0 - 1e-9] {
+            assert!((normal_cdf(normal_quantile(p)) / p - 1.0).abs() < 1e-12, "p = {p}");
+        }
+        assert_eq!(normal_quantile(0.0), f64::NEG_INFINITY);
+        assert_eq!(normal_quantile(1.0), f64::INFINITY);
+        assert!(normal_quantile(1.5).is_nan());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Predictive summary: bands on an x grid, noise-law parameters, convergence
-//! diagnostics and metrics against a known truth.
+//! diagnostics, metrics against a known truth and calibration on observed points.
 
 pub mod acquisition;
 pub mod bands;
+pub mod calibration;
 pub mod diagnostics;
 pub mod metrics;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bands::PredictiveSummary;
 pub use diagnostics::{ess, split_rhat, MethodDiagnostics};
+pub use calibration::Calibration;
 pub use metrics::{GridMetrics, HeldOutMetrics};
 
 /// Which stage a fit is in.

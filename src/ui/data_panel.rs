@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::app::SettingsCtx as Ctx;
 use super::browser;
-use super::controls::{InputField, SelectField};
+use super::controls::{num, InputField, SelectField};
 use super::settings::DataSource;
 use super::state::{fmt, Action, DataControl, MAX_CSV_BYTES};
 use crate::data::Synthetic;
@@ -59,6 +59,30 @@ pub fn DataPanel() -> Html {
             d.emit(Action::SetDataSeed(x.min(1 << 53)))
         }
     });
+
+    let d = ctx.dispatch.clone();
+    let state = ctx.state.clone();
+    let on_holdout = Callback::from(move |v: String| {
+        let mut c = state.borrow().settings.config.clone();
+        let refuse = |m: String| Action::DataError { control: DataControl::Holdout, message: m };
+        match v.trim().parse::<f64>().ok().filter(|x| x.is_finite()) {
+            Some(pct) if (0.0..100.0).contains(&pct) => {
+                c.inference.holdout_frac = pct / 100.0;
+                match c.validate() {
+                    Ok(()) => d.emit(Action::SetConfig(c)),
+                    Err(e) => d.emit(refuse(format!("{e}."))),
+                }
+            }
+            _ => d.emit(refuse(format!("Hold out (%) must be a number from 0 to below 100 (got '{}').", v.trim()))),
+        }
+    });
+    let holdout_pct = num((s.settings.config.inference.holdout_frac * 1e6).round() / 1e4);
+    let held_n = s.held_out_mask().iter().filter(|&&h| h).count();
+    let holdout_hint = if held_n > 0 {
+        format!("{held_n} of {} points, chosen by the seed, are kept out of the fit (drawn hollow) and score it.", s.data.len())
+    } else {
+        "0 = off. Points kept out of the fit (chosen by the seed) score it: the Held-out results.".to_string()
+    };
 
     let d = ctx.dispatch.clone();
     let on_upload = Callback::from(move |e: Event| {
@@ -148,6 +172,9 @@ pub fn DataPanel() -> Html {
                 </div>
                 { error_for(&ctx, DataControl::Paste) }
             </div>
+            <InputField id="holdout" label="Hold out (%)" value={holdout_pct} onchange={on_holdout} min="0" max="95" step="5"
+                hint={AttrValue::from(holdout_hint)} />
+            { error_for(&ctx, DataControl::Holdout) }
             <p class="summary-line" id="data-summary">{summary}</p>
             if let Some(t) = truth_note { <p class="hint">{t}</p> }
             <p class="hint">{"Click (or tap) on the main plot to add a point; Shift-click or long-press to remove the nearest."}</p>

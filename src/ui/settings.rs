@@ -81,10 +81,11 @@ pub const LINK_VERSION: u32 = 2;
 /// `the_defaults_are_the_current_link_versions_snapshot` fails until then.
 const LINK_DEFAULTS_V2: &str = include_str!("link_defaults_v2.json");
 
-/// Settings added after the v=2 snapshot was frozen, with the value a v=2 link (which
-/// cannot name them) means by them: their default, which is therefore frozen too (a test
-/// holds it; changing it needs a v=3 snapshot like any other default).
-pub const ADDED_AFTER_V2: [(&str, &str, &str); 2] = [("model", "noise_formula", ""), ("model", "noise_priors", "")];
+/// Settings added after the v=2 snapshot was frozen, with the value (as JSON) a v=2 link
+/// (which cannot name them) means by them: their default, which is therefore frozen too
+/// (a test holds it; changing it needs a v=3 snapshot like any other default).
+pub const ADDED_AFTER_V2: [(&str, &str, &str); 3] =
+    [("model", "noise_formula", r#""""#), ("model", "noise_priors", r#""""#), ("inference", "holdout_frac", "0.0")];
 
 /// The frozen defaults of a link version (None: a version this page does not know).
 pub fn link_defaults(version: u32) -> Option<Settings> {
@@ -443,7 +444,8 @@ mod tests {
         let mut now = serde_json::to_value(Settings::default()).unwrap();
         for (section, key, frozen) in ADDED_AFTER_V2 {
             let fields = now["config"][section].as_object_mut().unwrap();
-            assert_eq!(fields.remove(key), Some(Value::String(frozen.into())), "the default of {key} is frozen for v=2 links");
+            let frozen: Value = serde_json::from_str(frozen).unwrap();
+            assert_eq!(fields.remove(key), Some(frozen), "the default of {key} is frozen for v=2 links");
         }
         assert_eq!(Some(now), link_defaults_json(LINK_VERSION), "Settings::default() differs from the v={LINK_VERSION} snapshot");
         assert_eq!(link_defaults(LINK_VERSION).unwrap().config, FitConfig::default());

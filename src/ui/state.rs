@@ -10,7 +10,7 @@ use crate::data::synthetic::notebook_preset;
 use crate::data::{Dataset, Synthetic, Table};
 use crate::protocol::{Frame, FromWorker, ToWorker};
 use crate::summary::metrics::GridMetrics;
-use crate::summary::PredictiveSummary;
+use crate::summary::{Calibration, HeldOutMetrics, PredictiveSummary};
 
 use super::settings::{flat_config, DataSource, Settings};
 
@@ -22,6 +22,11 @@ pub const GRID_POINTS: usize = 200;
 pub const GRID_PAD: f64 = 0.08;
 /// Gradient steps per chain for one press of Step.
 pub const STEP_CHUNK: usize = 100;
+/// "Hold out (%)" for uploaded or pasted data (built-in and generated data: 0, off).
+pub const UPLOAD_HOLDOUT_FRAC: f64 = 0.2;
+/// Fresh draws from the truth per grid x inside the data range, for the calibration
+/// of a fit to synthetic data (200 grid points: about 1000 draws).
+pub const FRESH_DRAWS_PER_X: usize = 6;
 
 /// Which data control an error belongs to (it is shown next to that control).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +36,8 @@ pub enum DataControl {
     Paste,
     Project,
     Plot,
+    /// The "Hold out (%)" field.
+    Holdout,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +88,18 @@ pub enum Action {
 pub struct Fitted {
     pub config: FitConfig,
     pub data: Dataset,
+    /// Which points of `data` were held out of the fit (empty: none).
+    pub held: Vec<bool>,
+}
+
+/// Scores of a finished fit on points it did not see: held-out points, or fresh draws
+/// from the true process when it is known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// "held-out points" or "fresh draws from the truth".
+    pub label: &'static str,
+    pub metrics: HeldOutMetrics,
+    pub calibration: Calibration,
 }
 
 /// The page.
@@ -491,18 +510,79 @@ impl AppState {
             self.status = RunStatus::Failed;
             return vec![];
         }
+        // The hold-out: the same split as the CLI's --holdout-frac (data::split).
+        let held = self.held_out_mask();
+        let (train, held_out) = self.data.split_by(&if held.is_empty() { vec![false; self.data.len()] } else { held.clone() });
+        if let Err(e) = train.check_fit() {
+            self.fit_error = Some(format!(
+                "Cannot train: holding out {} of {} points leaves too few to fit ({e}). Lower Hold out (%).",
+                held_out.len(),
+                self.data.len()
+            ));
+            self.status = RunStatus::Failed;
+            return vec![];
+        }
         self.run += 1;
         self.status = RunStatus::Running;
         self.frame = None;
         self.stale = false;
         self.grid = self.data.grid(GRID_POINTS, GRID_PAD);
-        self.fitted = Some(Fitted { config: self.settings.config.clone(), data: self.data.clone() });
+        self.fitted = Some(Fitted { config: self.settings.config.clone(), data: self.data.clone(), held });
         vec![ToWorker::Start {
             run: self.run,
             config: self.settings.config.clone(),
-            data: self.data.clone(),
+            data: train,
             grid: self.grid.clone(),
+            eval_x: held_out.x,
         }]
+    }
+
+    /// Which points the current settings hold out of a fit (empty when none are).
+    pub fn held_out_mask(&self) -> Vec<bool> {
+        let i = &self.settings.config.inference;
+        if i.holdout_frac > 0.0 {
+            crate::data::holdout_mask(self.data.len(), i.holdout_frac, i.seed)
+        } else {
+            vec![]
+        }
+    }
+
+    /// The finished fit scored on what it did not see: its held-out points (with the
+    /// worker's predictions there) and, for synthetic data, fresh draws from the truth
+    /// at the grid x inside the data range. Both need the fit to have finished.
+    pub fn evaluations(&self) -> Vec<Evaluation> {
+        let (Some(f), Some(fitted)) = (self.current_frame(), self.fitted.as_ref()) else { return vec![] };
+        if self.status != RunStatus::Finished {
+            return vec![];
+        }
+        let range = fitted.data.x_range();
+        let mut out = Vec::new();
+        if let Some(p) = &f.eval {
+            let (_, held) = fitted.data.split_by(&fitted.held);
+            if held.len() == p.x.len() && !held.is_empty() {
+                out.push(Evaluation {
+                    label: "held-out points",
+                    metrics: HeldOutMetrics::compute(&held.y, &p.mean, &p.sd_total),
+                    calibration: Calibration::compute(&held.x, &held.y, &p.mean, &p.sd_total, range),
+                });
+            }
+        }
+        if let Some(t) = fitted.data.truth {
+            let s = &f.snapshot.summary;
+            let inside: Vec<usize> = (0..s.x.len()).filter(|&i| s.x[i] >= range.0 && s.x[i] <= range.1).collect();
+            let xs: Vec<f64> = inside.iter().map(|&i| s.x[i]).collect();
+            let (x, y) = t.fresh_draws(&xs, FRESH_DRAWS_PER_X, fitted.config.inference.seed);
+            let rep = |v: &Vec<f64>| -> Vec<f64> { inside.iter().flat_map(|&i| std::iter::repeat_n(v[i], FRESH_DRAWS_PER_X)).collect() };
+            let (mean, sd) = (rep(&s.mean), rep(&s.sd_total));
+            if !x.is_empty() {
+                out.push(Evaluation {
+                    label: "fresh draws from the truth",
+                    metrics: HeldOutMetrics::compute(&y, &mean, &sd),
+                    calibration: Calibration::compute(&x, &y, &mean, &sd, range),
+                });
+            }
+        }
+        out
     }
 
     fn set_config(&mut self, c: FitConfig) -> Vec<ToWorker> {
@@ -519,6 +599,9 @@ impl AppState {
             }
         }
         self.settings.config = c;
+        if matches!(self.data_error, Some((DataControl::Holdout, _))) {
+            self.data_error = None; // a valid hold-out replaced the refused one
+        }
         out
     }
 
@@ -547,6 +630,12 @@ impl AppState {
         match data_for(&source) {
             Some(d) => {
                 self.data = d;
+                if matches!(self.settings.source, DataSource::Custom { .. })
+                    && self.settings.config.inference.holdout_frac == UPLOAD_HOLDOUT_FRAC
+                {
+                    // Back to data with a known truth: the uploaded data's default goes.
+                    self.settings.config.inference.holdout_frac = 0.0;
+                }
                 self.settings.source = source;
                 self.table = None;
                 self.data_error = None;
@@ -592,6 +681,10 @@ impl AppState {
                 // Read, but a value far outside the others is named now, not at Train.
                 self.data_error = table.outlier(&d).map(|e| (control, format!("{e}. Train will refuse these data until it is corrected.")));
                 self.data = d;
+                if !matches!(self.settings.source, DataSource::Custom { .. }) {
+                    // Uploaded data have no known truth: score the fit on held-out points.
+                    self.settings.config.inference.holdout_frac = UPLOAD_HOLDOUT_FRAC;
+                }
                 self.settings.source = DataSource::Custom { name };
                 self.table = if ncol > 2 { Some(table) } else { None };
                 self.columns = (x, y);

@@ -5,6 +5,7 @@
 use yew::prelude::*;
 
 use super::app::Ctx;
+use super::calibration_panel::HeldOut;
 use super::state::{duration, fmt, Action, RunStatus};
 use super::text::method_short;
 
@@ -168,8 +169,10 @@ pub fn Results() -> Html {
             </section>
         }
     });
+    let evaluations = s.evaluations();
     html! {
         <div class="results">
+            <HeldOut evaluations={evaluations} />
             { metrics.unwrap_or_default() }
             { params.unwrap_or_default() }
             <section class="card summary" aria-labelledby="summary-h">

@@ -87,6 +87,8 @@ struct Job {
     run: u32,
     fit: Fit,
     grid: Vec<f64>,
+    /// Held-out x: the finished frame carries the predictions there too.
+    eval_x: Vec<f64>,
     running: bool,
     /// Steps still to do for a Step request while paused.
     pending: usize,
@@ -178,6 +180,7 @@ impl Job {
     fn frame(&mut self) -> Frame {
         let t0 = now_ms();
         let snapshot = self.fit.snapshot(&self.grid);
+        let eval = (self.fit.is_finished() && !self.eval_x.is_empty()).then(|| self.fit.snapshot(&self.eval_x).summary);
         let now = now_ms();
         self.snapshot_ms = now - t0;
         self.busy_ms += self.snapshot_ms;
@@ -189,6 +192,7 @@ impl Job {
             snapshot_ms: self.snapshot_ms,
             running: self.busy(),
             elapsed_ms: self.busy_ms,
+            eval,
         }
     }
 
@@ -200,7 +204,7 @@ impl Job {
 /// Apply one message; returns what to post, if anything.
 fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
     match msg {
-        ToWorker::Start { run, config, data, grid } => {
+        ToWorker::Start { run, config, data, grid, eval_x } => {
             *job = None;
             match Fit::new(config, &data) {
                 Ok(fit) => {
@@ -208,6 +212,7 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
                         run,
                         fit,
                         grid,
+                        eval_x,
                         running: true,
                         pending: 0,
                         ms_per_step: 0.05,

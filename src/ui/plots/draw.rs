@@ -29,8 +29,7 @@ pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const TOTAL_ALPHA: f64 = 0.22;
 pub const ALEATORIC_ALPHA: f64 = 0.30;
 pub const EPISTEMIC_ALPHA: f64 = 0.55;
-/// Normal quantile of a central 95% interval.
-const Z95: f64 = 1.959_963_984_540_054;
+use crate::summary::metrics::Z95;
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -50,6 +49,8 @@ pub struct View<'a> {
     pub scale: f64,
     /// The fit shown is of the previous data (after a hand edit): drawn grey.
     pub stale: bool,
+    /// Which data points are held out of the fit (drawn hollow); empty: none.
+    pub held: Vec<bool>,
 }
 
 /// Grey for a fit of the previous data.
@@ -90,6 +91,8 @@ enum Swatch {
     Band(RGBColor, f64, Edge),
     Line(RGBColor, f64, bool),
     Dot(RGBColor),
+    /// A hollow dot: held-out points.
+    Ring(RGBColor),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -145,6 +148,9 @@ where
             }
             Swatch::Dot(c) => {
                 area.draw(&Circle::new(((x0 + x1) / 2, cy), (3.0 * s) as i32, c.mix(0.8).filled()))?;
+            }
+            Swatch::Ring(c) => {
+                area.draw(&Circle::new(((x0 + x1) / 2, cy), (3.5 * s) as i32, c.stroke_width((1.5 * s).max(1.0) as u32)))?;
             }
         }
         area.draw_text(label, &style.pos(plotters::style::text_anchor::Pos::new(
@@ -280,7 +286,15 @@ where
 {
     let s = v.scale;
     area.fill(&WHITE)?;
-    let mut items = vec![(Swatch::Dot(INK), format!("data (N = {})", v.data.len()))];
+    let n_held = v.held.iter().filter(|&&h| h).count();
+    let mut items = if n_held > 0 {
+        vec![
+            (Swatch::Dot(INK), format!("fitted (N = {})", v.data.len() - n_held)),
+            (Swatch::Ring(INK), format!("held out (N = {n_held})")),
+        ]
+    } else {
+        vec![(Swatch::Dot(INK), format!("data (N = {})", v.data.len()))]
+    };
     if v.summary.is_some() && v.stale {
         items.push((Swatch::Band(STALE, 0.25, Edge::Solid), STALE_LABEL.into()));
     } else if v.summary.is_some() {
@@ -339,13 +353,14 @@ where
         chart.draw_series(LineSeries::new(pts, colour.stroke_width((2.5 * s).max(1.0) as u32)))?;
     }
     let r = (if v.data.len() > 500 { 1.8 } else { 2.8 } * s).max(1.0) as i32;
+    let held = |i: usize| v.held.get(i).copied().unwrap_or(false);
+    let finite = |i: &usize| v.data.x[*i].is_finite() && v.data.y[*i].is_finite();
     chart.draw_series(
-        v.data
-            .x
-            .iter()
-            .zip(&v.data.y)
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|(x, y)| Circle::new((*x, *y), r, INK.mix(0.72).filled())),
+        (0..v.data.len()).filter(finite).filter(|&i| !held(i)).map(|i| Circle::new((v.data.x[i], v.data.y[i]), r, INK.mix(0.72).filled())),
+    )?;
+    let ring = INK.stroke_width((1.4 * s).max(1.0) as u32);
+    chart.draw_series(
+        (0..v.data.len()).filter(finite).filter(|&i| held(i)).map(|i| Circle::new((v.data.x[i], v.data.y[i]), r + (0.8 * s) as i32, ring)),
     )?;
     let (px, py) = chart.plotting_area().get_pixel_range();
     Ok(Mapping { px: (px.start as f64, px.end as f64), py: (py.start as f64, py.end as f64), x: xr, y: yr })

@@ -63,6 +63,7 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
         },
         scale,
         stale: s.stale,
+        held: s.held_out_mask(),
     }
 }
 

@@ -462,3 +462,80 @@ fn a_refusal_of_the_previous_data_goes_when_the_data_change() {
     assert_eq!(s.status, RunStatus::Idle);
     assert!(!s.apply(Action::Train).is_empty(), "the corrected data train");
 }
+
+/// Uploaded data get "Hold out (%)" 20 and Train sends only the training points, with
+/// the held-out x for the worker's predictions; the split is the CLI's (`holdout_mask`).
+/// The finished frame's predictions there give the Held-out scores.
+#[test]
+fn uploaded_data_hold_out_a_fifth_and_score_the_fit_on_it() {
+    let mut s = AppState::default();
+    assert_eq!(s.settings.config.inference.holdout_frac, 0.0, "built-in data: off");
+    let csv: String = std::iter::once("x,y\n".to_string()).chain((0..40).map(|i| format!("{i},{}\n", (i as f64 * 0.3).sin()))).collect();
+    s.apply(Action::LoadCsv { name: "mine.csv".into(), text: csv, control: DataControl::Upload });
+    assert_eq!(s.settings.config.inference.holdout_frac, UPLOAD_HOLDOUT_FRAC);
+    let mask = crate::data::holdout_mask(40, 0.2, s.settings.config.inference.seed);
+    assert_eq!(s.held_out_mask(), mask);
+    let msgs = s.apply(Action::Train);
+    let [ToWorker::Start { data, eval_x, .. }] = msgs.as_slice() else { panic!("{msgs:?}") };
+    assert_eq!((data.len(), eval_x.len()), (32, 8));
+    let held_x: Vec<f64> = (0..40).filter(|&i| mask[i]).map(|i| i as f64).collect();
+    assert_eq!(eval_x, &held_x);
+    assert!(data.x.iter().all(|x| !held_x.contains(x)), "held-out points are not fitted");
+    assert!(s.evaluations().is_empty(), "nothing to score before the fit ends");
+    // The worker's predictions at the held-out x: N(0, 1) everywhere.
+    let n = held_x.len();
+    let eval = PredictiveSummary { x: held_x.clone(), mean: vec![0.0; n], sd_total: vec![1.0; n], ..Default::default() };
+    let f = Frame { running: false, eval: Some(eval), ..frame(1, false) };
+    s.apply(Action::Worker(FromWorker::Finished(f)));
+    let e = s.evaluations();
+    assert_eq!(e.len(), 1, "uploaded data: no truth");
+    assert_eq!(e[0].label, "held-out points");
+    let y: Vec<f64> = held_x.iter().map(|&i| (i * 0.3).sin()).collect();
+    assert_eq!(e[0].metrics, HeldOutMetrics::compute(&y, &vec![0.0; n], &vec![1.0; n]));
+    assert_eq!(e[0].metrics.n, 8);
+    // Back to a built-in data set: off again.
+    s.apply(Action::SelectDataset("bump".into()));
+    assert_eq!(s.settings.config.inference.holdout_frac, 0.0);
+    assert!(s.held_out_mask().is_empty());
+}
+
+/// Synthetic data are scored on fresh draws from the truth at the grid x inside the data.
+#[test]
+fn a_fit_to_synthetic_data_is_scored_on_fresh_draws_from_the_truth() {
+    let mut s = AppState::default();
+    s.apply(Action::Train);
+    let grid = s.grid.clone();
+    let t = s.data.truth.unwrap();
+    let summary = PredictiveSummary {
+        x: grid.clone(),
+        mean: grid.iter().map(|&x| t.f(x)).collect(),
+        sd_total: grid.iter().map(|&x| t.sigma(x)).collect(),
+        ..Default::default()
+    };
+    let f = Frame { running: false, ..Frame::placeholder(1, summary) };
+    s.apply(Action::Worker(FromWorker::Finished(f)));
+    let e = s.evaluations();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].label, "fresh draws from the truth");
+    let (lo, hi) = s.data.x_range();
+    let inside = grid.iter().filter(|&&x| x >= lo && x <= hi).count();
+    assert_eq!(e[0].metrics.n, inside * FRESH_DRAWS_PER_X);
+    // The truth as prediction: coverage near 0.95, small calibration error.
+    let m = &e[0].metrics;
+    assert!((m.coverage95 - 0.95).abs() < 4.5 * (0.95f64 * 0.05 / m.n as f64).sqrt(), "{m:?}");
+    assert!(m.miscalibration_area < 0.05, "{m:?}");
+}
+
+/// A hold-out that leaves fewer than 3 points to fit refuses Train with a message.
+#[test]
+fn a_hold_out_that_leaves_too_few_points_refuses_train() {
+    let mut s = AppState::default();
+    s.apply(Action::LoadCsv { name: "tiny.csv".into(), text: "1,1\n2,3\n3,2\n4,5\n".into(), control: DataControl::Paste });
+    let mut c = s.settings.config.clone();
+    c.inference.holdout_frac = 0.5;
+    s.apply(Action::SetConfig(c));
+    assert!(s.apply(Action::Train).is_empty());
+    assert_eq!(s.status, RunStatus::Failed);
+    let e = s.fit_error.clone().unwrap();
+    assert!(e.starts_with("Cannot train: holding out 2 of 4 points leaves too few to fit") && e.contains("Hold out (%)"), "{e}");
+}

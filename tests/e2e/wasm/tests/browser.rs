@@ -32,7 +32,7 @@ fn run(config: FitConfig) -> Frame {
     while !fit.is_finished() {
         fit.step(50).expect("no divergence");
     }
-    Frame { run: 1, snapshot: fit.snapshot(&grid), steps_per_sec: 1.0, snapshot_ms: 0.0, running: false, elapsed_ms: 0.0 }
+    Frame { run: 1, snapshot: fit.snapshot(&grid), steps_per_sec: 1.0, snapshot_ms: 0.0, running: false, elapsed_ms: 0.0, eval: None }
 }
 
 #[wasm_bindgen_test]
@@ -73,7 +73,7 @@ fn messages_cross_the_worker_boundary_intact() {
     let mut c = small_config();
     c.inference.seed = (1 << 53) - 1; // the largest seed a URL and JavaScript keep exactly
     let data = Synthetic::NbExp.generate(10, 1);
-    let start = ToWorker::Start { run: 7, config: c, data, grid: vec![0.0, 0.5, 1.0] };
+    let start = ToWorker::Start { run: 7, config: c, data, grid: vec![0.0, 0.5, 1.0], eval_x: vec![] };
     let back: ToWorker = JsCodec::decode(JsCodec::encode(start.clone()));
     assert_eq!(back, start);
 
@@ -120,6 +120,7 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         burn_name: "burn-in",
         scale: 1.0,
         stale: false,
+        held: vec![],
     };
     let root = Canvas::new(canvas.clone()).unwrap().into_drawing_area();
     let mapping = draw::draw_main(&root, &view).unwrap();
