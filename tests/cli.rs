@@ -551,3 +551,66 @@ fn a_bad_holdout_fraction_is_bad_input() {
         assert!(err.starts_with("error: ") && err.contains(want) && err.lines().count() == 1, "{f}: {err}");
     }
 }
+
+/// 50 points on [-1, -0.4] and [0.4, 1] of y = sin(3x) + noise: a gap in the middle.
+fn gapped_csv() -> PathBuf {
+    let p = tmp("gapped.csv");
+    let mut t = String::from("x,y\n");
+    for i in 0..50 {
+        let u = i as f64 / 49.0;
+        let x = if i % 2 == 0 { -1.0 + 0.6 * u } else { 0.4 + 0.6 * u };
+        // A deterministic jitter stands in for noise (sd ~0.05).
+        let y = (3.0 * x).sin() + 0.05 * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
+        t.push_str(&format!("{x},{y}\n"));
+    }
+    std::fs::write(&p, t).unwrap();
+    p
+}
+
+#[test]
+fn suggest_prints_only_the_k_next_x_best_first_and_epistemic_ones_fall_in_the_gap() {
+    let data = gapped_csv();
+    for acq in ["epistemic", "infogain"] {
+        let out = run(bin().args(["suggest", "--data"]).arg(&data).args(["--acquisition", acq, "--n", "3", "--steps", "6000", "--seed", "2"]));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let xs: Vec<f64> = text.lines().map(|l| l.parse().unwrap_or_else(|_| panic!("a number per line: '{l}'"))).collect();
+        assert_eq!(xs.len(), 3, "{text}");
+        assert!(xs[0].abs() < 0.4, "{acq}: the best suggestion {} lies in the gap (-0.4, 0.4)", xs[0]);
+        assert!(xs.iter().all(|x| (-1.0..=1.0).contains(x)), "inside the data's range by default: {xs:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("param") || err.contains("on 50 points"), "the fit's report on stderr: {err}");
+        assert!(err.contains(&format!("acquisition {acq}")), "{err}");
+    }
+    // --range widens the candidates; the same seed gives the same suggestions.
+    let args = ["--acquisition", "total", "--range", "-2,2", "--steps", "3000", "--quiet"];
+    let a = run(bin().args(["suggest", "--data"]).arg(&data).args(args));
+    let b = run(bin().args(["suggest", "--data"]).arg(&data).args(args));
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    let x: f64 = String::from_utf8(a.stdout).unwrap().trim().parse().unwrap();
+    assert!((-2.0..=2.0).contains(&x));
+}
+
+#[test]
+fn suggest_refuses_bad_flags_with_exit_2() {
+    let data = gapped_csv();
+    for (args, said) in [
+        (vec!["--acquisition", "variance"], "unknown acquisition 'variance': use epistemic, total, infogain, ucb or ei"),
+        (vec!["--goal", "up"], "--goal must be max or min"),
+        (vec!["--range", "1"], "--range must be LO,HI"),
+        (vec!["--range", "2,1"], "LO < HI"),
+        (vec!["--candidates", "1"], "--candidates must be between 2 and 2000"),
+        (vec!["--n", "0"], "--n must be at least 1"),
+        (vec!["--kappa", "-1"], "--kappa must be a number >= 0"),
+        (vec!["--grid", "g.csv"], "unexpected argument '--grid'"),
+        (vec!["--truth", "t.csv"], "suggest does not take --truth"),
+    ] {
+        let out = run(bin().args(["suggest", "--data"]).arg(&data).args(&args).args(["--steps", "200"]));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(said), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+}

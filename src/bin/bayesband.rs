@@ -23,6 +23,8 @@ mod cli {
     use bayesband::data::csv::parse_table_bytes;
     use bayesband::data::{parse_csv_bytes, parse_grid_bytes, CsvOptions, Synthetic};
     use bayesband::infer::Fit;
+    use bayesband::data::Dataset;
+    use bayesband::summary::acquisition::{candidate_grid, Acquisition, AcquisitionKind, Goal, ACQUISITIONS};
     use bayesband::summary::{GridMetrics, HeldOutMetrics, Snapshot};
     use clap::{Args, Parser, Subcommand};
 
@@ -42,7 +44,15 @@ mod cli {
         /// sd_epistemic^2 + sd_aleatoric^2), then sigma_mean,sigma_lo,sigma_hi (posterior mean and
         /// 95% band of the noise sd sigma(x)). One row per grid x, in the grid's order. The fitted
         /// noise parameters (posterior mean, 95% interval, R-hat) go to stderr.
-        Fit(FitArgs),
+        Fit(FitCmd),
+        /// Fit a model to x,y data, then print the next x to measure, best first.
+        ///
+        /// stdout holds only the K suggested x values, one per line, best first; the fit's
+        /// report and the acquisition's values go to stderr. Acquisitions: epistemic (where
+        /// the mean is least known; the default), total (epistemic + aleatoric variance,
+        /// NeuroBayes's choice: the noisiest x), infogain (0.5 ln(1 + epistemic/aleatoric)),
+        /// ucb and ei (for optimisation, with --goal and --kappa).
+        Suggest(SuggestArgs),
         /// Write a synthetic data set (x,y) with known truth to stdout.
         ///
         /// NAME: nb_exp, nb_step, bump, linear, homoskedastic. With --truth, also write the
@@ -74,12 +84,6 @@ mod cli {
         noise_priors: Option<String>,
         #[arg(long, value_name = "METHOD", help = method_help())]
         method: Option<String>,
-        /// Grid CSV: x in the first column (header row allowed, other columns ignored).
-        #[arg(long, value_name = "GRID.csv")]
-        grid: PathBuf,
-        /// Where to write the predictions.
-        #[arg(long, value_name = "PRED.csv")]
-        out: PathBuf,
         /// Random seed [default: 0]
         #[arg(long)]
         seed: Option<u64>,
@@ -153,6 +157,44 @@ mod cli {
         quiet: bool,
     }
 
+    /// `bayesband fit`: the fit flags, the grid and where the predictions go.
+    #[derive(Args, Debug)]
+    struct FitCmd {
+        #[command(flatten)]
+        args: FitArgs,
+        /// Grid CSV: x in the first column (header row allowed, other columns ignored).
+        #[arg(long, value_name = "GRID.csv")]
+        grid: PathBuf,
+        /// Where to write the predictions.
+        #[arg(long, value_name = "PRED.csv")]
+        out: PathBuf,
+    }
+
+    /// `bayesband suggest`: the fit flags (but --grid, --out and --truth) and the acquisition's.
+    #[derive(Args, Debug)]
+    struct SuggestArgs {
+        #[command(flatten)]
+        args: FitArgs,
+        #[arg(long, value_name = "NAME", help = acquisition_help())]
+        acquisition: Option<String>,
+        /// How many x to suggest, best first (each scored as if the ones before it had been
+        /// measured) [default: 1]
+        #[arg(long = "n", value_name = "K", default_value_t = 1)]
+        n: usize,
+        /// Where to look: candidates from LO to HI [default: the data's x range]
+        #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Number of candidate x, evenly spaced over the range (2 to 2000)
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        candidates: usize,
+        /// UCB's weight of the sd: mean + kappa x sd
+        #[arg(long, default_value_t = 2.0, allow_hyphen_values = true)]
+        kappa: f64,
+        /// UCB and EI: whether a larger (max) or a smaller (min) y is better
+        #[arg(long, value_name = "max|min", default_value = "max")]
+        goal: String,
+    }
+
     #[derive(Args, Debug)]
     struct GenerateArgs {
         /// nb_exp, nb_step, bump, linear or homoskedastic
@@ -193,7 +235,7 @@ mod cli {
                     return 0;
                 }
                 if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                    eprintln!("error: missing subcommand: use `bayesband fit` or `bayesband generate` (see bayesband --help)");
+                    eprintln!("error: missing subcommand: use `bayesband fit`, `bayesband suggest` or `bayesband generate` (see bayesband --help)");
                     return 2;
                 }
                 let msg = e.to_string();
@@ -204,6 +246,7 @@ mod cli {
         };
         let result = match cli.command {
             Command::Fit(a) => fit(a),
+            Command::Suggest(a) => suggest(a),
             Command::Generate(a) => generate(a),
         };
         match result {
@@ -315,8 +358,10 @@ mod cli {
         Ok(c)
     }
 
-    fn fit(a: FitArgs) -> CliResult {
-        let cfg = config(&a)?;
+    /// The data of --data (checked), less the random hold-out if one is asked for, and
+    /// the held-out points (--holdout FILE, then the split's).
+    #[allow(clippy::type_complexity)]
+    fn load(a: &FitArgs, cfg: &FitConfig) -> Result<(Dataset, Option<Dataset>, Option<Dataset>), (i32, String)> {
         let opts = CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..CsvOptions::default() };
         let table = parse_table_bytes(&read(&a.data)?, opts.max_bytes).map_err(|e| bad(format!("{}: {e}", a.data.display())))?;
         let data = table
@@ -333,11 +378,6 @@ mod cli {
         } else {
             (data, None)
         };
-        let grid = parse_grid_bytes(&read(&a.grid)?).map_err(|e| bad(format!("{}: {e}", a.grid.display())))?;
-        let truth = match &a.truth {
-            Some(p) => Some(read_truth(p, &grid)?),
-            None => None,
-        };
         let holdout = match &a.holdout {
             Some(p) => Some(
                 parse_csv_bytes(&read(p)?, &CsvOptions { x_column: a.x_column.clone(), y_column: a.y_column.clone(), ..Default::default() })
@@ -345,14 +385,22 @@ mod cli {
             ),
             None => None,
         };
-        let t0 = Instant::now();
-        let mut fit = Fit::new(cfg.clone(), &data).map_err(|e| bad(e.to_string()))?;
+        Ok((data, holdout, split_off))
+    }
+
+    /// A fit of `data` started on the chains' threads (--threads).
+    fn start(a: &FitArgs, cfg: &FitConfig, data: &Dataset) -> Result<Fit, (i32, String)> {
+        let mut fit = Fit::new(cfg.clone(), data).map_err(|e| bad(e.to_string()))?;
         fit.set_threads(match a.threads {
             Some(0) => return Err(bad("--threads must be at least 1")),
             Some(t) => t,
             None => std::thread::available_parallelism().map_or(1, |c| c.get()).min(cfg.inference.chains),
         });
-        let law = law_line(&fit);
+        Ok(fit)
+    }
+
+    /// Run the fit to the end, with a progress bar on a terminal; a divergence's error.
+    fn run(a: &FitArgs, fit: &mut Fit) -> Result<(), bayesband::infer::FitError> {
         let bar = !a.quiet && std::io::stderr().is_terminal();
         let chunk = (fit.total_steps() / 200).max(50);
         while !fit.is_finished() {
@@ -360,19 +408,49 @@ mod cli {
                 if bar {
                     eprint!("\r{:78}\r", "");
                 }
-                // The message says the last good state is kept: write its predictions.
-                write_predictions(&a.out, &fit.snapshot(&grid))?;
-                return Err((1, format!("{e} Its predictions are in {}.", a.out.display())));
+                return Err(e);
             }
             if bar {
-                progress(&fit);
+                progress(fit);
             }
         }
         if bar {
             eprint!("\r{:78}\r", "");
         }
+        Ok(())
+    }
+
+    /// The held-out lines: --holdout FILE's and the split's.
+    fn held_out_report(fit: &mut Fit, holdout: Option<Dataset>, split_off: Option<Dataset>) {
+        // Both at once: the split's line says so; either alone prints `held-out (N points)`.
+        let split_label = if holdout.is_some() { "held-out split" } else { "held-out" };
+        for (h, what) in [(holdout, "held-out"), (split_off, split_label)] {
+            let Some(h) = h else { continue };
+            let p = fit.snapshot(&h.x).summary;
+            let m = HeldOutMetrics::compute(&h.y, &p.mean, &p.sd_total);
+            eprintln!("{}", held_out_line(what, &m));
+        }
+    }
+
+    fn fit(cmd: FitCmd) -> CliResult {
+        let a = &cmd.args;
+        let cfg = config(a)?;
+        let (data, holdout, split_off) = load(a, &cfg)?;
+        let grid = parse_grid_bytes(&read(&cmd.grid)?).map_err(|e| bad(format!("{}: {e}", cmd.grid.display())))?;
+        let truth = match &a.truth {
+            Some(p) => Some(read_truth(p, &grid)?),
+            None => None,
+        };
+        let t0 = Instant::now();
+        let mut fit = start(a, &cfg, &data)?;
+        let law = law_line(&fit);
+        if let Err(e) = run(a, &mut fit) {
+            // The message says the last good state is kept: write its predictions.
+            write_predictions(&cmd.out, &fit.snapshot(&grid))?;
+            return Err((1, format!("{e} Its predictions are in {}.", cmd.out.display())));
+        }
         let snap = fit.snapshot(&grid);
-        write_predictions(&a.out, &snap)?;
+        write_predictions(&cmd.out, &snap)?;
         let secs = t0.elapsed().as_secs_f64();
         if !a.quiet {
             eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, secs, law.as_deref()));
@@ -385,15 +463,81 @@ mod cli {
                 m.rmse_mean, m.rmse_noise, m.nll, m.coverage95, m.width95
             );
         }
-        // Both at once: the split's line says so; either alone prints `held-out (N points)`.
-        let split_label = if holdout.is_some() { "held-out split" } else { "held-out" };
-        for (h, what) in [(holdout, "held-out"), (split_off, split_label)] {
-            let Some(h) = h else { continue };
-            let p = fit.snapshot(&h.x).summary;
-            let m = HeldOutMetrics::compute(&h.y, &p.mean, &p.sd_total);
-            eprintln!("{}", held_out_line(what, &m));
-        }
+        held_out_report(&mut fit, holdout, split_off);
         Ok(())
+    }
+
+    /// The acquisition's settings from the flags (bad ones are bad input).
+    fn acquisition(s: &SuggestArgs, data: &Dataset) -> Result<(Acquisition, Vec<f64>), (i32, String)> {
+        let kind = match &s.acquisition {
+            None => ACQUISITIONS[0].kind,
+            Some(n) => AcquisitionKind::from_name(n)
+                .ok_or_else(|| bad(format!("unknown acquisition '{n}': use {}", AcquisitionKind::names(", ", " or "))))?,
+        };
+        let goal = Goal::from_name(&s.goal).ok_or_else(|| bad(format!("--goal must be max or min (got '{}')", s.goal)))?;
+        if !s.kappa.is_finite() || s.kappa < 0.0 {
+            return Err(bad(format!("--kappa must be a number >= 0 (got {})", s.kappa)));
+        }
+        if s.n == 0 {
+            return Err(bad("--n must be at least 1"));
+        }
+        if !(2..=2000).contains(&s.candidates) {
+            return Err(bad(format!("--candidates must be between 2 and 2000 (got {})", s.candidates)));
+        }
+        let (lo, hi) = match &s.range {
+            None => data.x_range(),
+            Some(r) => {
+                let v: Vec<f64> = r.split(',').map(|t| t.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
+                    bad(format!("--range must be LO,HI, two numbers (got '{r}')"))
+                })?;
+                match v[..] {
+                    [lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => (lo, hi),
+                    _ => return Err(bad(format!("--range must be LO,HI with LO < HI (got '{r}')"))),
+                }
+            }
+        };
+        Ok((Acquisition { kind, kappa: s.kappa, goal, best: 0.0 }, candidate_grid(lo, hi, s.candidates)))
+    }
+
+    fn suggest(s: SuggestArgs) -> CliResult {
+        let a = &s.args;
+        if a.truth.is_some() {
+            return Err(bad("suggest does not take --truth (it writes no predictions on a grid)"));
+        }
+        let cfg = config(a)?;
+        let (data, holdout, split_off) = load(a, &cfg)?;
+        let (acq, cands) = acquisition(&s, &data)?;
+        let t0 = Instant::now();
+        let mut fit = start(a, &cfg, &data)?;
+        let law = law_line(&fit);
+        run(a, &mut fit).map_err(|e| (1, format!("{e} No suggestion.")))?;
+        let picks = fit.suggest(acq, &cands, s.n);
+        if !a.quiet {
+            let snap = fit.snapshot(&cands);
+            eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, t0.elapsed().as_secs_f64(), law.as_deref()));
+        }
+        held_out_report(&mut fit, holdout, split_off);
+        let (lo, hi) = (cands[0], cands[cands.len() - 1]);
+        eprintln!(
+            "note: {} candidates over [{}, {}], acquisition {}: {}",
+            cands.len(),
+            lo,
+            hi,
+            acq.kind.name(),
+            picks.iter().map(|(x, v)| format!("x {x} (value {v:.4e})")).collect::<Vec<_>>().join(", ")
+        );
+        let mut out = String::new();
+        for (x, _) in &picks {
+            let _ = writeln!(out, "{x}");
+        }
+        print!("{out}");
+        Ok(())
+    }
+
+    /// `--acquisition`'s help, from the registry of acquisition functions.
+    fn acquisition_help() -> String {
+        let rows: Vec<String> = ACQUISITIONS.iter().map(|r| format!("{} ({})", r.name, r.help)).collect();
+        format!("Acquisition function: {} [default: {}]", rows.join("; "), ACQUISITIONS[0].name)
     }
 
     /// `held-out (33 points): rmse 0.1234  nll ...`: every metric as a `name value` pair,

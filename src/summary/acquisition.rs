@@ -21,7 +21,8 @@
 //! covariance is conditioned on it, C <- C - C(., x*) C(x*, .) / (C(x*, x*) + a(x*)), with
 //! the mean kept (the "kriging believer"). That lowers the epistemic variance at x* and
 //! wherever the draws move together with it, which is the penalty that keeps the picks
-//! apart; candidates within one grid spacing of a pick are not picked again.
+//! apart; and no two picks of a batch of k lie closer than (range) / (4k) (where the noise
+//! is large, one fantasy measurement lowers the variance only a little).
 
 use std::f64::consts::PI;
 
@@ -232,6 +233,12 @@ impl CandidateMoments {
         let n = self.x.len();
         let mut m = self.clone();
         let mut taken = vec![false; n];
+        // Picks stay a quarter of the range over k apart (at least one grid step): where
+        // the noise is large, one fantasy measurement lowers the variance only a little,
+        // and the next pick would otherwise sit right beside it.
+        let (lo, hi) = self.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let step = if n > 1 { (hi - lo) / (n - 1) as f64 } else { 0.0 };
+        let sep = ((hi - lo) / (4.0 * k.max(1) as f64)).max(step * 1.5);
         let mut out = Vec::with_capacity(k);
         for _ in 0..k {
             let s = m.score(acq);
@@ -240,9 +247,13 @@ impl CandidateMoments {
                 break;
             };
             out.push((m.x[best], s[best]));
-            for t in best.saturating_sub(1)..(best + 2).min(n) {
-                taken[t] = true;
+            let xb = m.x[best];
+            for (t, &x) in taken.iter_mut().zip(&self.x) {
+                if (x - xb).abs() < sep {
+                    *t = true;
+                }
             }
+            taken[best] = true;
             m.observe(best);
         }
         out
@@ -329,6 +340,14 @@ mod tests {
         let picks = m.suggest(&Acquisition::new(AcquisitionKind::Epistemic), 2);
         assert!((picks[0].0 - 0.2).abs() < 0.011, "{picks:?}");
         assert!((picks[1].0 - 0.7).abs() < 0.011, "the second pick goes to the other gap: {picks:?}");
+        // Under heavy noise at the one gap, the batch still spreads: at least range / 4k apart.
+        let noisy = two_bumps(&x, (0.2, 1.0), (0.7, 0.05), |v| if (v - 0.2).abs() < 0.1 { 3.0 } else { 0.05 });
+        let picks = noisy.suggest(&Acquisition::new(AcquisitionKind::Epistemic), 4);
+        for (i, a) in picks.iter().enumerate() {
+            for b in &picks[i + 1..] {
+                assert!((a.0 - b.0).abs() >= 1.0 / 16.0 - 1e-12, "{picks:?}");
+            }
+        }
         // Observing at 0.2 with noise sd 0.05 leaves var 1 * 0.05^2 / (1 + 0.05^2) there.
         let mut after = m.clone();
         let k = x.iter().position(|&v| (v - picks[0].0).abs() < 1e-12).unwrap();
