@@ -19,6 +19,15 @@ pub enum ModelKind {
     NoiseModel,
 }
 
+/// A registry's names for help texts and error lists: `sep` between them, `last` before the
+/// last one, e.g. `join_names(&["a", "b", "c"], ", ", " or ")` = "a, b or c".
+pub fn join_names(names: &[&str], sep: &str, last: &str) -> String {
+    match names.split_last() {
+        Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
+        _ => names.join(sep),
+    }
+}
+
 /// The noise law of the noise-model BNN: one of the built-in presets (the rows of
 /// [`crate::model::noise_law::PRESETS`]) or the user's own formula (`custom`). In the
 /// settings, the URL and the CLI it is the preset's name or `custom`.
@@ -62,11 +71,7 @@ impl NoiseLawKind {
     /// The names for help texts and error lists in the registry's order, e.g.
     /// `names(", ", " or ")` = "constant, linear, ..., signal or custom".
     pub fn names(sep: &str, last: &str) -> String {
-        let n: Vec<&str> = Self::all().map(|k| k.name()).collect();
-        match n.split_last() {
-            Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
-            _ => n.join(sep),
-        }
+        join_names(&Self::all().map(|k| k.name()).collect::<Vec<_>>(), sep, last)
     }
 }
 
@@ -324,11 +329,7 @@ impl Method {
     /// The names for help texts and error lists in the registry's order, e.g.
     /// `names(", ", " or ")` = "vi, sgld, psgld or nuts".
     pub fn names(sep: &str, last: &str) -> String {
-        let n: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
-        match n.split_last() {
-            Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
-            _ => n.join(sep),
-        }
+        join_names(&METHODS.iter().map(|m| m.name).collect::<Vec<_>>(), sep, last)
     }
 }
 

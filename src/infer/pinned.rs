@@ -76,7 +76,10 @@ fn psgld_with_minibatches_and_cycles_is_bit_identical_to_before_the_seam() {
     c.inference.batch_size = 16;
     c.inference.cycles = 2;
     c.model.kind = ModelKind::Homoskedastic;
-    check(c, 60, 14275176230987937287);
+    // Re-pinned deliberately when the chains got scratch of their own (session 5, chains on
+    // threads): each chain now shuffles its own index list for its minibatches, where the
+    // chains used to share one; value before: 14275176230987937287.
+    check(c, 60, 2962617954470169985);
 }
 
 #[test]
@@ -102,7 +105,10 @@ fn vi_is_bit_identical_to_before_the_seam() {
     // squares), value before: 13297635215863731778. Taken on the Intel Xeon of that
     // session, where the base commit's four pins all differed from theirs (this test
     // gave 9366293102635421136 there before the change): re-take on the pinning machine.
-    check(c, 40, 13733989476307550697);
+    // Re-taken on the AMD EPYC pinning machine (session 5, value from the Intel Xeon before:
+    // 13733989476307550697); the simd128 LRT parts and the shared Cephes tables of that
+    // session left it unchanged there.
+    check(c, 40, 5706061940922076675);
 }
 
 #[test]

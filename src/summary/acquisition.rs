@@ -94,11 +94,7 @@ impl AcquisitionKind {
     }
     /// The names for help texts and error lists, e.g. "epistemic, total, ... or ei".
     pub fn names(sep: &str, last: &str) -> String {
-        let n: Vec<&str> = ACQUISITIONS.iter().map(|r| r.name).collect();
-        match n.split_last() {
-            Some((l, rest)) if !rest.is_empty() => format!("{}{last}{l}", rest.join(sep)),
-            _ => n.join(sep),
-        }
+        crate::config::join_names(&ACQUISITIONS.iter().map(|r| r.name).collect::<Vec<_>>(), sep, last)
     }
 }
 

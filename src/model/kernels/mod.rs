@@ -460,6 +460,7 @@ pub(crate) fn backward_lrt_f64(widths: &[usize], m: &[f64], d_out: &Array2<f64>,
 mod x86 {
     use super::*;
     use std::arch::x86_64::*;
+    use super::normal::{COSF_P, LN2_HI, LN2_LO, LOGF_P, SINF_P};
 
     /// The portable loops compiled with AVX2 and FMA enabled.
     #[target_feature(enable = "avx2,fma")]
@@ -613,19 +614,11 @@ mod x86 {
         let x = _mm256_sub_ps(mant, f(1.0));
         let z = _mm256_mul_ps(x, x);
         let m = |p: __m256, v: __m256, k: f32| _mm256_fmadd_ps(p, v, f(k));
-        let mut p = f(7.037_683_629_2e-2);
-        p = m(p, x, -1.151_461_031_0e-1);
-        p = m(p, x, 1.167_699_874_0e-1);
-        p = m(p, x, -1.242_014_084_6e-1);
-        p = m(p, x, 1.424_932_278_7e-1);
-        p = m(p, x, -1.666_805_766_5e-1);
-        p = m(p, x, 2.000_071_476_5e-1);
-        p = m(p, x, -2.499_999_399_3e-1);
-        p = m(p, x, 3.333_333_117_4e-1);
+        let p = LOGF_P[1..].iter().fold(f(LOGF_P[0]), |p, &k| m(p, x, k));
         let mut y = _mm256_mul_ps(_mm256_mul_ps(p, x), z);
-        y = _mm256_fmadd_ps(e, f(-2.121_944_40e-4), y);
+        y = _mm256_fmadd_ps(e, f(LN2_LO), y);
         y = _mm256_fmadd_ps(z, f(-0.5), y);
-        let ln = _mm256_fmadd_ps(e, f(0.693_359_375), _mm256_add_ps(x, y));
+        let ln = _mm256_fmadd_ps(e, f(LN2_HI), _mm256_add_ps(x, y));
         let t = _mm256_mul_ps(f(-2.0), ln);
         // t >= 1.1e-7 (u1 <= 1 - 2^-24): sqrt as t / sqrt(t).
         let r = _mm256_mul_ps(t, rsqrt8(t));
@@ -638,13 +631,9 @@ mod x86 {
         );
         let phi = _mm256_mul_ps(_mm256_sub_ps(frac, f(0.5)), f(std::f32::consts::FRAC_PI_2));
         let z = _mm256_mul_ps(phi, phi);
-        let mut sp = f(-1.951_529_589_1e-4);
-        sp = m(sp, z, 8.332_160_873_6e-3);
-        sp = m(sp, z, -1.666_665_461_1e-1);
+        let sp = SINF_P[1..].iter().fold(f(SINF_P[0]), |s, &k| m(s, z, k));
         let sin = _mm256_fmadd_ps(_mm256_mul_ps(sp, z), phi, phi);
-        let mut cp = f(2.443_315_711_809_948e-5);
-        cp = m(cp, z, -1.388_731_625_493_765e-3);
-        cp = m(cp, z, 4.166_664_568_298_827e-2);
+        let cp = COSF_P[1..].iter().fold(f(COSF_P[0]), |c, &k| m(c, z, k));
         let cos = _mm256_fmadd_ps(_mm256_mul_ps(cp, z), z, _mm256_fmadd_ps(z, f(-0.5), f(1.0)));
         // Rotate by q quarter turns: swap on odd q, negate cos on q = 1, 2, sin on q = 2, 3.
         let one = _mm256_set1_epi32(1);

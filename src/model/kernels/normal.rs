@@ -18,6 +18,29 @@ use super::Real;
 const TWO_M23: f32 = 1.0 / 8_388_608.0;
 const TWO_M22: f32 = 1.0 / 4_194_304.0;
 
+/// Cephes logf: the polynomial in f = mant - 1 (highest power first) and ln 2 split in
+/// a high part exact in f32 and the rest. One table for the scalar, AVX2 and simd128 draws.
+#[allow(clippy::excessive_precision)]
+pub(crate) const LOGF_P: [f32; 9] = [
+    7.037_683_629_2e-2,
+    -1.151_461_031_0e-1,
+    1.167_699_874_0e-1,
+    -1.242_014_084_6e-1,
+    1.424_932_278_7e-1,
+    -1.666_805_766_5e-1,
+    2.000_071_476_5e-1,
+    -2.499_999_399_3e-1,
+    3.333_333_117_4e-1,
+];
+#[allow(clippy::excessive_precision)]
+pub(crate) const LN2_LO: f32 = -2.121_944_40e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_375;
+/// Cephes sinf and cosf on [-pi/4, pi/4]: polynomials in z = phi^2, highest power first.
+#[allow(clippy::excessive_precision)]
+pub(crate) const SINF_P: [f32; 3] = [-1.951_529_589_1e-4, 8.332_160_873_6e-3, -1.666_665_461_1e-1];
+#[allow(clippy::excessive_precision)]
+pub(crate) const COSF_P: [f32; 3] = [2.443_315_711_809_948e-5, -1.388_731_625_493_765e-3, 4.166_664_568_298_827e-2];
+
 /// ln x for normal positive x (Cephes logf, branch-free).
 #[inline(always)]
 #[allow(clippy::excessive_precision)]
@@ -32,19 +55,11 @@ pub(crate) fn ln_f32<const FMA: bool>(x: f32) -> f32 {
     let e = if big { e + 1.0 } else { e };
     let f = mant - 1.0;
     let z = f * f;
-    let mut p = 7.037_683_629_2e-2_f32;
-    p = m(p, f, -1.151_461_031_0e-1);
-    p = m(p, f, 1.167_699_874_0e-1);
-    p = m(p, f, -1.242_014_084_6e-1);
-    p = m(p, f, 1.424_932_278_7e-1);
-    p = m(p, f, -1.666_805_766_5e-1);
-    p = m(p, f, 2.000_071_476_5e-1);
-    p = m(p, f, -2.499_999_399_3e-1);
-    p = m(p, f, 3.333_333_117_4e-1);
+    let p = LOGF_P[1..].iter().fold(LOGF_P[0], |p, &k| m(p, f, k));
     let mut y = p * f * z;
-    y = m(e, -2.121_944_40e-4, y);
+    y = m(e, LN2_LO, y);
     y = m(z, -0.5, y);
-    m(e, 0.693_359_375, f + y)
+    m(e, LN2_HI, f + y)
 }
 
 /// (cos phi, sin phi) for |phi| <= pi/4 (Cephes' cosf and sinf polynomials).
@@ -53,13 +68,9 @@ pub(crate) fn ln_f32<const FMA: bool>(x: f32) -> f32 {
 pub(crate) fn sincos_octant<const FMA: bool>(phi: f32) -> (f32, f32) {
     let m = <f32 as Real>::madd::<FMA>;
     let z = phi * phi;
-    let mut s = -1.951_529_589_1e-4_f32;
-    s = m(s, z, 8.332_160_873_6e-3);
-    s = m(s, z, -1.666_665_461_1e-1);
+    let s = SINF_P[1..].iter().fold(SINF_P[0], |s, &k| m(s, z, k));
     let sin = m(s * z, phi, phi);
-    let mut c = 2.443_315_711_809_948e-5_f32;
-    c = m(c, z, -1.388_731_625_493_765e-3);
-    c = m(c, z, 4.166_664_568_298_827e-2);
+    let c = COSF_P[1..].iter().fold(COSF_P[0], |c, &k| m(c, z, k));
     let cos = m(c * z, z, m(z, -0.5, 1.0));
     (cos, sin)
 }

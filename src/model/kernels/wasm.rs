@@ -8,6 +8,7 @@ use core::arch::wasm32::*;
 use ndarray::Array2;
 
 use super::dense::{self, code_act, Arch, Bufs, LINEAR, MUL, TANH};
+use super::normal::{COSF_P, LN2_HI, LN2_LO, LOGF_P, SINF_P};
 use super::{Real, LANES, TANH_CLAMP};
 use crate::config::Activation;
 
@@ -176,19 +177,11 @@ unsafe fn normals4(bits: *const u64) -> (v128, v128) {
     let e = v128_bitselect(f32x4_add(e, f(1.0)), e, big);
     let x = f32x4_sub(mant, f(1.0));
     let z = f32x4_mul(x, x);
-    let mut p = f(7.037_683_629_2e-2);
-    p = m(p, x, -1.151_461_031_0e-1);
-    p = m(p, x, 1.167_699_874_0e-1);
-    p = m(p, x, -1.242_014_084_6e-1);
-    p = m(p, x, 1.424_932_278_7e-1);
-    p = m(p, x, -1.666_805_766_5e-1);
-    p = m(p, x, 2.000_071_476_5e-1);
-    p = m(p, x, -2.499_999_399_3e-1);
-    p = m(p, x, 3.333_333_117_4e-1);
+    let p = LOGF_P[1..].iter().fold(f(LOGF_P[0]), |p, &k| m(p, x, k));
     let mut y = f32x4_mul(f32x4_mul(p, x), z);
-    y = f32x4_add(f32x4_mul(e, f(-2.121_944_40e-4)), y);
+    y = f32x4_add(f32x4_mul(e, f(LN2_LO)), y);
     y = f32x4_add(f32x4_mul(z, f(-0.5)), y);
-    let ln = f32x4_add(f32x4_mul(e, f(0.693_359_375)), f32x4_add(x, y));
+    let ln = f32x4_add(f32x4_mul(e, f(LN2_HI)), f32x4_add(x, y));
     let r = f32x4_sqrt(f32x4_mul(f(-2.0), ln));
     // The angle: quadrant q and phi in (-pi/4, pi/4) (normal::sincos_octant::<false>).
     let a = u32x4_shr(lo, 8);
@@ -196,13 +189,9 @@ unsafe fn normals4(bits: *const u64) -> (v128, v128) {
     let frac = f32x4_mul(f32x4_add(f32x4_convert_i32x4(v128_and(a, i32x4_splat(0x003f_ffff))), f(0.5)), f(1.0 / 4_194_304.0));
     let phi = f32x4_mul(f32x4_sub(frac, f(0.5)), f(std::f32::consts::FRAC_PI_2));
     let z = f32x4_mul(phi, phi);
-    let mut sp = f(-1.951_529_589_1e-4);
-    sp = m(sp, z, 8.332_160_873_6e-3);
-    sp = m(sp, z, -1.666_665_461_1e-1);
+    let sp = SINF_P[1..].iter().fold(f(SINF_P[0]), |s, &k| m(s, z, k));
     let sin = f32x4_add(f32x4_mul(f32x4_mul(sp, z), phi), phi);
-    let mut cp = f(2.443_315_711_809_948e-5);
-    cp = m(cp, z, -1.388_731_625_493_765e-3);
-    cp = m(cp, z, 4.166_664_568_298_827e-2);
+    let cp = COSF_P[1..].iter().fold(f(COSF_P[0]), |c, &k| m(c, z, k));
     let cos = f32x4_add(f32x4_mul(f32x4_mul(cp, z), z), m(z, f(-0.5), 1.0));
     // Rotate by q quarter turns: swap on odd q, negate cos on q = 1, 2, sin on q = 2, 3.
     let one = i32x4_splat(1);
