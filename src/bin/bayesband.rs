@@ -586,17 +586,7 @@ mod cli {
     }
 
     fn write_predictions(path: &Path, s: &Snapshot) -> CliResult {
-        let p = &s.summary;
-        let mut out = String::from("x,mean,sd_epistemic,sd_aleatoric,sd_total,sigma_mean,sigma_lo,sigma_hi\n");
-        for i in 0..p.x.len() {
-            let _ = writeln!(
-                out,
-                "{:?},{:?},{:?},{:?},{:?},{:?},{:?},{:?}",
-                p.x[i], p.mean[i], p.sd_epistemic[i], p.sd_aleatoric[i], p.sd_total[i], p.sigma_mean[i], p.sigma_lo[i],
-                p.sigma_hi[i]
-            );
-        }
-        std::fs::write(path, out).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
+        std::fs::write(path, bayesband::summary::bands::predictions_csv(&s.summary)).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
     }
 
     /// The noise law's formula and priors (data units, with this data set's numbers).

@@ -10,7 +10,9 @@ use crate::data::synthetic::notebook_preset;
 use crate::data::{Dataset, Synthetic, Table};
 use crate::protocol::{Frame, FromWorker, ToWorker};
 use crate::summary::metrics::GridMetrics;
-use crate::summary::{Calibration, HeldOutMetrics, PredictiveSummary};
+use crate::summary::{Calibration, HeldOutMetrics};
+/// The predictions download (the CLI's PRED.csv, the same writer).
+pub use crate::summary::bands::predictions_csv;
 
 use super::settings::{flat_config, DataSource, Settings};
 
@@ -790,9 +792,9 @@ impl AppState {
                 " The 95% predictive band is widest at x = {} (mean {} ± {}) and narrowest at x = {} (± {}).",
                 fmt(s.x[wide]),
                 fmt(s.mean[wide]),
-                fmt(1.96 * s.sd_total[wide]),
+                fmt(crate::summary::metrics::Z95 * s.sd_total[wide]),
                 fmt(s.x[narrow]),
-                fmt(1.96 * s.sd_total[narrow])
+                fmt(crate::summary::metrics::Z95 * s.sd_total[narrow])
             );
         }
         if let (Some(hi), Some(lo)) = (argmax(&s.sigma_mean), argmin(&s.sigma_mean)) {
@@ -877,26 +879,6 @@ pub fn duration(ms: f64) -> String {
         let min = (whole + 30) / 60;
         format!("{} h {:02} min", min / 60, min % 60)
     }
-}
-
-/// The predictions download: one row per grid point.
-pub fn predictions_csv(s: &PredictiveSummary) -> String {
-    let mut out = String::from("x,mean,sd_epistemic,sd_aleatoric,sd_total,sigma_mean,sigma_lo,sigma_hi\n");
-    for i in 0..s.x.len() {
-        let g = |v: &Vec<f64>| v.get(i).copied().unwrap_or(f64::NAN);
-        out += &format!(
-            "{},{},{},{},{},{},{},{}\n",
-            s.x[i],
-            g(&s.mean),
-            g(&s.sd_epistemic),
-            g(&s.sd_aleatoric),
-            g(&s.sd_total),
-            g(&s.sigma_mean),
-            g(&s.sigma_lo),
-            g(&s.sigma_hi)
-        );
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::protocol::Frame;
+use crate::summary::PredictiveSummary;
 
 /// serde_json's default float parsing may differ in the last bit natively (the wasm
 /// build enables `float_roundtrip`), so saved points compare to 1e-12.
