@@ -37,13 +37,23 @@ fn eval(e: &Expr, x: f64, mu: f64, th: &[f64], d: &DataConsts) -> f64 {
                 Func::Cos => a.cos(),
                 Func::Tanh => a.tanh(),
                 Func::Softplus => {
+                    // ln(1 + e^a) by ln_1p: (1 + e^a).ln() is 0 below a = -37, where the
+                    // tape (rightly) gives e^a, and 0/softplus(-40) was NaN here, not 0.
                     if a > 30.0 {
                         a
                     } else {
-                        (1.0 + a.exp()).ln()
+                        a.exp().ln_1p()
                     }
                 }
-                Func::Sigmoid => 1.0 / (1.0 + (-a).exp()),
+                // Stable on both sides: 1 / (1 + e^-a) is 0 below a = -709, where e^a is not.
+                Func::Sigmoid => {
+                    let e = (-a.abs()).exp();
+                    if a >= 0.0 {
+                        1.0 / (1.0 + e)
+                    } else {
+                        e / (1.0 + e)
+                    }
+                }
                 Func::Min => a.min(eval(&args[1], x, mu, th, d)),
                 Func::Max => a.max(eval(&args[1], x, mu, th, d)),
             }
