@@ -202,7 +202,7 @@ mod cli {
         /// Number of points [default: the data set's own N]
         #[arg(long)]
         n: Option<usize>,
-        /// Random seed [default: 0]
+        /// Random seed
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Also write the truth grid x,f_true,sigma_true to this file.
