@@ -312,10 +312,8 @@ impl AppState {
         let before = data_change.map(|_| (self.data.x.clone(), self.data.y.clone()));
         let mut msgs = self.apply_action(action);
         if let (Some(by_hand), Some((x, y))) = (data_change, before) {
-            if self.fitted.is_none() && (x != self.data.x || y != self.data.y) {
-                self.after_refusal_data_change();
-            }
-            msgs.extend(self.after_data_change(by_hand));
+            let changed = x != self.data.x || y != self.data.y;
+            msgs.extend(self.after_data_change(by_hand, changed));
         }
         msgs
     }
@@ -324,17 +322,18 @@ impl AppState {
     /// differ, the fit stops, and its bands, status, noise table and text go (the
     /// axes then follow the new data). After a hand edit the last bands stay, greyed,
     /// as the fit of the previous data, until the next Train.
-    /// New data with no fit of the old ones: a refusal to train the old data (or a
-    /// failure to start on them) no longer applies.
-    fn after_refusal_data_change(&mut self) {
-        if self.status == RunStatus::Failed {
-            self.status = RunStatus::Idle;
-        }
-        self.fit_error = None;
-    }
-
-    fn after_data_change(&mut self, by_hand: bool) -> Vec<ToWorker> {
-        let Some(f) = &self.fitted else { return vec![] };
+    /// With no fit of the old data, a refusal to train them (or a failure to start on
+    /// them) no longer applies once the data have `changed`.
+    fn after_data_change(&mut self, by_hand: bool, changed: bool) -> Vec<ToWorker> {
+        let Some(f) = &self.fitted else {
+            if changed {
+                if self.status == RunStatus::Failed {
+                    self.status = RunStatus::Idle;
+                }
+                self.fit_error = None;
+            }
+            return vec![];
+        };
         if f.data == self.data {
             return vec![];
         }
