@@ -177,3 +177,50 @@ fn bad_settings_are_refused_with_a_message() {
         assert!(e.contains(want), "{e}");
     }
 }
+
+/// A fit of `extend`: (total draws per chain, its note, its warnings) after running to
+/// the end on a tiny net and budget (warm-up 20, 8 draws, depth 3).
+fn extending_fit(extend: bool, cap: usize) -> (usize, Vec<String>, Vec<String>) {
+    use bayesband::config::{FitConfig, Method};
+    use bayesband::infer::Fit;
+    let data = exponential_law_data(40, 3);
+    let mut c = FitConfig::default();
+    c.model.kind = ModelKind::NoiseModel;
+    c.model.noise_law = NoiseLawKind::named("exponential");
+    c.model.hidden = vec![4];
+    c.inference.method = Method::Nuts;
+    c.inference.warmup = 20;
+    c.inference.draws = 8;
+    c.inference.max_depth = 3;
+    c.inference.extend = extend;
+    c.inference.extend_gradients = cap;
+    let mut fit = Fit::new(c, &data).unwrap();
+    while !fit.is_finished() {
+        fit.step(3).unwrap();
+    }
+    let s = fit.snapshot(&data.grid(30, 0.0));
+    (s.total_steps - 20, s.notes, s.warnings)
+}
+
+#[test]
+fn an_extending_nuts_fit_draws_more_while_its_chains_disagree_and_says_why_it_stopped() {
+    let (drawn, notes, _) = extending_fit(false, 100_000);
+    assert_eq!(drawn, 8, "without extend the budget is exactly warm-up + draws");
+    assert!(notes.iter().all(|n| !n.contains("disagree")), "{notes:?}");
+    // 8 draws of chains started from prior draws disagree (checked: R-hat > 1.05), so
+    // an extending fit draws more, 4 at a time.
+    let (drawn, notes, warnings) = extending_fit(true, 3000);
+    assert!(drawn > 8 && (drawn - 8) % 4 == 0, "drew {drawn}");
+    let agreed = notes.iter().any(|n| n.contains(&format!("they agreed after {drawn}")));
+    let capped = notes.iter().any(|n| n.contains(&format!("still disagreed after {drawn} draws")));
+    assert!(agreed != capped, "exactly one reason to stop: {notes:?}");
+    let unreliable = warnings.iter().any(|w| w.contains("disagree") || w.contains("the loss still"));
+    assert_eq!(agreed, !unreliable, "it stops as agreed exactly when no reliability warning is left: {warnings:?}");
+    // A small gradient cap stops it early, saying so, with the warnings kept.
+    let (drawn_capped, notes, warnings) = extending_fit(true, 400);
+    assert!(drawn_capped <= drawn, "{drawn_capped} > {drawn}");
+    if drawn_capped < drawn {
+        assert!(notes.iter().any(|n| n.contains("still disagreed")), "{notes:?}");
+        assert!(!warnings.is_empty());
+    }
+}

@@ -125,6 +125,11 @@ mod cli {
         /// NUTS: maximum tree depth, at most 2^depth - 1 leapfrog steps per draw [default: 10]
         #[arg(long)]
         max_depth: Option<usize>,
+        /// NUTS: while the chains disagree after --draws (a noise parameter's R-hat > 1.05,
+        /// chains whose mean curves part, a loss still moving), draw --draws/2 more per
+        /// chain at a time, within 100,000 gradients per chain; a note says why it stopped
+        #[arg(long)]
+        extend: bool,
         /// Fit on the data as given instead of z-scores (what NeuroBayes does).
         #[arg(long)]
         raw: bool,
@@ -346,6 +351,9 @@ mod cli {
         }
         if let Some(d) = a.max_depth {
             c.inference.max_depth = d;
+        }
+        if a.extend {
+            c.inference.extend = true;
         }
         if a.raw {
             c.model.raw_scale = true;

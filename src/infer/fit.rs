@@ -124,6 +124,10 @@ pub struct Fit {
     /// Threads [`Fit::step`] may run the chains on.
     threads: usize,
     pub(crate) cache: super::snapshot::DrawCache,
+    /// The budget the settings planned, before any extension.
+    planned_budget: usize,
+    /// Why an extending fit stopped where it did, once it has (a note for the report).
+    pub(crate) extend_note: Option<String>,
 }
 
 impl Fit {
@@ -148,6 +152,7 @@ impl Fit {
         let model = Model::try_new(&config.model, &x, &scaling, y_spread).map_err(FitError::Invalid)?;
         model.check_noise(&x, &y).map_err(FitError::Invalid)?;
         let schedule = Schedule::new(&config);
+        let schedule_budget = schedule.budget;
         let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
         let mut chains = Vec::with_capacity(config.inference.chains);
         for _ in 0..config.inference.chains {
@@ -190,6 +195,8 @@ impl Fit {
             scratch,
             threads: 1,
             cache: Default::default(),
+            planned_budget: schedule_budget,
+            extend_note: None,
         })
     }
 
@@ -314,7 +321,49 @@ impl Fit {
             self.trace = self.trace.iter().step_by(2).copied().collect();
             self.trace_stride *= 2;
         }
+        if self.step == self.schedule.budget {
+            self.maybe_extend();
+        }
         Ok(())
+    }
+
+    /// At the end of the budget of a fit that may extend (`InferenceConfig::extend`):
+    /// while the kept draws would earn a reliability warning, draw `draws / 2` more
+    /// per chain, as long as the chain that used most gradients stays within
+    /// `extend_gradients` (judged by its gradients per draw so far). Checked only at
+    /// these fixed points, so the result does not depend on how the fit was chunked or
+    /// threaded.
+    fn maybe_extend(&mut self) {
+        let inf = &self.config.inference;
+        if !(inf.extend && inf.method.spec().extends) || self.extend_note.is_some() {
+            return;
+        }
+        let planned = inf.draws;
+        let drawn = planned + (self.schedule.budget - self.planned_budget);
+        let warnings = self.unreliable_now();
+        let inf = &self.config.inference;
+        if warnings.is_empty() {
+            self.extend_note = Some(if drawn > planned {
+                format!("the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}")
+            } else {
+                String::new()
+            });
+            return;
+        }
+        let add = (planned / 2).max(1);
+        let used = self.chains.iter().map(|c| c.gradients).max().unwrap_or(0);
+        let per_unit = used as f64 / self.schedule.budget.max(1) as f64;
+        if used as f64 + per_unit * add as f64 > inf.extend_gradients as f64 {
+            self.extend_note = Some(format!(
+                "the chains still disagreed after {drawn} draws each ({} gradients per chain): the fit stopped there, \
+                 the most it extends by itself; the warnings say what to do",
+                used
+            ));
+            return;
+        }
+        let end = self.schedule.budget;
+        self.schedule.keep.extend(end..end + add);
+        self.schedule.budget += add;
     }
 
     /// Run the chains on up to `threads` threads in [`Fit::step`] (1: one after the

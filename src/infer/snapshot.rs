@@ -143,38 +143,104 @@ impl Fit {
             .then(|| if self.phase() == Phase::Finished { inf.draws } else { VI_LIVE_DRAWS })
     }
 
+    /// Each noise parameter's posterior summary in data units, pooled over the chains
+    /// (split R-hat and ESS across them; none for samples from q).
+    fn param_summaries(&self, per_chain: &[Vec<DrawPrediction>]) -> Vec<ParamSummary> {
+        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let mut params = Vec::new();
+        for (k, name) in param_names(&self.model).iter().enumerate() {
+            let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.theta[k]).collect()).collect();
+            let mut pooled: Vec<f64> = chains.iter().flatten().copied().collect();
+            let mean = pooled.iter().sum::<f64>() / pooled.len().max(1) as f64;
+            pooled.sort_by(f64::total_cmp);
+            params.push(ParamSummary {
+                name: name.clone(),
+                mean,
+                lo: quantile(&pooled, 0.025),
+                hi: quantile(&pooled, 0.975),
+                rhat: if chains_compare { split_rhat(&chains) } else { None },
+                ess: ess(&chains),
+            });
+        }
+        params
+    }
+
+    /// The warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
+    /// parameters' R-hat, chains whose mean curves part, a loss still moving over the
+    /// kept draws. The R-hat of the mean at five x stays a figure (`rhat_max`): network
+    /// posteriors have many modes and the pooled bands allow for them.
+    fn reliability(
+        &self,
+        grid: &[f64],
+        per_chain: &[Vec<DrawPrediction>],
+        summary: &PredictiveSummary,
+        params: &[ParamSummary],
+    ) -> Vec<String> {
+        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let (lo, hi) = self.data.x_range();
+        let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
+        let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
+        let chain_means: Vec<Vec<f64>> = per_chain
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                let mut m = vec![0.0; grid.len()];
+                for d in c {
+                    for (a, v) in m.iter_mut().zip(&d.mu) {
+                        *a += v;
+                    }
+                }
+                m.iter_mut().for_each(|a| *a /= c.len() as f64);
+                m
+            })
+            .collect();
+        let kept_from = self.schedule.warm + self.schedule.burn;
+        let kept_losses: Vec<f64> = self.trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
+        reliability_warnings(&Reliability {
+            theta_rhat: &theta_rhat,
+            chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
+            // VI's loss (its negative ELBO) moves with the KL ramp by design.
+            loss_trend: if chains_compare { loss_trend(&kept_losses) } else { None },
+        })
+    }
+
+    /// The reliability warnings the kept draws earn now, on the grid of the last
+    /// snapshot (60 points over the data's range before the first): what decides
+    /// whether an extendable fit draws more (`Fit::step`).
+    pub(crate) fn unreliable_now(&mut self) -> Vec<String> {
+        let grid = if self.cache.grid.is_empty() {
+            let (lo, hi) = self.data.x_range();
+            (0..60).map(|i| lo + (hi - lo) * i as f64 / 59.0).collect()
+        } else {
+            self.cache.grid.clone()
+        };
+        let (per_chain, cached) = self.draw_predictions(&grid);
+        let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
+        let summary = bands(&grid, &all);
+        let params = self.param_summaries(&per_chain);
+        let w = self.reliability(&grid, &per_chain, &summary, &params);
+        if cached {
+            self.cache.per_chain = per_chain;
+        }
+        w
+    }
+
     /// Progress figures and the predictive summary on `grid` (data units).
     pub fn snapshot(&mut self, grid: &[f64]) -> Snapshot {
         let (per_chain, cached) = self.draw_predictions(grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
-        let names = param_names(&self.model);
         // Samples from one q per chain are not chains to compare: no R-hat for them.
         let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
         let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
+        let params = self.param_summaries(&per_chain);
         let mut rhat_max: Option<f64> = None;
         let mut note_rhat = |r: Option<f64>| {
             if let Some(r) = r {
                 rhat_max = Some(rhat_max.map_or(r, |m: f64| m.max(r)));
             }
         };
-        let mut params = Vec::new();
-        for (k, name) in names.iter().enumerate() {
-            let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.theta[k]).collect()).collect();
-            let mut pooled: Vec<f64> = chains.iter().flatten().copied().collect();
-            let mean = pooled.iter().sum::<f64>() / pooled.len().max(1) as f64;
-            pooled.sort_by(f64::total_cmp);
-            let rhat = split_rhat(&chains);
-            note_rhat(rhat);
-            params.push(ParamSummary {
-                name: name.clone(),
-                mean,
-                lo: quantile(&pooled, 0.025),
-                hi: quantile(&pooled, 0.975),
-                rhat,
-                ess: ess(&chains),
-            });
-        }
+        params.iter().for_each(|p| note_rhat(p.rhat));
         // R-hat of the mean at five x inside the data range.
         let (lo, hi) = self.data.x_range();
         for j in 1..=5 {
@@ -188,34 +254,7 @@ impl Fit {
         let mut warnings = Vec::new();
         let inf = &self.config.inference;
         if self.phase() == Phase::Finished {
-            // Warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
-            // parameters' R-hat, chains whose mean curves part, a loss still moving over
-            // the kept draws. The R-hat of the mean at five x stays a figure (`rhat_max`):
-            // network posteriors have many modes and the pooled bands allow for them.
-            let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
-            let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
-            let chain_means: Vec<Vec<f64>> = per_chain
-                .iter()
-                .filter(|c| !c.is_empty())
-                .map(|c| {
-                    let mut m = vec![0.0; grid.len()];
-                    for d in c {
-                        for (a, v) in m.iter_mut().zip(&d.mu) {
-                            *a += v;
-                        }
-                    }
-                    m.iter_mut().for_each(|a| *a /= c.len() as f64);
-                    m
-                })
-                .collect();
-            let kept_from = self.schedule.warm + self.schedule.burn;
-            let kept_losses: Vec<f64> = self.trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
-            warnings.extend(reliability_warnings(&Reliability {
-                theta_rhat: &theta_rhat,
-                chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
-                // VI's loss (its negative ELBO) moves with the KL ramp by design.
-                loss_trend: if chains_compare { loss_trend(&kept_losses) } else { None },
-            }));
+            warnings.extend(self.reliability(grid, &per_chain, &summary, &params));
         }
         let mala_accept = self.mala_acceptance();
         if let Some(a) = mala_accept {
@@ -228,6 +267,9 @@ impl Fit {
             }
         }
         let mut notes = Vec::new();
+        if let Some(n) = self.extend_note.as_ref().filter(|n| !n.is_empty()) {
+            notes.push(n.clone());
+        }
         if let Some(w) = (inf.method.spec().tempered)(inf) {
             notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
         }
