@@ -124,9 +124,9 @@ pub struct Fit {
     /// Threads [`Fit::step`] may run the chains on.
     threads: usize,
     pub(crate) cache: super::snapshot::DrawCache,
-    /// The budget the settings planned, before any extension.
-    planned_budget: usize,
-    /// Why an extending fit stopped where it did, once it has (a note for the report).
+    /// Whether an extending fit has decided to stop drawing more.
+    extend_done: bool,
+    /// Why it stopped where it did, when it drew more or hit its cap (a note for the report).
     pub(crate) extend_note: Option<String>,
 }
 
@@ -152,7 +152,6 @@ impl Fit {
         let model = Model::try_new(&config.model, &x, &scaling, y_spread).map_err(FitError::Invalid)?;
         model.check_noise(&x, &y).map_err(FitError::Invalid)?;
         let schedule = Schedule::new(&config);
-        let schedule_budget = schedule.budget;
         let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
         let mut chains = Vec::with_capacity(config.inference.chains);
         for _ in 0..config.inference.chains {
@@ -195,7 +194,7 @@ impl Fit {
             scratch,
             threads: 1,
             cache: Default::default(),
-            planned_budget: schedule_budget,
+            extend_done: false,
             extend_note: None,
         })
     }
@@ -335,25 +334,27 @@ impl Fit {
     /// threaded.
     fn maybe_extend(&mut self) {
         let inf = &self.config.inference;
-        if !(inf.extend && inf.method.spec().extends) || self.extend_note.is_some() {
+        if !(inf.extend && inf.method.spec().extends) || self.extend_done {
             return;
         }
-        let planned = inf.draws;
-        let drawn = planned + (self.schedule.budget - self.planned_budget);
+        // The method keeps every draw after its warm-up: the kept units are the draws.
+        let (planned, drawn) = (inf.draws, self.schedule.keep.len());
         let warnings = self.unreliable_now();
         let inf = &self.config.inference;
         if warnings.is_empty() {
-            self.extend_note = Some(if drawn > planned {
-                format!("the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}")
-            } else {
-                String::new()
-            });
+            self.extend_done = true;
+            if drawn > planned {
+                self.extend_note = Some(format!(
+                    "the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}"
+                ));
+            }
             return;
         }
         let add = (planned / 2).max(1);
         let used = self.chains.iter().map(|c| c.gradients).max().unwrap_or(0);
         let per_unit = used as f64 / self.schedule.budget.max(1) as f64;
         if used as f64 + per_unit * add as f64 > inf.extend_gradients as f64 {
+            self.extend_done = true;
             self.extend_note = Some(format!(
                 "the chains still disagreed after {drawn} draws each ({} gradients per chain): the fit stopped there, \
                  the most it extends by itself; the warnings say what to do",

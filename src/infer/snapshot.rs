@@ -143,10 +143,16 @@ impl Fit {
             .then(|| if self.phase() == Phase::Finished { inf.draws } else { VI_LIVE_DRAWS })
     }
 
+    /// Whether the method's draws come from chains to compare (R-hat, chain spread, the
+    /// loss trend); samples from one q per chain are not.
+    fn chains_compare(&self) -> bool {
+        self.config.inference.method.spec().keeps == Keeps::Draws
+    }
+
     /// Each noise parameter's posterior summary in data units, pooled over the chains
     /// (split R-hat and ESS across them; none for samples from q).
     fn param_summaries(&self, per_chain: &[Vec<DrawPrediction>]) -> Vec<ParamSummary> {
-        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let chains_compare = self.chains_compare();
         let mut params = Vec::new();
         for (k, name) in param_names(&self.model).iter().enumerate() {
             let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.theta[k]).collect()).collect();
@@ -176,7 +182,7 @@ impl Fit {
         summary: &PredictiveSummary,
         params: &[ParamSummary],
     ) -> Vec<String> {
-        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let chains_compare = self.chains_compare();
         let (lo, hi) = self.data.x_range();
         let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
         let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
@@ -208,12 +214,7 @@ impl Fit {
     /// snapshot (60 points over the data's range before the first): what decides
     /// whether an extendable fit draws more (`Fit::step`).
     pub(crate) fn unreliable_now(&mut self) -> Vec<String> {
-        let grid = if self.cache.grid.is_empty() {
-            let (lo, hi) = self.data.x_range();
-            (0..60).map(|i| lo + (hi - lo) * i as f64 / 59.0).collect()
-        } else {
-            self.cache.grid.clone()
-        };
+        let grid = if self.cache.grid.is_empty() { self.data.grid(60, 0.0) } else { self.cache.grid.clone() };
         let (per_chain, cached) = self.draw_predictions(&grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(&grid, &all);
@@ -230,8 +231,7 @@ impl Fit {
         let (per_chain, cached) = self.draw_predictions(grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
-        // Samples from one q per chain are not chains to compare: no R-hat for them.
-        let chains_compare = self.config.inference.method.spec().keeps == Keeps::Draws;
+        let chains_compare = self.chains_compare();
         let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
         let params = self.param_summaries(&per_chain);
         let mut rhat_max: Option<f64> = None;
@@ -267,9 +267,7 @@ impl Fit {
             }
         }
         let mut notes = Vec::new();
-        if let Some(n) = self.extend_note.as_ref().filter(|n| !n.is_empty()) {
-            notes.push(n.clone());
-        }
+        notes.extend(self.extend_note.clone());
         if let Some(w) = (inf.method.spec().tempered)(inf) {
             notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
         }
