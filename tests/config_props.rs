@@ -165,13 +165,19 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
         float_in(f64::from_bits(1), below_one()),
     );
     let fractions = (fraction(), fraction(), fraction(), float_in(0.0, 1.0), float_in(0.0, 1.0), fraction());
-    // NUTS: warm-up draws, target acceptance in (0, 1), max tree depth.
-    let nuts = (whole_in(0, MAX_STEPS as u64), float_in(f64::from_bits(1), below_one()), whole_in(1, 15));
+    // NUTS: warm-up draws, target acceptance in (0, 1), max tree depth, extension and its cap.
+    let nuts = (
+        whole_in(0, MAX_STEPS as u64),
+        float_in(f64::from_bits(1), below_one()),
+        whole_in(1, 15),
+        any::<bool>(),
+        whole_in(0, MAX_STEPS as u64),
+    );
     (counts, rates, fractions, nuts).prop_map(|(c, r, f, n)| {
         let (method, steps, chains, seed, cycles, draws, minibatch_above, batch_size, mean_warmup, psgld_freeze) = c;
         let (step_size, sgld_step_size, warm_start_lr, vi_lr, vi_lr_final, psgld_lambda, vi_init_sd, sgld_decay_offset, psgld_alpha) = r;
         let (warm_start_frac, burn_in_frac, kl_ramp_frac, kl_weight, beta_nll, holdout_frac) = f;
-        let (warmup, target_accept, max_depth) = n;
+        let (warmup, target_accept, max_depth, extend, extend_gradients) = n;
         InferenceConfig {
             method,
             steps: steps as usize,
@@ -192,6 +198,8 @@ fn valid_inference() -> impl Strategy<Value = InferenceConfig> {
             warmup: warmup as usize,
             target_accept,
             max_depth: max_depth as usize,
+            extend,
+            extend_gradients: extend_gradients as usize,
             vi_lr,
             vi_lr_final,
             vi_init_sd,
