@@ -7,7 +7,7 @@
 #                                               (benches/reference/; a few minutes)
 #   benches/fidelity.sh --recompute [DATA...]   recompute the references (NUTS, 4 chains x
 #                                               (1000 warm-up + 1000 draws), seed 0; hours)
-# Environment: FIDELITY_METHODS (default "psgld sgld vi"), FIDELITY_ARGS (extra flags for the
+# Environment: FIDELITY_METHODS (default "nuts psgld sgld vi": the default NUTS fit and the fast methods), FIDELITY_ARGS (extra flags for the
 # fast fits, e.g. "--steps 80000" to try other settings), FIDELITY_ONLY (a regex of the
 # DATA__MODEL references to use or, with --recompute, to recompute), BAYESBAND_BIN, BAYESBAND_FIDELITY_OUT (keep the fits there).
 set -euo pipefail
@@ -32,6 +32,8 @@ fit() {
   rm -f "$t"
 }
 SETS=(nb_exp nb_step bump linear)
+# The reference: NUTS at NeuroBayes's settings (1000 warm-up + 1000 draws, depth 10), 4 chains.
+REF_ARGS="--method nuts --chains 4 --seed 0 --warmup 1000 --draws 1000 --max-depth 10"
 if [ "${1:-}" = "--recompute" ]; then
   shift
   [ $# -gt 0 ] && SETS=("$@")
@@ -41,8 +43,9 @@ if [ "${1:-}" = "--recompute" ]; then
       [[ "${d}__${model}" =~ ${FIDELITY_ONLY:-.} ]] || continue
       base="$REF/${d}__${model}"
       echo "$(machine)" > "$base.cmd"
-      echo "bayesband fit --data benches/data/${d}_train.csv --model $model --grid benches/data/${d}_test.csv --method nuts --chains 4 --seed 0" >> "$base.cmd"
-      fit "$base" "$d" "$model" --method nuts --chains 4 --seed 0
+      # NeuroBayes's NUTS settings, spelled out (the default NUTS fit is a shorter one).
+      echo "bayesband fit --data benches/data/${d}_train.csv --model $model --grid benches/data/${d}_test.csv $REF_ARGS" >> "$base.cmd"
+      fit "$base" "$d" "$model" $REF_ARGS
       # keep the stored predictions small: 7 significant digits
       python3 - "$base.csv" <<'PY'
 import csv, sys
@@ -66,7 +69,7 @@ echo "fast methods at their defaults, seed $SEED, against NUTS references of ben
 for ref in "$REF"/*.csv; do
   key="$(basename "$ref" .csv)"; d="${key%%__*}"; model="${key#*__}"
   [[ "$key" =~ ${FIDELITY_ONLY:-.} ]] || continue
-  for m in ${FIDELITY_METHODS:-psgld sgld vi}; do
+  for m in ${FIDELITY_METHODS:-nuts psgld sgld vi}; do
     # shellcheck disable=SC2086
     fit "$TMP/${key}__$m" "$d" "$model" --method "$m" --seed "$SEED" ${FIDELITY_ARGS:-}
   done

@@ -125,9 +125,10 @@ pub enum Method {
     Vi,
     /// Stochastic-gradient Langevin dynamics (Welling & Teh 2011).
     Sgld,
-    /// RMSprop-preconditioned SGLD (Li et al. 2016): the default sampler.
+    /// RMSprop-preconditioned SGLD (Li et al. 2016): the fast approximate sampler.
     Psgld,
-    /// The No-U-Turn Sampler (nuts-rs), NeuroBayes's own: the reference, slower.
+    /// The No-U-Turn Sampler (nuts-rs), NeuroBayes's own: the default, and at
+    /// NeuroBayes's budget the reference.
     Nuts,
 }
 
@@ -194,6 +195,9 @@ pub struct MethodSpec {
     pub extends: bool,
     /// The page's fields of this method's own settings (ids of `ui::method_panel`).
     pub settings: &'static [&'static str],
+    /// How to give the method more time, for the reliability warnings ("...; train
+    /// longer (more Steps) or run more Chains"), naming the page's field.
+    pub longer: &'static str,
     /// What the loss is called on the page.
     pub loss_name: &'static str,
     /// (burn-in units, kept units) given the warm start's length and the units after it.
@@ -236,6 +240,7 @@ pub const METHODS: [MethodSpec; 4] = [
         warm_start: true,
         extends: false,
         settings: &["learning-rate", "kl-weight"],
+        longer: "train longer (more Steps)",
         loss_name: "−ELBO/N",
         plan: crate::infer::method::no_draws,
         tempered: |i| (i.kl_weight < 1.0).then_some(i.kl_weight),
@@ -262,6 +267,7 @@ pub const METHODS: [MethodSpec; 4] = [
         warm_start: true,
         extends: false,
         settings: &["step-size", "burn-in"],
+        longer: "train longer (more Steps)",
         loss_name: "loss",
         plan: crate::infer::method::sampler_plan,
         tempered: |_| None,
@@ -270,9 +276,9 @@ pub const METHODS: [MethodSpec; 4] = [
     MethodSpec {
         method: Method::Psgld,
         name: "psgld",
-        label: "pSGLD (preconditioned Langevin)",
+        label: "pSGLD (fast, approximate)",
         short: "pSGLD",
-        description: "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start; the default and the reference.",
+        description: "Samples the posterior with RMSprop-preconditioned Langevin dynamics after an Adam warm start: fast, approximate (its chains mix slowly on small data; the warnings say when).",
         rate: Some(STEP_SIZE),
         rate_hint: "pSGLD ε; changes apply live",
         default_draws: 100,
@@ -282,6 +288,7 @@ pub const METHODS: [MethodSpec; 4] = [
         warm_start: true,
         extends: false,
         settings: &["step-size", "burn-in"],
+        longer: "train longer (more Steps)",
         loss_name: "loss",
         plan: crate::infer::method::sampler_plan,
         tempered: |_| None,
@@ -290,18 +297,19 @@ pub const METHODS: [MethodSpec; 4] = [
     MethodSpec {
         method: Method::Nuts,
         name: "nuts",
-        label: "NUTS (reference, slower)",
+        label: "NUTS (No-U-Turn, the default)",
         short: "NUTS",
-        description: "The No-U-Turn Sampler that NeuroBayes uses: the reference posterior, with its own step-size and mass-matrix adaptation during the warm-up draws. Exact full-batch gradients, up to 2^depth per draw: much slower.",
+        description: "The No-U-Turn Sampler that NeuroBayes uses, with its own step-size and mass-matrix adaptation during the warm-up draws and exact full-batch gradients. While its chains still disagree it draws more, within a budget. With 1000 warm-up + 1000 draws and depth 10 (NeuroBayes's settings) it is the reference.",
         rate: None,
         rate_hint: "",
-        default_draws: 1000,
+        default_draws: 200,
         units: Units::Draws,
         minibatch: false,
         keeps: Keeps::Draws,
         warm_start: false,
         extends: true,
         settings: &["warmup", "target-accept", "max-depth"],
+        longer: "draw more (more Draws kept / chain)",
         loss_name: "loss",
         plan: crate::infer::nuts::plan,
         tempered: |_| None,
@@ -317,11 +325,31 @@ impl InferenceConfig {
             Units::Draws => self.warmup + self.draws,
         }
     }
+
+    /// A budget in gradient steps given without a method (the CLI's `--steps`, `steps=`
+    /// in a link) is a step sampler's budget, honoured exactly: when the method counts
+    /// draws (NUTS, the default), it becomes [`STEP_BUDGET_METHOD`] with that method's
+    /// default draws if the draws were the old method's default. Returns whether it
+    /// switched (the CLI says so in a note).
+    pub fn method_for_step_budget(&mut self) -> bool {
+        if self.method.spec().units == Units::Steps {
+            return false;
+        }
+        if self.draws == self.method.spec().default_draws {
+            self.draws = STEP_BUDGET_METHOD.spec().default_draws;
+        }
+        self.method = STEP_BUDGET_METHOD;
+        true
+    }
 }
+
+/// The method a step budget without a method means: pSGLD, the default before NUTS was
+/// (so `--steps 20000` and old `steps=` links mean what they always did).
+pub const STEP_BUDGET_METHOD: Method = Method::Psgld;
 
 impl Method {
     /// Every method, in the page's picker order.
-    pub const ALL: [Method; 4] = [Method::Psgld, Method::Sgld, Method::Vi, Method::Nuts];
+    pub const ALL: [Method; 4] = [Method::Nuts, Method::Psgld, Method::Sgld, Method::Vi];
 
     /// The method's row of [`METHODS`].
     pub fn spec(self) -> &'static MethodSpec {
@@ -393,8 +421,9 @@ impl Default for ModelConfig {
 #[serde(default)]
 pub struct InferenceConfig {
     pub method: Method,
-    /// Gradient budget per chain, warm start included (prototype: 20k reaches
-    /// NeuroBayes's quality on the reference data).
+    /// Gradient budget per chain, warm start included, of the methods that count steps
+    /// (pSGLD, SGLD, VI; prototype: 20k reaches NeuroBayes's quality on the reference
+    /// data). NUTS does not use it: see [`InferenceConfig::method_for_step_budget`].
     pub steps: usize,
     /// Independent chains, pooled (2: the seed spread of the NLL at N = 40 was 0.03-0.08).
     pub chains: usize,
@@ -439,19 +468,31 @@ pub struct InferenceConfig {
     /// Fraction of the post-warm-start budget discarded as burn-in.
     pub burn_in_frac: f64,
     /// Draws kept per chain, evenly spaced over the sampling phase (NUTS: every draw
-    /// after its warm-up; its default is 1000, NeuroBayes's).
+    /// after its warm-up). The default is the default method's (NUTS, 200; the
+    /// others 100: [`MethodSpec::default_draws`]); NeuroBayes draws 1000.
     pub draws: usize,
     /// NUTS: warm-up draws per chain (step size and mass matrix adapt; none is kept).
+    /// 200 (NeuroBayes: 1000): see `max_depth` for what was measured.
     pub warmup: usize,
     /// NUTS: target mean acceptance probability of the step-size adaptation.
     pub target_accept: f64,
     /// NUTS: maximum tree depth (at most 2^max_depth - 1 leapfrog steps per draw).
+    /// 8 (NeuroBayes: 10). Measured with `benches/warnings.sh` on the four reference sets x
+    /// {homoskedastic, two-head, matching law} x seeds 0-2 (Intel Xeon, 2 cores, load ~10,
+    /// 2026-12-02): 200 warm-up + 200 draws at depth 8, extending, warned on 3 of 36 fits
+    /// (pSGLD's 2 x 20,000 steps: 36 of 36) at 1.9-8.6 CPU-s a fit. The trees reach the
+    /// maximum depth on 77-99% of draws (NeuroBayes's own at depth 10: 83-96%), so a draw
+    /// costs 255 gradients and the planned fit ~100,000 per chain, which is the time the
+    /// target (1/20 of NeuroBayes's) allows at N = 150-200. Tried, not kept: depth 10 with
+    /// 200 + 100 (R-hat <= 1.008 but 6-7 CPU-s at N = 40), depth 7 with 200 + 400 (law
+    /// R-hat up to 1.31), 1000 Adam steps before the warm-up (bump law seed 2: R-hat 1.58).
     pub max_depth: usize,
     /// A method that [`MethodSpec::extends`] (NUTS): while the kept draws would earn a
     /// reliability warning (noise-parameter R-hat, chains that part, a loss still
     /// moving), draw `draws / 2` more per chain at a time while a chain's gradients
-    /// stay within `extend_gradients`; the fit says why it stopped. Off (the default,
-    /// the CLI's `--extend` turns it on): exactly `warmup + draws`.
+    /// stay within `extend_gradients`; the fit says why it stopped. On by default; off,
+    /// or when the CLI is given `--draws` (an explicit budget is honoured exactly):
+    /// exactly `warmup + draws`.
     pub extend: bool,
     /// Gradient evaluations per chain an extending fit stays within (warm-up included).
     /// 100,000: a default fit's CPU time then stays within 1/20 of NeuroBayes's on the
@@ -481,7 +522,7 @@ pub struct InferenceConfig {
 impl Default for InferenceConfig {
     fn default() -> Self {
         InferenceConfig {
-            method: Method::Psgld,
+            method: Method::Nuts,
             steps: 20_000,
             chains: 2,
             seed: 0,
@@ -496,11 +537,11 @@ impl Default for InferenceConfig {
             sgld_decay_offset: 1000.0,
             cycles: 0,
             burn_in_frac: 0.3,
-            draws: 100,
-            warmup: 1000,
+            draws: 200,
+            warmup: 200,
             target_accept: 0.8,
-            max_depth: 10,
-            extend: false,
+            max_depth: 8,
+            extend: true,
             extend_gradients: 100_000,
             vi_lr: 1e-3,
             vi_lr_final: 1e-4,
@@ -733,6 +774,7 @@ mod tests {
         assert!(c.validate().unwrap_err().0.contains("step size"));
         let mut c = FitConfig::default();
         c.inference.steps = 0;
+        c.inference.method_for_step_budget(); // a step budget: pSGLD
         assert!(c.validate().is_err());
         let mut c = FitConfig::default();
         c.inference.seed = (1u64 << 53) + 1;

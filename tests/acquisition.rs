@@ -29,6 +29,7 @@ fn fitted(data: &Dataset) -> Fit {
     let mut c = FitConfig::default();
     c.model.kind = ModelKind::TwoHead;
     c.inference.steps = 6000;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c.inference.seed = 3;
     let mut fit = Fit::new(c, data).unwrap();
     while !fit.is_finished() {

@@ -70,6 +70,7 @@ fn psgld_step_ten_times_the_default_is_flagged_by_the_acceptance_diagnostic() {
         let mut cfg = FitConfig::default();
         cfg.inference.step_size *= scale;
         cfg.inference.steps = 6000;
+        cfg.inference.method_for_step_budget(); // a step budget: pSGLD
         cfg.inference.chains = 1;
         let (fit, err) = run_until_error(cfg, &d);
         assert!(err.is_none());
@@ -105,6 +106,7 @@ fn all_y_equal_and_extreme_magnitudes_fit_without_nan() {
     ] {
         let mut cfg = FitConfig::default();
         cfg.inference.steps = 800;
+        cfg.inference.method_for_step_budget(); // a step budget: pSGLD
         let (mut fit, err) = run_until_error(cfg, &d);
         assert!(err.is_none(), "{name}: {err:?}");
         let s = fit.snapshot(&d.grid(20, 0.1));
@@ -131,6 +133,7 @@ fn absurd_settings_are_refused_with_the_setting_named() {
     cases.push((c, "step size"));
     let mut c = base.clone();
     c.inference.steps = 0;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     cases.push((c, "steps"));
     let mut c = base.clone();
     c.inference.seed = u64::MAX;

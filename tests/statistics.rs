@@ -60,6 +60,7 @@ fn conjugate_config(method: Method) -> FitConfig {
     c.model.raw_scale = true;
     c.inference.method = method;
     c.inference.steps = 300_000;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c.inference.draws = 4000;
     c.inference.seed = 3;
     c
@@ -127,6 +128,7 @@ fn vi_with_full_kl_matches_conjugate_mean_and_mean_field_variances() {
     let mut cfg = conjugate_config(Method::Vi);
     cfg.inference.kl_weight = 1.0;
     cfg.inference.steps = 30_000;
+    cfg.inference.method_for_step_budget(); // a step budget: pSGLD
     cfg.inference.chains = 1;
     cfg.inference.vi_lr = 1e-2;
     cfg.inference.vi_lr_final = 1e-4;
@@ -195,6 +197,7 @@ fn recovery_config(law: &str) -> FitConfig {
     }
     c.model.hidden = vec![16, 8];
     c.inference.steps = 8000;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c.inference.seed = 3;
     c
 }
@@ -275,6 +278,7 @@ fn a_preset_written_as_a_custom_formula_is_the_same_fit() {
     let d = law_data("bump", &[0.05, 0.4, -0.3, 0.4], 300, 7);
     let mut cfg = recovery_config("bump");
     cfg.inference.steps = 1500;
+    cfg.inference.method_for_step_budget(); // a step budget: pSGLD
     let preset = run(cfg.clone(), &d).draws();
     let p = NoiseLawKind::named("bump").preset().unwrap();
     cfg.model.noise_law = NoiseLawKind::CUSTOM;
@@ -309,6 +313,7 @@ fn coverage(model: &str, which: Synthetic, n: usize) -> f64 {
     cfg.set_model_name(model).unwrap();
     cfg.model.hidden = vec![16, 8];
     cfg.inference.steps = 8000;
+    cfg.inference.method_for_step_budget(); // a step budget: pSGLD
     let mut fit = run(cfg, &d);
     let (lo, hi) = which.domain();
     let grid: Vec<f64> = (0..200).map(|i| lo + (hi - lo) * (i as f64 + 0.5) / 200.0).collect();
@@ -347,6 +352,7 @@ fn same_seed_gives_bit_identical_predictions_and_another_seed_differs() {
     let predict = |seed: u64, chunk: usize| {
         let mut cfg = FitConfig::default();
         cfg.inference.steps = 3000;
+        cfg.inference.method_for_step_budget(); // a step budget: pSGLD
         cfg.inference.seed = seed;
         let mut fit = Fit::new(cfg, &d).unwrap();
         while !fit.is_finished() {

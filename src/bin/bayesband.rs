@@ -87,9 +87,10 @@ mod cli {
         /// Random seed [default: 0]
         #[arg(long)]
         seed: Option<u64>,
-        /// Gradient budget per chain, warm start included [default: 20000]. Not used by
-        /// NUTS, whose budget is --warmup + --draws draws of up to 2^max-depth gradients
-        /// each; it prints the gradients it used.
+        /// Gradient budget per chain, warm start included, of pSGLD, SGLD and VI
+        /// [default: 20000]. Without --method it means pSGLD (the default method, NUTS,
+        /// counts draws: its budget is --warmup + --draws draws of up to 2^max-depth
+        /// gradients each, and it prints the gradients it used).
         #[arg(long)]
         steps: Option<usize>,
         /// Independent chains, pooled [default: 2]
@@ -113,21 +114,25 @@ mod cli {
         /// VI: Adam learning rate, cosine-decayed to vi_lr_final (1e-4) [default: 1e-3]
         #[arg(long, allow_hyphen_values = true)]
         learning_rate: Option<f64>,
-        /// Posterior draws kept per chain [default: 100, NUTS 1000]
+        /// Posterior draws kept per chain [default: 200 for NUTS, 100 for the others].
+        /// Given, it is honoured exactly: NUTS then draws no more than it (unless --extend)
         #[arg(long)]
         draws: Option<usize>,
-        /// NUTS: warm-up draws per chain (step size and mass matrix adapt) [default: 1000]
+        /// NUTS: warm-up draws per chain (step size and mass matrix adapt) [default: 200;
+        /// NeuroBayes's is 1000]
         #[arg(long)]
         warmup: Option<usize>,
         /// NUTS: target acceptance probability of the step-size adaptation [default: 0.8]
         #[arg(long, allow_hyphen_values = true)]
         target_accept: Option<f64>,
-        /// NUTS: maximum tree depth, at most 2^depth - 1 leapfrog steps per draw [default: 10]
+        /// NUTS: maximum tree depth, at most 2^depth - 1 leapfrog steps per draw [default: 8;
+        /// NeuroBayes's is 10]
         #[arg(long)]
         max_depth: Option<usize>,
         /// NUTS: while the chains disagree after --draws (a noise parameter's R-hat > 1.05,
         /// chains whose mean curves part, a loss still moving), draw --draws/2 more per
-        /// chain at a time, within 100,000 gradients per chain; a note says why it stopped
+        /// chain at a time, within 100,000 gradients per chain; a note says why it stopped.
+        /// On by default; needed only with an explicit --draws
         #[arg(long)]
         extend: bool,
         /// Fit on the data as given instead of z-scores (what NeuroBayes does).
@@ -275,11 +280,16 @@ mod cli {
 
     /// The settings: defaults, then --config, then flags.
     fn config(a: &FitArgs) -> Result<FitConfig, (i32, String)> {
+        // Whether the config file names the method (then --steps does not choose one).
+        let mut config_names_method = false;
         let mut c = match &a.config {
             Some(p) => {
                 let text = String::from_utf8(read(p)?).map_err(|_| bad(format!("{} is not UTF-8 text", p.display())))?;
-                serde_json::from_str::<FitConfig>(&text)
-                    .map_err(|e| bad(format!("{}: not a valid BayesBand config: {e}", p.display())))?
+                let c = serde_json::from_str::<FitConfig>(&text)
+                    .map_err(|e| bad(format!("{}: not a valid BayesBand config: {e}", p.display())))?;
+                config_names_method = serde_json::from_str::<serde_json::Value>(&text)
+                    .is_ok_and(|v| v.pointer("/inference/method").is_some());
+                c
             }
             None => FitConfig::default(),
         };
@@ -315,6 +325,13 @@ mod cli {
         }
         if let Some(s) = a.steps {
             c.inference.steps = s;
+            if a.method.is_none() && !config_names_method && c.inference.method_for_step_budget() && !a.quiet {
+                eprintln!(
+                    "note: --steps is a budget in gradient steps, so the method is {} (the default, {}, counts draws: --draws)",
+                    c.inference.method.name(),
+                    FitConfig::default().inference.method.name()
+                );
+            }
         }
         if let Some(s) = a.chains {
             c.inference.chains = s;
@@ -342,6 +359,7 @@ mod cli {
         }
         if let Some(d) = a.draws {
             c.inference.draws = d;
+            c.inference.extend = false; // an explicit budget is honoured exactly (--extend: on again)
         }
         if let Some(w) = a.warmup {
             c.inference.warmup = w;

@@ -352,7 +352,7 @@ impl Fit {
         }
         let add = (planned / 2).max(1);
         let used = self.chains.iter().map(|c| c.gradients).max().unwrap_or(0);
-        let per_unit = used as f64 / self.schedule.budget.max(1) as f64;
+        let per_unit = used as f64 / (self.schedule.budget - self.schedule.warm).max(1) as f64;
         if used as f64 + per_unit * add as f64 > inf.extend_gradients as f64 {
             self.extend_done = true;
             self.extend_note = Some(format!(
@@ -705,6 +705,7 @@ mod tests {
     fn small_budgets_still_give_a_valid_schedule() {
         let mut c = FitConfig::default();
         c.inference.steps = 50;
+        c.inference.method_for_step_budget(); // a step budget: pSGLD
         let s = Schedule::new(&c);
         assert!(s.warm <= 20 && s.keep.len() <= 100 && s.keep.iter().all(|&k| k < 50));
     }

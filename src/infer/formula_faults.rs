@@ -15,6 +15,7 @@ fn custom(formula: &str, priors: &str) -> FitConfig {
     c.model.noise_priors = priors.into();
     c.model.hidden = vec![8];
     c.inference.steps = 3000;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c
 }
 

@@ -60,6 +60,7 @@ fn short(method: Method) -> FitConfig {
     c.model.hidden = vec![8, 4];
     c.inference.method = method;
     c.inference.steps = 4000;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c.inference.draws = 20;
     c
 }
@@ -116,6 +117,7 @@ fn vi_reads_its_own_learning_rate_not_the_samplers_step_size() {
     // Before: VI ran at step_size / vi_lr times its schedule.
     let mut c = short(Method::Vi);
     c.inference.steps = 2500;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     let a = fingerprint(c.clone(), 40);
     c.inference.step_size = 0.05;
     assert_eq!(fingerprint(c.clone(), 40), a);
@@ -131,6 +133,7 @@ fn sgld_reads_its_own_step_size_and_has_its_own_default() {
     assert_eq!((Method::Psgld.spec().rate.unwrap().get)(&d), 2e-4);
     let mut c = short(Method::Sgld);
     c.inference.steps = 2500;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     let a = fingerprint(c.clone(), 40);
     c.inference.step_size = 0.05;
     assert_eq!(fingerprint(c.clone(), 40), a);

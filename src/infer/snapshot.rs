@@ -207,6 +207,7 @@ impl Fit {
             chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
             // VI's loss (its negative ELBO) moves with the KL ramp by design.
             loss_trend: if chains_compare { loss_trend(&kept_losses) } else { None },
+            longer: self.config.inference.method.spec().longer,
         })
     }
 

@@ -454,6 +454,9 @@ pub struct Reliability<'a> {
     pub chain_spread: Option<f64>,
     /// [`loss_trend`] over the kept phase.
     pub loss_trend: Option<f64>,
+    /// How to give this method more time, in the page's words (its registry row's
+    /// `longer`: "train longer (more Steps)", NUTS's "draw more (more Draws kept / chain)").
+    pub longer: &'a str,
 }
 
 /// The warnings of a finished fit, each worded so a student knows what to do.
@@ -470,20 +473,23 @@ pub fn reliability_warnings(r: &Reliability) -> Vec<String> {
         let (s, its) = if bad.len() == 1 { ("", "its interval is") } else { ("s", "their intervals are") };
         w.push(format!(
             "the chains disagree on the noise parameter{s} {names} (R-hat {vals} > {THETA_RHAT_WARN}): {its} \
-             not reliable yet; train longer (more Steps) or run more Chains"
+             not reliable yet; {} or run more Chains",
+            r.longer
         ));
     }
     if let Some(d) = r.chain_spread.filter(|&d| d > CHAIN_SPREAD_WARN) {
         w.push(format!(
             "the chains found different mean curves (a chain's differs from the pooled mean by {d:.2} predictive \
-             sd on average): the bands mix them; train longer (more Steps) or run more Chains"
+             sd on average): the bands mix them; {} or run more Chains",
+            r.longer
         ));
     }
     if let Some(t) = r.loss_trend.filter(|t| t.abs() > LOSS_TREND_WARN) {
         let dir = if t > 0.0 { "rose" } else { "fell" };
         w.push(format!(
             "the loss still {dir} over the kept draws: the chains had not settled, so the bands may still \
-             change; train longer (more Steps)"
+             change; {}",
+            r.longer
         ));
     }
     w
@@ -524,14 +530,18 @@ mod reliability_tests {
     #[test]
     fn warnings_fire_only_past_their_thresholds_and_say_what_to_do() {
         let ok = [("a".to_string(), Some(1.02)), ("b".to_string(), None)];
-        let r = Reliability { theta_rhat: &ok, chain_spread: Some(0.1), loss_trend: Some(0.9) };
+        let longer = "train longer (more Steps)";
+        let r = Reliability { theta_rhat: &ok, chain_spread: Some(0.1), loss_trend: Some(0.9), longer };
         assert!(reliability_warnings(&r).is_empty());
         let bad = [("a".to_string(), Some(1.2)), ("b".to_string(), Some(1.07))];
-        let r = Reliability { theta_rhat: &bad, chain_spread: Some(0.4), loss_trend: Some(-2.0) };
+        let r = Reliability { theta_rhat: &bad, chain_spread: Some(0.4), loss_trend: Some(-2.0), longer };
         let w = reliability_warnings(&r);
         assert_eq!(w.len(), 3, "{w:?}");
         assert!(w[0].contains("noise parameters a, b (R-hat 1.20, 1.07 > 1.05)") && w[0].contains("train longer"), "{}", w[0]);
         assert!(w[1].contains("0.40 predictive sd"), "{}", w[1]);
         assert!(w[2].contains("fell"), "{}", w[2]);
+        let nuts = crate::config::Method::Nuts.spec().longer;
+        let w = reliability_warnings(&Reliability { longer: nuts, ..r });
+        assert!(w.iter().all(|w| w.contains("more Draws") && !w.contains("Steps")), "{w:?}");
     }
 }

@@ -241,7 +241,7 @@ pub fn MethodPanel() -> Html {
     let on_method = Callback::from(move |v: String| {
         let mut c = state.borrow().settings.config.clone();
         if let Some(m) = Method::from_name(&v) {
-            // Draws left at the old method's default follow the new method's (NUTS: 1000).
+            // Draws left at the old method's default follow the new method's (NUTS: 200).
             if c.inference.draws == c.inference.method.spec().default_draws {
                 c.inference.draws = m.spec().default_draws;
             }
@@ -258,6 +258,15 @@ pub fn MethodPanel() -> Html {
         d.emit(Action::SetConfig(c));
     });
 
+    let d = ctx.dispatch.clone();
+    let state = ctx.state.clone();
+    let on_extend = Callback::from(move |e: Event| {
+        let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+        let mut c = state.borrow().settings.config.clone();
+        c.inference.extend = on;
+        d.emit(Action::SetConfig(c));
+    });
+
     let method_options: Vec<(String, String)> =
         Method::ALL.iter().map(|m| (m.name().to_string(), method_info(*m).0.to_string())).collect();
     let tempered = (method.spec().tempered)(&c.inference);
@@ -270,6 +279,17 @@ pub fn MethodPanel() -> Html {
             <div class="grid2">
                 { for settings_for(method).into_iter().map(field) }
             </div>
+            if method.spec().extends {
+                <div class="field check">
+                    <input id="extend" type="checkbox" checked={c.inference.extend} onchange={on_extend}
+                        aria-describedby="extend-hint" />
+                    <label for="extend">{"Draw more while the chains disagree"}</label>
+                    <p id="extend-hint" class="hint">{format!(
+                        "half the draws again at a time, up to {} gradients per chain; a note says why it stopped",
+                        super::status::thousands(c.inference.extend_gradients)
+                    )}</p>
+                </div>
+            }
             if let Some(w) = tempered {
                 <p class="hint warn">{format!("Tempered VI: the KL term is weighted {} (1 = exact Bayes), which keeps mean-field VI from collapsing to the prior but makes its bands narrower than a true posterior.", num(w))}</p>
             }

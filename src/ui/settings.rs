@@ -73,13 +73,18 @@ const HIDDEN: [&str; 1] = ["fixed_sigma"];
 
 /// The version of the page's links. A link carries only the settings that differ
 /// from the defaults of its version, frozen in [`link_defaults`]; links without a
-/// version (before v=2) spell out every setting.
-pub const LINK_VERSION: u32 = 2;
+/// version (before v=2) spell out every setting. v=3: NUTS became the default method.
+pub const LINK_VERSION: u32 = 3;
 
 /// The defaults behind `v=2` links, frozen: `Settings::default()` when v=2 was made.
 /// Whoever changes a default adds a v=3 snapshot (and keeps this one for old links);
 /// `the_defaults_are_the_current_link_versions_snapshot` fails until then.
 const LINK_DEFAULTS_V2: &str = include_str!("link_defaults_v2.json");
+
+/// The defaults behind `v=3` links, frozen: `Settings::default()` when NUTS (200 warm-up
+/// + 200 draws, depth 8, extending) became the default method. Whoever changes a default
+/// adds a v=4 snapshot and keeps this one.
+const LINK_DEFAULTS_V3: &str = include_str!("link_defaults_v3.json");
 
 /// Settings added after the v=2 snapshot was frozen, with the value (as JSON) a v=2 link
 /// (which cannot name them) means by them: their default, which is therefore frozen too
@@ -91,6 +96,7 @@ pub const ADDED_AFTER_V2: [(&str, &str, &str); 3] =
 pub fn link_defaults(version: u32) -> Option<Settings> {
     let text = match version {
         2 => LINK_DEFAULTS_V2,
+        3 => LINK_DEFAULTS_V3,
         _ => return None,
     };
     Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
@@ -98,17 +104,21 @@ pub fn link_defaults(version: u32) -> Option<Settings> {
 
 /// The frozen snapshot of a link version as JSON (for the test that it is complete).
 pub fn link_defaults_json(version: u32) -> Option<Value> {
-    match version {
-        2 => Some(serde_json::from_str(LINK_DEFAULTS_V2).expect("the link defaults snapshot parses")),
-        _ => None,
-    }
+    let text = match version {
+        2 => LINK_DEFAULTS_V2,
+        3 => LINK_DEFAULTS_V3,
+        _ => return None,
+    };
+    Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
 }
 
 impl Settings {
-    /// `v=2&kind=noise_model&steps=4000`: the link version, then only the settings
+    /// `v=3&kind=noise_model&draws=300`: the link version, then only the settings
     /// that differ from that version's defaults (compared when the link is made, so
     /// a new or changed default needs no edit here). Generated data other than the
-    /// default set are named with their N and seed.
+    /// default set are named with their N and seed. A link with `steps=` names its
+    /// method too, and one with `draws=` its `extend`: alone, `steps=` means a step
+    /// sampler and `draws=` an exact budget ([`Settings::apply_query`]).
     pub fn to_query(&self) -> String {
         let base = link_defaults(LINK_VERSION).expect("the current link version has defaults");
         let mut parts: Vec<(String, String)> = vec![("v".into(), LINK_VERSION.to_string())];
@@ -120,6 +130,13 @@ impl Settings {
             if old.iter().find(|(a, _)| *a == k).map(|(_, b)| b) != Some(&v) {
                 parts.push((k, v));
             }
+        }
+        let has = |parts: &[(String, String)], key: &str| parts.iter().any(|(k, _)| k == key);
+        if has(&parts, "steps") && !has(&parts, "method") {
+            parts.push(("method".into(), self.config.inference.method.name().into()));
+        }
+        if has(&parts, "draws") && !has(&parts, "extend") && self.config.inference.method.spec().extends {
+            parts.push(("extend".into(), self.config.inference.extend.to_string()));
         }
         join_query(&parts)
     }
@@ -197,6 +214,14 @@ impl Settings {
         let named = |key: &str| pairs.iter().any(|(k, _)| k == key);
         if base.is_none() && config.inference.method == crate::config::Method::Sgld && named("step_size") && !named("sgld_step_size") {
             config.inference.sgld_step_size = config.inference.step_size;
+        }
+        // A budget in steps without a method is a step sampler's, and draws without
+        // `extend` are honoured exactly, as on the CLI.
+        if named("steps") && !named("method") {
+            config.inference.method_for_step_budget();
+        }
+        if named("draws") && !named("extend") && config.inference.method.spec().extends {
+            config.inference.extend = false;
         }
         config.validate().map_err(|e| e.to_string())?;
         let source = match (data, base_source) {
@@ -377,7 +402,7 @@ pub fn flat_config(c: &FitConfig) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Method, ModelKind, NoiseLawKind};
+    use crate::config::{Method, ModelKind, NoiseLawKind, STEP_BUDGET_METHOD};
 
     #[test]
     fn every_setting_survives_the_url() {
@@ -438,30 +463,34 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_current_link_versions_snapshot() {
-        // Fails when a default changes (or a setting is added without its frozen default in
-        // ADDED_AFTER_V2): add a v=3 snapshot, keep v=2's for the links already out there,
-        // and bump LINK_VERSION.
-        let mut now = serde_json::to_value(Settings::default()).unwrap();
-        for (section, key, frozen) in ADDED_AFTER_V2 {
-            let fields = now["config"][section].as_object_mut().unwrap();
-            let frozen: Value = serde_json::from_str(frozen).unwrap();
-            assert_eq!(fields.remove(key), Some(frozen), "the default of {key} is frozen for v=2 links");
-        }
-        assert_eq!(Some(now), link_defaults_json(LINK_VERSION), "Settings::default() differs from the v={LINK_VERSION} snapshot");
+        // Fails when a default changes (or a setting is added): add a v=4 snapshot, keep
+        // the older ones for the links already out there, and bump LINK_VERSION.
+        let now = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(Some(now.clone()), link_defaults_json(LINK_VERSION), "Settings::default() differs from the v={LINK_VERSION} snapshot");
         assert_eq!(link_defaults(LINK_VERSION).unwrap().config, FitConfig::default());
+        // A v=2 link cannot name the settings added after it: they mean their default,
+        // which therefore stays what it was then.
+        for (section, key, frozen) in ADDED_AFTER_V2 {
+            let frozen: Value = serde_json::from_str(frozen).unwrap();
+            assert_eq!(now["config"][section][key], frozen, "the default of {key} is frozen for v=2 links");
+            assert!(link_defaults_json(2).unwrap()["config"][section].get(key).is_none());
+        }
+        // The v=2 snapshot is what the page's defaults were: pSGLD, 20,000 steps.
+        let v2 = link_defaults(2).unwrap().config.inference;
+        assert_eq!((v2.method, v2.steps, v2.draws, v2.warmup, v2.max_depth, v2.extend), (Method::Psgld, 20_000, 100, 1000, 10, false));
     }
 
     #[test]
     fn a_link_names_only_the_settings_that_differ_from_the_defaults() {
-        assert_eq!(Settings::default().to_query(), "v=2");
+        assert_eq!(Settings::default().to_query(), "v=3");
         let mut s = Settings::default();
-        s.config.inference.steps = 4000;
+        s.config.inference.draws = 300;
         s.config.model.kind = ModelKind::NoiseModel;
-        assert_eq!(s.to_query(), "v=2&kind=noise_model&steps=4000");
+        assert_eq!(s.to_query(), "v=3&kind=noise_model&draws=300&extend=true");
         s.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 1 };
-        assert_eq!(s.to_query(), "v=2&data=linear&n=77&dseed=1&kind=noise_model&steps=4000");
+        assert_eq!(s.to_query(), "v=3&data=linear&n=77&dseed=1&kind=noise_model&draws=300&extend=true");
         let mut back = Settings::default();
-        back.config.inference.seed = 99; // what the page held: a v=2 link does not keep it
+        back.config.inference.seed = 99; // what the page held: a v=3 link does not keep it
         back.apply_query(&s.to_query()).unwrap();
         assert_eq!(back, s);
         // The full form is the links made before v=2.
@@ -478,7 +507,7 @@ mod tests {
         let q = s.to_query();
         assert_eq!(
             q,
-            "v=2&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
+            "v=3&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
              &noise_priors=a%20~%20lognormal%28log%28sd_y%29,%202%29%3B%20p%20~%20normal%281,%200.5%29"
         );
         let mut back = Settings::default();
@@ -491,6 +520,40 @@ mod tests {
         // A bad formula in a link is refused, naming it.
         let e = Settings::default().apply_query("v=2&kind=noise_model&noise_law=custom&noise_formula=a*expp(x)").unwrap_err();
         assert_eq!(e, "noise formula: unknown function 'expp' at column 3 (got 'a*expp(x)')");
+    }
+
+    #[test]
+    fn a_step_budget_without_a_method_means_psgld_and_a_link_with_steps_names_its_method() {
+        let opened = |q: &str| {
+            let mut s = Settings::default();
+            s.apply_query(q).unwrap();
+            s.config.inference
+        };
+        let psgld = STEP_BUDGET_METHOD;
+        // The default (NUTS) counts draws: steps= alone means pSGLD, with its default draws.
+        let i = opened("v=3&steps=4000");
+        assert_eq!((i.method, i.steps, i.draws), (psgld, 4000, psgld.spec().default_draws));
+        let i = opened("steps=4000"); // a hand-made link without a version, read over the defaults
+        assert_eq!((i.method, i.steps), (psgld, 4000));
+        // A v=2 link's steps were pSGLD's anyway; a named method is kept.
+        assert_eq!(opened("v=2&steps=2000").method, psgld);
+        let i = opened("v=3&method=nuts&steps=4000&draws=50");
+        assert_eq!((i.method, i.steps, i.draws, i.extend), (Method::Nuts, 4000, 50, false), "draws alone: exactly");
+        let i = opened("v=3&draws=50&extend=true");
+        assert_eq!((i.method, i.draws, i.extend), (Method::Nuts, 50, true));
+        assert!(opened("v=3").extend, "the default fit extends");
+        assert_eq!(opened("v=3&method=vi&steps=4000").method, Method::Vi);
+        // A page whose NUTS fit had a changed step budget makes a link that keeps NUTS.
+        let mut s = Settings::default();
+        s.config.inference.steps = 4000;
+        let q = s.to_query();
+        assert_eq!(q, "v=3&steps=4000&method=nuts");
+        let mut back = Settings::default();
+        back.apply_query(&q).unwrap();
+        assert_eq!(back, s);
+        // A v=2 link of the defaults opens to what it meant: pSGLD, not the new default.
+        assert_eq!(opened("v=2").method, Method::Psgld);
+        assert_eq!(opened("v=3").method, Method::Nuts);
     }
 
     #[test]
@@ -508,7 +571,7 @@ mod tests {
         let mut s = Settings::default();
         s.config.inference.steps = 1234;
         let before = s.clone();
-        assert!(s.apply_query("v=3&steps=500").unwrap_err().contains("version 3"));
+        assert!(s.apply_query("v=4&steps=500").unwrap_err().contains("version 4"));
         assert!(s.apply_query("v=two").unwrap_err().contains("v"));
         assert_eq!(s, before);
     }

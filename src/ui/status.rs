@@ -9,7 +9,7 @@ use super::calibration_panel::HeldOut;
 use super::state::{duration, fmt, Action, RunStatus};
 use super::text::method_short;
 
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {

@@ -51,8 +51,14 @@ impl Rehearsal {
         let mut c = FitConfig::default();
         c.model.kind = kinds[self.started % kinds.len()];
         c.inference.seed = self.started as u64;
+        // The default method (NUTS) and the step sampler in turn, each in miniature.
+        if self.started % 2 == 1 {
+            c.inference.method = crate::config::STEP_BUDGET_METHOD;
+        }
         c.inference.steps = 400;
+        c.inference.warmup = 30;
         c.inference.draws = 20;
+        c.inference.extend = false;
         self.started += 1;
         Fit::new(c, &self.data).ok()
     }

@@ -122,6 +122,7 @@ fn links_and_saved_state_restore_the_page_with_the_link_winning() {
     a.apply(Action::SetN(60));
     let mut c = a.settings.config.clone();
     c.inference.steps = 3000;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     a.apply(Action::SetConfig(c));
     let query = a.settings.to_query();
     let saved = AppState::default().saved();

@@ -21,6 +21,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn small_config() -> FitConfig {
     let mut c = FitConfig::default();
     c.inference.steps = 400;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c.inference.draws = 20;
     c
 }
