@@ -255,7 +255,7 @@ fn nuts_fit_states_its_divergences_depth_step_size_and_gradients() {
     }
     // --help says what --steps means for NUTS.
     let help = String::from_utf8_lossy(&run(bin().args(["fit", "--help"])).stdout).to_string();
-    assert!(help.contains("Not used by NUTS") && help.contains("--warmup") && help.contains("nuts"), "{help}");
+    assert!(help.contains("NUTS") && help.contains("counts draws") && help.contains("--warmup") && help.contains("nuts"), "{help}");
 }
 
 /// The x column of a predictions file.

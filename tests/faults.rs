@@ -46,6 +46,7 @@ fn sgld_step_thirty_times_the_default_stops_with_advice_and_keeps_the_last_good_
 fn psgld_step_far_too_large_stops_with_advice() {
     let d = Synthetic::NbExp.generate(40, 0);
     let mut cfg = FitConfig::default();
+    cfg.inference.method = Method::Psgld;
     cfg.inference.step_size = 5e-2;
     let (mut fit, err) = run_until_error(cfg, &d);
     assert_stopped_with_advice(&mut fit, err, "pSGLD 5e-2");
@@ -173,6 +174,7 @@ fn following_the_advice_of_a_divergence_message_gives_a_fit() {
     let bump = Synthetic::Bump.generate(150, 0);
     let mut cases: Vec<(FitConfig, &Dataset, &str)> = Vec::new();
     let mut c = FitConfig::default();
+    c.inference.method_for_step_budget(); // pSGLD
     c.inference.step_size = 5e-2;
     cases.push((c, &nb, "pSGLD 5e-2"));
     let mut c = FitConfig::default();
@@ -228,6 +230,7 @@ fn an_exploding_warm_start_backs_off_its_rate_and_goes_on() {
     // Adam at 0.5 overshoots at once; halving six times reaches 7.8e-3, under the default.
     let d = Synthetic::NbExp.generate(40, 0);
     let mut cfg = FitConfig::default();
+    cfg.inference.method_for_step_budget(); // pSGLD: NUTS has no warm start
     cfg.inference.warm_start_lr = 0.5;
     let mut fit = Fit::new(cfg.clone(), &d).unwrap();
     let mut backed_off = false;

@@ -278,8 +278,10 @@ mod cli {
         std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))
     }
 
-    /// The settings: defaults, then --config, then flags.
-    fn config(a: &FitArgs) -> Result<FitConfig, (i32, String)> {
+    /// The settings: defaults, then --config, then flags; and the `note:` lines they earn
+    /// (printed with the report, after a fit).
+    fn config(a: &FitArgs) -> Result<(FitConfig, Vec<String>), (i32, String)> {
+        let mut notes = Vec::new();
         // Whether the config file names the method (then --steps does not choose one).
         let mut config_names_method = false;
         let mut c = match &a.config {
@@ -325,12 +327,17 @@ mod cli {
         }
         if let Some(s) = a.steps {
             c.inference.steps = s;
-            if a.method.is_none() && !config_names_method && c.inference.method_for_step_budget() && !a.quiet {
-                eprintln!(
-                    "note: --steps is a budget in gradient steps, so the method is {} (the default, {}, counts draws: --draws)",
+        }
+        // A step sampler's budget or step size without a method: that sampler, as before
+        // NUTS was the default (which counts draws and adapts its own step).
+        let step_flag = a.steps.map(|_| "--steps").or(a.step_size.map(|_| "--step-size"));
+        if let Some(flag) = step_flag.filter(|_| a.method.is_none() && !config_names_method) {
+            if c.inference.method_for_step_budget() {
+                notes.push(format!(
+                    "{flag} is a setting of the step samplers, so the method is {} (the default, {}, counts draws and adapts its step: --draws)",
                     c.inference.method.name(),
                     FitConfig::default().inference.method.name()
-                );
+                ));
             }
         }
         if let Some(s) = a.chains {
@@ -381,7 +388,7 @@ mod cli {
             c.inference.holdout_frac = f;
         }
         c.validate().map_err(|e| bad(e.0))?;
-        Ok(c)
+        Ok((c, notes))
     }
 
     /// The data of --data (checked), less the random hold-out if one is asked for, and
@@ -460,7 +467,7 @@ mod cli {
 
     fn fit(cmd: FitCmd) -> CliResult {
         let a = &cmd.args;
-        let cfg = config(a)?;
+        let (cfg, notes) = config(a)?;
         let (data, holdout, split_off) = load(a, &cfg)?;
         let grid = parse_grid_bytes(&read(&cmd.grid)?).map_err(|e| bad(format!("{}: {e}", cmd.grid.display())))?;
         let truth = match &a.truth {
@@ -479,7 +486,7 @@ mod cli {
         write_predictions(&cmd.out, &snap)?;
         let secs = t0.elapsed().as_secs_f64();
         if !a.quiet {
-            eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, secs, law.as_deref()));
+            eprint!("{}", report(&cfg, &notes, data.x.len(), data.x_range(), &snap, secs, law.as_deref()));
         }
         if let Some((f, s)) = truth {
             let p = &snap.summary;
@@ -530,7 +537,7 @@ mod cli {
         if a.truth.is_some() {
             return Err(bad("suggest does not take --truth (it writes no predictions on a grid)"));
         }
-        let cfg = config(a)?;
+        let (cfg, notes) = config(a)?;
         let (data, holdout, split_off) = load(a, &cfg)?;
         let (acq, cands) = acquisition(&s, &data)?;
         let t0 = Instant::now();
@@ -540,7 +547,7 @@ mod cli {
         let picks = fit.suggest(acq, &cands, s.n);
         if !a.quiet {
             let snap = fit.snapshot(&cands);
-            eprint!("{}", report(&cfg, data.x.len(), data.x_range(), &snap, t0.elapsed().as_secs_f64(), law.as_deref()));
+            eprint!("{}", report(&cfg, &notes, data.x.len(), data.x_range(), &snap, t0.elapsed().as_secs_f64(), law.as_deref()));
         }
         held_out_report(&mut fit, holdout, split_off);
         let (lo, hi) = (cands[0], cands[cands.len() - 1]);
@@ -626,7 +633,7 @@ mod cli {
         format!("{v:.3e}").replace(".000e", "e")
     }
 
-    fn report(cfg: &FitConfig, n: usize, x_range: (f64, f64), s: &Snapshot, secs: f64, law: Option<&str>) -> String {
+    fn report(cfg: &FitConfig, notes: &[String], n: usize, x_range: (f64, f64), s: &Snapshot, secs: f64, law: Option<&str>) -> String {
         let mut r = String::new();
         let i = &cfg.inference;
         let budget = match i.method.spec().units {
@@ -685,7 +692,7 @@ mod cli {
         for w in &s.warnings {
             let _ = writeln!(r, "warning: {w}");
         }
-        for w in &s.notes {
+        for w in s.notes.iter().chain(notes) {
             let _ = writeln!(r, "note: {w}");
         }
         r

@@ -679,7 +679,8 @@ mod tests {
 
     #[test]
     fn schedule_follows_the_measured_defaults() {
-        let c = FitConfig::default();
+        let mut c = FitConfig::default();
+        c.inference.method_for_step_budget(); // pSGLD's schedule (NUTS's: tests/nuts.rs)
         let s = Schedule::new(&c);
         assert_eq!((s.warm, s.mean_warm), (2000, 1000));
         assert_eq!(s.burn, 5400);
@@ -692,6 +693,7 @@ mod tests {
     #[test]
     fn cyclical_draws_come_from_second_halves_of_cycles() {
         let mut c = FitConfig::default();
+        c.inference.method_for_step_budget(); // pSGLD's
         c.inference.cycles = 4;
         let s = Schedule::new(&c);
         let rest = c.inference.steps - s.warm;

@@ -116,9 +116,9 @@ impl Settings {
     /// `v=3&kind=noise_model&draws=300`: the link version, then only the settings
     /// that differ from that version's defaults (compared when the link is made, so
     /// a new or changed default needs no edit here). Generated data other than the
-    /// default set are named with their N and seed. A link with `steps=` names its
-    /// method too, and one with `draws=` its `extend`: alone, `steps=` means a step
-    /// sampler and `draws=` an exact budget ([`Settings::apply_query`]).
+    /// default set are named with their N and seed. A link with `steps=` or `step_size=`
+    /// names its method too, and one with `draws=` its `extend`: alone, `steps=` means a
+    /// step sampler and `draws=` an exact budget ([`Settings::apply_query`]).
     pub fn to_query(&self) -> String {
         let base = link_defaults(LINK_VERSION).expect("the current link version has defaults");
         let mut parts: Vec<(String, String)> = vec![("v".into(), LINK_VERSION.to_string())];
@@ -132,7 +132,7 @@ impl Settings {
             }
         }
         let has = |parts: &[(String, String)], key: &str| parts.iter().any(|(k, _)| k == key);
-        if has(&parts, "steps") && !has(&parts, "method") {
+        if (has(&parts, "steps") || has(&parts, "step_size")) && !has(&parts, "method") {
             parts.push(("method".into(), self.config.inference.method.name().into()));
         }
         if has(&parts, "draws") && !has(&parts, "extend") && self.config.inference.method.spec().extends {
@@ -215,9 +215,9 @@ impl Settings {
         if base.is_none() && config.inference.method == crate::config::Method::Sgld && named("step_size") && !named("sgld_step_size") {
             config.inference.sgld_step_size = config.inference.step_size;
         }
-        // A budget in steps without a method is a step sampler's, and draws without
-        // `extend` are honoured exactly, as on the CLI.
-        if named("steps") && !named("method") {
+        // A budget in steps (or a step size) without a method is a step sampler's, and
+        // draws without `extend` are honoured exactly, as on the CLI.
+        if (named("steps") || named("step_size")) && !named("method") {
             config.inference.method_for_step_budget();
         }
         if named("draws") && !named("extend") && config.inference.method.spec().extends {
@@ -543,6 +543,7 @@ mod tests {
         assert_eq!((i.method, i.draws, i.extend), (Method::Nuts, 50, true));
         assert!(opened("v=3").extend, "the default fit extends");
         assert_eq!(opened("v=3&method=vi&steps=4000").method, Method::Vi);
+        assert_eq!(opened("v=3&step_size=0.001").method, psgld, "a step size alone: pSGLD's");
         // A page whose NUTS fit had a changed step budget makes a link that keeps NUTS.
         let mut s = Settings::default();
         s.config.inference.steps = 4000;

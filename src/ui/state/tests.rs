@@ -68,6 +68,7 @@ fn a_fit_error_keeps_the_last_snapshot() {
 #[test]
 fn step_size_changes_live_and_other_changes_ask_to_restart() {
     let mut s = AppState::default();
+    s.settings.config.inference.method_for_step_budget(); // pSGLD: its step size is live
     s.apply(Action::Train);
     let mut c = s.settings.config.clone();
     c.inference.step_size = 1e-3;
