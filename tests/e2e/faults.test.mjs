@@ -17,6 +17,8 @@ const bandColours = BAND_COLOURS;
 const train = (page) => page.getByRole('button', { name: 'Train', exact: true });
 const summary = (page) => page.locator('#data-summary').innerText();
 const field = (page, label) => (label === 'Step size' ? page.getByLabel(/^Step size/) : page.getByLabel(label, { exact: true }));
+/** The default method's (NUTS's) fields and the model's, whose values a refused link or saved state must leave at the defaults. */
+const DEFAULT_FIELDS = ['Draws kept / chain', 'Warm-up draws / chain', 'Max tree depth', 'N', 'Hidden widths', 'Seed', 'Prior scale'];
 /** Console errors logged since `mark` (the log is shared by the file's tests). */
 const errorsSince = (mark) => env.log.errors.slice(mark);
 
@@ -81,8 +83,9 @@ test('refused settings typed into their fields are named beside them and Train f
   // The settings in force (what a link and Train use) are the valid ones.
   await page.getByRole('button', { name: 'Copy link', exact: true }).click();
   const link = new URL(await page.getByLabel('Link to these settings').inputValue());
-  // A v=2 link names only what differs from the defaults: the refused values are not in it.
-  assert.equal(link.search, '?v=2&steps=2000');
+  // A v=3 link names only what differs from the defaults (pSGLD's method and draws, since
+  // steps= came without a method): the refused values are not in it.
+  assert.equal(link.search, '?v=3&draws=100&method=psgld&steps=2000');
   await train(page).click();
   await waitForState(page, 'finished', 90_000);
   assert.match((await status(page)).text, /Finished/);
@@ -109,16 +112,16 @@ for (const [query, message] of [
     await page.goto(BASE);
     await train(page).waitFor();
     const defaults = {};
-    for (const l of ['Steps', 'N', 'Hidden widths', 'Seed', 'Prior scale', 'Step size']) defaults[l] = await field(page, l).inputValue();
+    for (const l of DEFAULT_FIELDS) defaults[l] = await field(page, l).inputValue();
     const before = await summary(page);
     await page.goto(BASE + '?' + query);
     await train(page).waitFor();
     await page.getByRole('alert').filter({ hasText: "The link's settings could not be used" }).filter({ hasText: message }).waitFor();
     for (const [l, v] of Object.entries(defaults)) assert.equal(await field(page, l).inputValue(), v, `${l} is the default`);
     assert.equal(await summary(page), before);
-    // Nothing half-applied: the address bar now carries the defaults (a v=2 link names none).
-    assert.equal(defaults.Steps, '20000');
-    assert.equal(new URL(page.url()).search, '?v=2');
+    // Nothing half-applied: the address bar now carries the defaults (a v=3 link names none).
+    assert.equal(defaults['Draws kept / chain'], '200');
+    assert.equal(new URL(page.url()).search, '?v=3');
     assert.deepEqual(errorsSince(mark), []);
     await page.close();
   });
@@ -132,7 +135,7 @@ test('damaged saved state loads with the defaults, a message where it was readab
   await page.evaluate(() => localStorage.clear());
   await page.goto(BASE);
   await train(page).waitFor();
-  const labels = ['Steps', 'N', 'Hidden widths', 'Seed', 'Prior scale', 'Step size'];
+  const labels = DEFAULT_FIELDS;
   const defaults = {};
   for (const l of labels) defaults[l] = await field(page, l).inputValue();
   const defaultSummary = await summary(page);
@@ -148,9 +151,9 @@ test('damaged saved state loads with the defaults, a message where it was readab
     ['too many points', damaged((p) => { p.settings.source.n = 999999999; }), 'The saved data could not be rebuilt (N must be between 2 and 100000 (got 999999999))'],
   ];
   for (const [what, text, message] of cases) {
-    // The steps a user would see if the damaged entry were used half-way.
-    await page.getByLabel('Steps', { exact: true }).fill('4321');
-    await page.getByLabel('Steps', { exact: true }).press('Enter');
+    // The draws a user would see if the damaged entry were used half-way.
+    await page.getByLabel('Draws kept / chain', { exact: true }).fill('321');
+    await page.getByLabel('Draws kept / chain', { exact: true }).press('Enter');
     await page.evaluate((t) => localStorage.setItem('bayesband.v1', t), text);
     await page.goto(BASE); // no query: only the saved state can set the page up
     await train(page).waitFor();
