@@ -45,10 +45,12 @@ const EXPLODE_NATS_PER_POINT: f64 = 50.0;
 /// learning rate and goes on, at most this many times per chain (1e-2 -> 1.6e-4).
 const WARM_BACKOFFS: u32 = 6;
 /// At most this many (step, loss) points are kept for the trace plot.
-const TRACE_POINTS: usize = 400;
+pub(crate) const TRACE_POINTS: usize = 400;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
+    /// This chain's place among the fit's `config.inference.chains` (its seed stream).
+    pub(crate) index: usize,
     rng: Xoshiro256PlusPlus,
     pub(crate) params: Vec<f64>,
     const_log_sigma: f64,
@@ -57,14 +59,16 @@ pub(crate) struct Chain {
     /// The inference method's chain, from the end of the warm start on.
     pub(crate) method: Option<Box<dyn MethodChain>>,
     pub(crate) draws: Vec<Vec<f64>>,
-    loss: f64,
+    pub(crate) loss: f64,
     best_loss: f64,
     /// The warm start's Adam learning rate: the configured one, halved at each back-off.
     warm_lr: f64,
     /// How often this chain's warm start has backed off.
     backoffs: u32,
     /// Gradients the method used (the warm start's are one per unit).
-    gradients: usize,
+    pub(crate) gradients: usize,
+    /// (step, loss) of this chain at the steps of the fit's trace (see [`Fit::trace`]).
+    pub(crate) trace: Vec<(usize, f64)>,
 }
 
 /// The budget's phases in per-chain units of work (gradient steps for the warm start).
@@ -92,15 +96,7 @@ impl Schedule {
     }
 
     pub fn phase(&self, step: usize) -> Phase {
-        if step >= self.budget {
-            Phase::Finished
-        } else if step < self.warm {
-            Phase::WarmStart
-        } else if step < self.warm + self.burn {
-            Phase::BurnIn
-        } else {
-            Phase::Sampling
-        }
+        super::pool::phase_at(step, self.budget, (self.warm, self.warm + self.burn))
     }
 }
 
@@ -116,7 +112,7 @@ pub struct Fit {
     pub(crate) chains: Vec<Chain>,
     pub(crate) schedule: Schedule,
     step: usize,
-    pub(crate) trace: Vec<(usize, f64)>,
+    /// Every `trace_stride`-th step's chunk adds a point to each chain's trace.
     trace_stride: usize,
     error: Option<FitError>,
     /// One per chain.
@@ -133,6 +129,20 @@ pub struct Fit {
 impl Fit {
     /// Check the data and the settings, standardise, initialise every chain.
     pub fn new(config: FitConfig, data: &Dataset) -> Result<Fit, FitError> {
+        let all: Vec<usize> = (0..config.inference.chains).collect();
+        Fit::new_chains(config, data, &all)
+    }
+
+    /// Chains `chains` (ascending indices below `config.inference.chains`) of the fit
+    /// [`Fit::new`] makes, alone: each with exactly the seed stream, and so the draws,
+    /// losses and diagnostics, it has in the whole fit when stepped in the same chunks
+    /// (`tests/threads.rs`). The page runs a fit's chains on several workers this way
+    /// and pools what they post ([`super::pool`]).
+    pub fn new_chains(config: FitConfig, data: &Dataset, chains: &[usize]) -> Result<Fit, FitError> {
+        let k = config.inference.chains;
+        if chains.is_empty() || chains.windows(2).any(|w| w[0] >= w[1]) || chains.iter().any(|&c| c >= k) {
+            return Err(FitError::Invalid(format!("chains {chains:?} are not ascending chains of a {k}-chain fit")));
+        }
         config.validate().map_err(|e| FitError::Invalid(e.0))?;
         data.check_fit().map_err(|e| FitError::Invalid(e.to_string()))?;
         if config.model.raw_scale {
@@ -153,13 +163,18 @@ impl Fit {
         model.check_noise(&x, &y).map_err(FitError::Invalid)?;
         let schedule = Schedule::new(&config);
         let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
-        let mut chains = Vec::with_capacity(config.inference.chains);
-        for _ in 0..config.inference.chains {
+        let wanted = chains;
+        let mut chains = Vec::with_capacity(wanted.len());
+        for index in 0..k {
             let mut rng = base.clone();
             base.jump();
+            if wanted.binary_search(&index).is_err() {
+                continue;
+            }
             let params = model.init(&mut rng);
             let d = model.dim();
             chains.push(Chain {
+                index,
                 rng,
                 params,
                 // The warm-up sigma starts at half the y spread: a mean that has not
@@ -174,6 +189,7 @@ impl Fit {
                 warm_lr: config.inference.warm_start_lr,
                 backoffs: 0,
                 gradients: 0,
+                trace: Vec::new(),
             });
         }
         let d = model.dim();
@@ -188,7 +204,6 @@ impl Fit {
             chains,
             schedule,
             step: 0,
-            trace: Vec::new(),
             trace_stride: 1,
             error: None,
             scratch,
@@ -309,15 +324,16 @@ impl Fit {
             return Err(e);
         }
         self.step = start + n;
-        for t in start..self.step {
-            if t % self.trace_stride == 0 {
-                // The loss at the end of the chunk stands for the chunk's steps.
-                self.trace.push((t + 1, self.loss()));
-                break;
+        if let Some(t) = (start..self.step).find(|t| t % self.trace_stride == 0) {
+            // The loss at the end of the chunk stands for the chunk's steps.
+            for c in &mut self.chains {
+                c.trace.push((t + 1, c.loss));
             }
         }
-        if self.trace.len() > TRACE_POINTS {
-            self.trace = self.trace.iter().step_by(2).copied().collect();
+        if self.chains.first().is_some_and(|c| c.trace.len() > TRACE_POINTS) {
+            for c in &mut self.chains {
+                c.trace = c.trace.iter().step_by(2).copied().collect();
+            }
             self.trace_stride *= 2;
         }
         if self.step == self.schedule.budget {
@@ -365,6 +381,20 @@ impl Fit {
         let end = self.schedule.budget;
         self.schedule.keep.extend(end..end + add);
         self.schedule.budget += add;
+    }
+
+    /// (step, loss) pairs, the loss averaged over the chains, thinned to at most
+    /// `TRACE_POINTS`: one point per chunk of [`Fit::step`] (the loss at the chunk's
+    /// end), every second one dropped whenever there are too many.
+    pub fn trace(&self) -> Vec<(usize, f64)> {
+        let t: Vec<&[(usize, f64)]> = self.chains.iter().map(|c| c.trace.as_slice()).collect();
+        super::pool::pool_traces(&t)
+    }
+
+    /// The indices of this fit's chains among the `config.inference.chains` of the
+    /// whole fit (all of them unless made by [`Fit::new_chains`]).
+    pub fn chain_indices(&self) -> Vec<usize> {
+        self.chains.iter().map(|c| c.index).collect()
     }
 
     /// Run the chains on up to `threads` threads in [`Fit::step`] (1: one after the
