@@ -10,7 +10,9 @@
 // the machine's load average (1 min) before each case and after it.
 //
 // Usage: node benches/browser.mjs   (serves dist/ itself; BAYESBAND_URL to use a server;
-// ONLY=REGEX runs only the cases whose label matches, e.g. ONLY='nb_exp (noise|custom)')
+// ONLY=REGEX runs only the cases whose label matches, e.g. ONLY='nb_exp (noise|custom)';
+// EXTRA=QUERY adds settings to every case, e.g. EXTRA='method=nuts&warmup=200&draws=200&max_depth=8&extend=true';
+// WORKERS=n runs the page's chains on n workers whatever the cores, 1 as before issue 11)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +21,8 @@ import { join } from 'node:path';
 import { start, open, ROOT } from '../tests/e2e/harness.mjs';
 
 const REPEATS = Number(process.env.REPEATS ?? 3);
+const EXTRA = process.env.EXTRA ?? '';
+const WORKERS = process.env.WORKERS ? Number(process.env.WORKERS) : null;
 const PAUSE_MS = Number(process.env.PAUSE_MS ?? 1500);
 const CASES = [
   // [label, query, N, NeuroBayes CPU-s of the same (data set, model)]
@@ -83,6 +87,7 @@ async function once(context, base, query) {
 
 const { url, stop } = await serve();
 const { context, close } = await start();
+if (WORKERS) await context.addInitScript((n) => { window.bayesbandWorkers = n; }, WORKERS);
 try {
   const dist = join(ROOT, 'dist');
   console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; Chromium headless; ${new Date().toISOString().slice(0, 10)}`);
@@ -91,12 +96,14 @@ try {
     console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
   }
   console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD unless the case says VI; 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
+  if (EXTRA) console.log(`every case with ${EXTRA} (grad/s counts the status line's steps: NUTS's are draws)`);
+  if (WORKERS) console.log(`on ${WORKERS} worker(s) (window.bayesbandWorkers)`);
   console.log('case                                  N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s  workers  pool ms/post (max)  posted MB  load before/after');
   const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
   for (const [label, query, n, nb] of CASES.filter((c) => !only || only.test(c[0]))) {
     const runs = [];
     const load0 = loadavg()[0];
-    for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, query));
+    for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, EXTRA ? `${query}&${EXTRA}` : query));
     const pools = runs.map((r) => r.pool).filter((p) => p && p.posts > 0);
     const pool = pools.length
       ? `${String(pools[0].workers).padStart(7)}  ${median(pools.map((p) => p.ms / p.posts)).toFixed(2).padStart(8)} (${Math.max(...pools.map((p) => p.maxMs)).toFixed(1)})`.padEnd(29) +

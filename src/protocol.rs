@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::FitConfig;
 use crate::data::Dataset;
+use crate::infer::fit::Extension;
 use crate::infer::pool::{ChainPost, PoolSpec};
 use crate::summary::{PredictiveSummary, Snapshot};
 
@@ -101,6 +102,13 @@ pub enum ToChains {
     /// Advance by `n` steps while paused, then post.
     Step { n: usize },
     Update { setting: String, value: f64 },
+    /// The extend decision for chains waiting at the end of their budget
+    /// (`ChainsFrame::at_budget`), made over all the fit's chains (`Pool::extension`):
+    /// apply it (`Fit::extend`) and post.
+    ///
+    /// [`Pool::extension`]: crate::infer::pool::Pool::extension
+    /// [`Fit::extend`]: crate::infer::Fit::extend
+    Extend(Extension),
     /// Test hook: make the worker panic.
     Panic,
 }
@@ -131,6 +139,10 @@ pub struct ChainsFrame {
     pub elapsed_ms: f64,
     /// The chains have spent their budget.
     pub finished: bool,
+    /// The chains are at the end of their budget waiting for the extend decision
+    /// ([`ToChains::Extend`]); they post nothing until it comes.
+    #[serde(default)]
+    pub at_budget: bool,
 }
 
 impl FromWorker {

@@ -124,6 +124,51 @@ pub struct Fit {
     extend_done: bool,
     /// Why it stopped where it did, when it drew more or hit its cap (a note for the report).
     pub(crate) extend_note: Option<String>,
+    /// Some chains of a fit at the end of their budget, waiting for [`Fit::extend`].
+    awaiting_extension: bool,
+}
+
+/// What decides whether an extending fit draws more at the end of its budget.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExtendSpec {
+    /// The configured draws per chain (`InferenceConfig::draws`).
+    pub planned: usize,
+    /// Draws per chain at the end of the budget, extensions included.
+    pub drawn: usize,
+    /// `InferenceConfig::extend_gradients`.
+    pub gradients_cap: usize,
+}
+
+/// An extend decision at the end of a budget.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Extension {
+    /// Draw this many more units per chain.
+    More(usize),
+    /// Stop here, with the note saying why when the fit drew more or hit its cap.
+    Done(Option<String>),
+}
+
+impl ExtendSpec {
+    /// The decision for chains whose pooled draws are `reliable` (earn no reliability
+    /// warning) at the end of a budget of `budget` units, the chain that used most
+    /// gradients having used `used`.
+    pub fn decide(&self, reliable: bool, used: usize, budget: usize) -> Extension {
+        let (planned, drawn) = (self.planned, self.drawn);
+        if reliable {
+            return Extension::Done((drawn > planned).then(|| {
+                format!("the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}")
+            }));
+        }
+        let add = (planned / 2).max(1);
+        let per_unit = used as f64 / budget.max(1) as f64;
+        if used as f64 + per_unit * add as f64 > self.gradients_cap as f64 {
+            return Extension::Done(Some(format!(
+                "the chains still disagreed after {drawn} draws each ({used} gradients per chain): the fit stopped there, \
+                 the most it extends by itself; the warnings say what to do"
+            )));
+        }
+        Extension::More(add)
+    }
 }
 
 impl Fit {
@@ -211,6 +256,7 @@ impl Fit {
             cache: Default::default(),
             extend_done: false,
             extend_note: None,
+            awaiting_extension: false,
         })
     }
 
@@ -221,7 +267,7 @@ impl Fit {
         self.schedule.budget
     }
     pub fn is_finished(&self) -> bool {
-        self.step >= self.schedule.budget
+        self.step >= self.schedule.budget && !self.awaiting_extension
     }
     pub fn phase(&self) -> Phase {
         self.schedule.phase(self.step)
@@ -347,40 +393,72 @@ impl Fit {
     /// per chain, as long as the chain that used most gradients stays within
     /// `extend_gradients` (judged by its gradients per draw so far). Checked only at
     /// these fixed points, so the result does not depend on how the fit was chunked or
-    /// threaded.
+    /// threaded. The warnings need every chain (R-hat across them): a fit of some
+    /// chains of a fit ([`Fit::new_chains`]) waits at the end of its budget for the
+    /// decision of whoever pools all of them ([`super::pool::Pool::extension`]), given
+    /// with [`Fit::extend`].
     fn maybe_extend(&mut self) {
-        let inf = &self.config.inference;
-        if !(inf.extend && inf.method.spec().extends) || self.extend_done {
+        if !self.may_extend() {
             return;
         }
-        // The method keeps every draw after its warm-up: the kept units are the draws.
-        let (planned, drawn) = (inf.draws, self.schedule.keep.len());
-        let warnings = self.unreliable_now();
-        let inf = &self.config.inference;
-        if warnings.is_empty() {
-            self.extend_done = true;
-            if drawn > planned {
-                self.extend_note = Some(format!(
-                    "the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}"
-                ));
-            }
+        if self.chains.len() < self.config.inference.chains {
+            self.awaiting_extension = true;
             return;
         }
-        let add = (planned / 2).max(1);
+        let reliable = self.unreliable_now().is_empty();
         let used = self.chains.iter().map(|c| c.gradients).max().unwrap_or(0);
-        let per_unit = used as f64 / self.schedule.budget.max(1) as f64;
-        if used as f64 + per_unit * add as f64 > inf.extend_gradients as f64 {
-            self.extend_done = true;
-            self.extend_note = Some(format!(
-                "the chains still disagreed after {drawn} draws each ({} gradients per chain): the fit stopped there, \
-                 the most it extends by itself; the warnings say what to do",
-                used
-            ));
+        let e = self.extend_spec().expect("the fit may extend").decide(reliable, used, self.schedule.budget);
+        self.extend(&e);
+    }
+
+    /// Whether the fit extends at the end of its budget if its draws are unreliable:
+    /// it may (`InferenceConfig::extend`, a method that [`MethodSpec::extends`]) and
+    /// has not decided to stop.
+    ///
+    /// [`MethodSpec::extends`]: crate::config::MethodSpec::extends
+    fn may_extend(&self) -> bool {
+        let inf = &self.config.inference;
+        inf.extend && inf.method.spec().extends && !self.extend_done
+    }
+
+    /// What the extend decision reads of the fit's settings and schedule, while it may
+    /// still extend (in [`Fit::pool_spec`], for deciding apart from the chains).
+    pub(crate) fn extend_spec(&self) -> Option<ExtendSpec> {
+        let inf = &self.config.inference;
+        // The method keeps every draw after its warm-up: the kept units are the draws.
+        self.may_extend().then(|| ExtendSpec {
+            planned: inf.draws,
+            drawn: self.schedule.keep.len(),
+            gradients_cap: inf.extend_gradients,
+        })
+    }
+
+    /// Whether the fit (some chains of a fit) is at the end of its budget waiting for
+    /// the decision whether to draw more ([`Fit::extend`]); it is not finished then.
+    pub fn awaiting_extension(&self) -> bool {
+        self.awaiting_extension
+    }
+
+    /// Apply an extend decision at the end of the budget (the fit's own, or the one
+    /// made for all chains by [`super::pool::Pool::extension`]): draw `add` more units
+    /// per chain, or stop, with the note saying why there (if any). Ignored unless the
+    /// fit is at the end of its budget and may extend.
+    pub fn extend(&mut self, e: &Extension) {
+        if self.step != self.schedule.budget || !self.may_extend() {
             return;
         }
-        let end = self.schedule.budget;
-        self.schedule.keep.extend(end..end + add);
-        self.schedule.budget += add;
+        self.awaiting_extension = false;
+        match e {
+            Extension::More(add) => {
+                let end = self.schedule.budget;
+                self.schedule.keep.extend(end..end + add);
+                self.schedule.budget += add;
+            }
+            Extension::Done(note) => {
+                self.extend_done = true;
+                self.extend_note = note.clone();
+            }
+        }
     }
 
     /// (step, loss) pairs, the loss averaged over the chains, thinned to at most

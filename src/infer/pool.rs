@@ -12,8 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{Fit, TRACE_POINTS};
-use super::snapshot::{bands, pool_snapshot, DrawPrediction};
+use super::fit::{ExtendSpec, Extension, Fit, TRACE_POINTS};
+use super::snapshot::{bands, pool_reliability, pool_snapshot, DrawPrediction};
 use crate::summary::{MethodDiagnostics, Phase, PredictiveSummary, Snapshot};
 
 /// The phase at per-chain step `step` of a budget of `total` whose warm start and
@@ -85,6 +85,31 @@ pub struct PoolSpec {
     pub notes: Vec<String>,
     /// Warnings that hold for the whole fit (after the step-size warning).
     pub fixed_warnings: Vec<String>,
+    /// While the fit may still draw more at the end of its budget: what decides it
+    /// (the chains wait there for [`Pool::extension`]).
+    #[serde(default)]
+    pub extend: Option<ExtendSpec>,
+}
+
+impl PoolSpec {
+    /// The spec after the extend decision `e` at the end of the budget: what the
+    /// chains' fits give once they have applied it ([`Fit::extend`]).
+    fn extended(&mut self, e: &Extension) {
+        match e {
+            Extension::More(add) => {
+                self.total_steps += add;
+                if let Some(x) = &mut self.extend {
+                    x.drawn += add;
+                }
+            }
+            Extension::Done(note) => {
+                self.extend = None;
+                if let Some(n) = note {
+                    self.notes.insert(0, n.clone());
+                }
+            }
+        }
+    }
 }
 
 /// One chain's figures at one moment: everything the snapshot reads but its draws.
@@ -206,9 +231,13 @@ impl Pool {
         Pool { spec: None, grid, chains: Vec::new() }
     }
 
-    /// Take one worker's posts.
+    /// Take one worker's posts. The spec is the latest one but for a worker's post
+    /// sent before it heard of the pool's last extend decision (a shorter budget, or
+    /// one still to decide where the pool has decided to stop).
     pub fn apply(&mut self, spec: &PoolSpec, posts: Vec<ChainPost>) {
-        if self.spec.as_ref() != Some(spec) {
+        let decided = |s: &PoolSpec| (s.total_steps, s.extend.is_none());
+        let stale = self.spec.as_ref().is_some_and(|s| decided(s) > decided(spec));
+        if self.spec.as_ref() != Some(spec) && !stale {
             self.spec = Some(spec.clone());
             self.chains.resize(spec.chains, None);
         }
@@ -226,6 +255,31 @@ impl Pool {
         }
     }
 
+    /// The extend decision, once every chain of a fit that may still extend has
+    /// posted from the end of its budget (and none has failed): draw more when the
+    /// pooled draws would earn a reliability warning, within the gradient cap, as
+    /// [`Fit::step`] decides for a fit of all the chains, from the same figures. The
+    /// pool takes the decision on at once (its snapshot is the extended fit's); each
+    /// chain's fit is to be told with [`Fit::extend`]. None otherwise.
+    pub fn extension(&mut self) -> Option<Extension> {
+        let spec = self.spec.as_ref()?;
+        let x = spec.extend.as_ref()?;
+        let at_end = |c: &Option<Pooled>| c.as_ref().is_some_and(|c| c.figures.step == spec.total_steps && c.figures.error.is_none());
+        if self.chains.len() != spec.chains || !self.chains.iter().all(at_end) {
+            return None;
+        }
+        let views = self.views();
+        let reliable = pool_reliability(spec, &self.grid, &views).is_empty();
+        let used = self.chains.iter().flatten().map(|c| c.figures.gradients).max().unwrap_or(0);
+        let e = x.decide(reliable, used, spec.total_steps);
+        self.spec.as_mut().expect("checked").extended(&e);
+        Some(e)
+    }
+
+    fn views(&self) -> Vec<ChainView<'_>> {
+        self.chains.iter().flatten().map(|c| ChainView { figures: &c.figures, draws: c.draws(), from_q: c.from_q }).collect()
+    }
+
     /// Chains that have posted, of the fit's.
     pub fn posted(&self) -> usize {
         self.chains.iter().flatten().count()
@@ -234,12 +288,7 @@ impl Pool {
     /// The snapshot of the chains posted so far (None before any).
     pub fn snapshot(&self) -> Option<Snapshot> {
         let spec = self.spec.as_ref()?;
-        let views: Vec<ChainView> = self
-            .chains
-            .iter()
-            .flatten()
-            .map(|c| ChainView { figures: &c.figures, draws: c.draws(), from_q: c.from_q })
-            .collect();
+        let views = self.views();
         (!views.is_empty()).then(|| pool_snapshot(spec, &self.grid, &views))
     }
 

@@ -218,6 +218,7 @@ impl Fit {
             compare_chains: self.chains_compare(),
             notes,
             fixed_warnings,
+            extend: self.extend_spec(),
         }
     }
 

@@ -152,8 +152,14 @@ impl Workers {
     }
 }
 
-/// Workers the browser's cores allow (`navigator.hardwareConcurrency`, at least 2).
+/// Workers the browser's cores allow (`navigator.hardwareConcurrency`, at least 2), or
+/// `window.bayesbandWorkers` when a benchmark set it before the page loaded (1 runs
+/// every chain on one worker, as before issue 11).
 fn page_workers() -> usize {
+    let forced = js_sys::Reflect::get(&browser::window(), &"bayesbandWorkers".into()).ok().and_then(|v| v.as_f64());
+    if let Some(n) = forced.filter(|n| n.is_finite() && *n >= 1.0) {
+        return (n as usize).min(crate::config::MAX_CHAINS);
+    }
     let cores = web_sys::window().map(|w| w.navigator().hardware_concurrency()).filter(|c| c.is_finite() && *c >= 1.0);
     worker_count(cores.map(|c| c as usize), crate::config::MAX_CHAINS)
 }

@@ -3,7 +3,10 @@
 //! while a fit runs). The page's state speaks to "the fit" ([`ToWorker`] /
 //! [`FromWorker`]); the [`Conductor`] splits each message into the workers' own
 //! ([`ToChains`]: a worker runs chains i with i mod W = its index), pools their posts
-//! (`infer::pool`) and hands the state one frame per round of posts.
+//! (`infer::pool`) and hands the state one frame per round of posts. An extending fit
+//! (NUTS with extend) decides at the end of each budget from all the chains' draws:
+//! the workers wait there, the pool decides ([`Pool::extension`]) and the conductor
+//! tells every worker ([`ToChains::Extend`]).
 //!
 //! No web code here: the browser part (spawning the workers, the bridges) is in
 //! `app.rs`; this is tested natively, with real fits standing in for the workers.
@@ -34,6 +37,8 @@ struct Part {
     /// It posted since the last frame went to the page.
     fresh: bool,
     finished: bool,
+    /// Its chains wait at the end of their budget for the extend decision.
+    at_budget: bool,
     chains: usize,
     steps_per_sec: f64,
     snapshot_ms: f64,
@@ -84,10 +89,11 @@ impl Conductor {
     pub fn send(&mut self, msg: ToWorker) -> Vec<(usize, ToChains)> {
         let used = self.run.as_ref().map_or(0, |r| r.parts.len());
         let all = |m: ToChains| (0..used).map(|w| (w, m.clone())).collect::<Vec<_>>();
-        // Workers whose chains have finished answer none of these.
+        // Workers whose chains have finished, or wait for the extend decision, answer
+        // none of these but Pause.
         let mut awaiting = |on: bool| {
             if let Some(r) = &mut self.run {
-                r.parts.iter_mut().filter(|p| !p.finished).for_each(|p| p.awaiting = on);
+                r.parts.iter_mut().filter(|p| !p.finished && !p.at_budget).for_each(|p| p.awaiting = on);
             }
         };
         match msg {
@@ -154,6 +160,13 @@ impl Conductor {
                     return vec![];
                 }
                 r.take(worker, f);
+                // All the chains at the end of the budget of a fit that may extend: the
+                // pool decides, every worker applies it and answers with a post, and
+                // the next frame waits for those (it shows the decision's outcome).
+                if let Some(e) = r.pool.extension() {
+                    r.parts.iter_mut().for_each(|p| (p.awaiting, p.fresh, p.at_budget) = (true, false, false));
+                    return (0..r.parts.len()).map(|v| Out::Worker(v, ToChains::Extend(e.clone()))).collect();
+                }
                 r.frame().into_iter().map(Out::Page).collect()
             }
         }
@@ -162,12 +175,13 @@ impl Conductor {
 
 impl Run {
     fn take(&mut self, worker: usize, f: ChainsFrame) {
-        let ChainsFrame { spec, posts, steps_per_sec, snapshot_ms, running, elapsed_ms, finished, .. } = f;
+        let ChainsFrame { spec, posts, steps_per_sec, snapshot_ms, running, elapsed_ms, finished, at_budget, .. } = f;
         self.pool.apply(&spec, posts);
         let p = &mut self.parts[worker];
         p.running = running;
         p.fresh = true;
         p.finished = finished;
+        p.at_budget = at_budget;
         if !running {
             p.awaiting = false;
         }

@@ -144,8 +144,9 @@ enum Outcome {
 }
 
 impl Job {
+    /// Running or stepping, and neither finished nor waiting for the extend decision.
     fn busy(&self) -> bool {
-        (self.running || self.pending > 0) && !self.fit.is_finished()
+        (self.running || self.pending > 0) && !self.fit.is_finished() && !self.fit.awaiting_extension()
     }
 
     /// Run the fit for about `CHUNK_MS`.
@@ -199,6 +200,7 @@ impl Job {
             running: self.busy(),
             elapsed_ms: self.busy_ms,
             finished: self.fit.is_finished(),
+            at_budget: self.fit.awaiting_extension(),
         }
     }
 
@@ -267,6 +269,11 @@ fn handle(job: &mut Option<Job>, msg: ToChains) -> Option<FromChains> {
                 }
             }
             None
+        }
+        ToChains::Extend(e) => {
+            let j = job.as_mut()?;
+            j.fit.extend(&e);
+            Some(FromChains::Posts(j.frame()))
         }
         ToChains::Panic => panic!("panic requested by the page (test hook)"),
     }

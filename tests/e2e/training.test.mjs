@@ -223,3 +223,33 @@ test('VI chains run on their workers too, with no R-hat anywhere', async () => {
   assert.doesNotMatch(await page.locator('main').innerText(), /R-hat/, 'VI shows no R-hat');
   await page.close();
 });
+
+test('NUTS with extend on two workers: the page decides from every chain, each draws more, one Finished at the end', async () => {
+  // A tiny net's chains disagree after 8 draws (tests/nuts.rs), so the fit extends.
+  const query = 'method=nuts&kind=noise_model&noise_law=exponential&hidden=4&warmup=20&draws=8&max_depth=3&extend=true&extend_gradients=3000&chains=3';
+  const page = await withCores(2, query);
+  // Every status the page shows, in order: no Finished before the last one.
+  await page.evaluate(() => {
+    window.__states = [];
+    const el = document.querySelector('#status');
+    new MutationObserver(() => window.__states.push([el.dataset.state, el.innerText])).observe(el, { attributes: true, childList: true, subtree: true, characterData: true });
+  });
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForState(page, 'finished', 90_000);
+  await page.waitForTimeout(500);
+  const s = await status(page);
+  const states = await page.evaluate(() => window.__states);
+  const first = states.findIndex(([st]) => st === 'finished');
+  assert.ok(states.slice(first).every(([st]) => st === 'finished'), 'Finished only at the end');
+  assert.ok(!states.slice(0, first).some(([, text]) => /^Finished/.test(text)), 'no Finished word before the end');
+  const [, done, total] = s.text.match(/step (\d+) \/ (\d+) draws/) ?? [];
+  assert.equal(done, total, s.text);
+  const drew = Number(total) - 20;
+  assert.ok(drew > 8 && (drew - 8) % 4 === 0, `each chain drew 4 more at a time (${drew}): ${s.text}`);
+  assert.match(s.text, new RegExp(`${3 * drew} draws kept`), 'every chain drew as many');
+  assert.match(s.text, new RegExp(`(they agreed after ${drew})|(still disagreed after ${drew} draws)`), s.text);
+  const pool = await poolStats(page);
+  assert.equal(pool.workers, 2);
+  assert.deepEqual(env.log.errors, []);
+  await page.close();
+});

@@ -29,7 +29,8 @@ fn same(a: &Snapshot, b: &Snapshot) -> bool {
 /// `Fit::new_chains`), stepped in the same chunks; after every chunk the pool of the
 /// groups' posts must give the whole fit's snapshot, bit for bit, and at the end its
 /// predictions at the held-out x too.
-fn check_pooling(cfg: &FitConfig, data: &Dataset, groups: &[Vec<usize>]) {
+/// Returns the pool's extend decisions and the whole fit's last snapshot on the grid.
+fn check_pooling_in(cfg: &FitConfig, data: &Dataset, groups: &[Vec<usize>], chunks: &[usize]) -> (Vec<Extension>, Snapshot) {
     let grid = data.grid(40, 0.05);
     let eval_x = vec![data.x[0], 0.5 * (data.x[0] + data.x[1]), data.x[data.len() - 1]];
     let mut whole = Fit::new(cfg.clone(), data).unwrap();
@@ -37,26 +38,60 @@ fn check_pooling(cfg: &FitConfig, data: &Dataset, groups: &[Vec<usize>]) {
     let mut sent: Vec<Vec<usize>> = vec![Vec::new(); parts.len()];
     let mut pool = Pool::new(grid.clone());
     let (mut chunk, mut posted_kept) = (0, 0);
+    let mut decisions = Vec::new();
+    let mut last = None;
     let label = format!("{:?} {:?} in {groups:?}", cfg.inference.method, cfg.model.kind);
     while !whole.is_finished() {
         // Uneven chunks, as the page's worker makes them.
-        let n = [170, 230, 90, 311][chunk % 4];
+        let n = chunks[chunk % chunks.len()];
         chunk += 1;
         whole.step(n).unwrap();
-        for (part, s) in parts.iter_mut().zip(&mut sent) {
+        for part in parts.iter_mut() {
             part.step(n).unwrap();
-            let spec = part.pool_spec();
-            let posts = part.chain_posts(&grid, s, &eval_x);
-            posted_kept += posts.iter().map(|p| p.kept.len()).sum::<usize>();
-            pool.apply(&spec, posts);
         }
+        posted_kept += post_all(&mut parts, &mut sent, &mut pool, &grid, &eval_x);
+        // At the end of the budget of an extending fit, the parts wait for the pool's
+        // decision, which must be the whole fit's; then they post what they are now.
+        if let Some(e) = pool.extension() {
+            assert!(parts.iter().all(Fit::awaiting_extension), "{label}: decided while a part was not waiting");
+            decisions.push(e.clone());
+            for part in parts.iter_mut() {
+                part.extend(&e);
+            }
+            posted_kept += post_all(&mut parts, &mut sent, &mut pool, &grid, &eval_x);
+        }
+        assert!(!parts.iter().any(Fit::awaiting_extension), "{label}: a part waits after chunk {chunk}");
         let want = whole.snapshot(&grid);
         let got = pool.snapshot().expect("every chain has posted");
         assert!(same(&want, &got), "{label}, after chunk {chunk}:\nwhole {want:?}\npooled {got:?}");
+        last = Some(want);
     }
+    assert!(parts.iter().all(Fit::is_finished), "{label}: the parts finish with the whole fit");
     assert_eq!(posted_kept, whole.draws_kept(), "{label}: each kept draw is posted once");
+    for part in &parts {
+        for (i, ci) in part.chain_indices().into_iter().enumerate() {
+            assert_eq!(part.chains[i].draws, whole.chains[ci].draws, "{label}: chain {ci}'s draws");
+        }
+    }
     let want = whole.snapshot(&eval_x).summary;
     assert_eq!(format!("{:?}", pool.eval(&eval_x)), format!("{:?}", Some(want)), "{label}: held-out predictions");
+    (decisions, last.expect("a chunk ran"))
+}
+
+fn check_pooling(cfg: &FitConfig, data: &Dataset, groups: &[Vec<usize>]) {
+    check_pooling_in(cfg, data, groups, &[170, 230, 90, 311]);
+}
+
+/// Every part's posts into the pool; how many kept draws they carried.
+fn post_all(parts: &mut [Fit], sent: &mut [Vec<usize>], pool: &mut Pool, grid: &[f64], eval_x: &[f64]) -> usize {
+    let mut kept = 0;
+    for (part, s) in parts.iter_mut().zip(sent) {
+        let spec = part.pool_spec();
+        let posts = part.chain_posts(grid, s, eval_x);
+        kept += posts.iter().map(|p| p.kept.len()).sum::<usize>();
+        pool.apply(&spec, posts);
+    }
+    kept
 }
 
 #[test]
@@ -84,6 +119,40 @@ fn minibatches_cycles_and_one_chain_pool_too() {
     cfg.inference.cycles = 2;
     check_pooling(&cfg, &data, &[vec![1], vec![0]]);
     check_pooling(&config(Method::Vi, ModelKind::NoiseModel, 1), &data, &[vec![0]]);
+}
+
+/// NUTS with extend on a tiny net and budget (warm-up 20, 8 draws, depth 3: chains
+/// that disagree at first, as in tests/nuts.rs), within `cap` gradients per chain.
+fn extending(chains: usize, cap: usize) -> FitConfig {
+    let mut c = config(Method::Nuts, ModelKind::NoiseModel, chains);
+    c.model.hidden = vec![4];
+    c.inference.warmup = 20;
+    c.inference.draws = 8;
+    c.inference.max_depth = 3;
+    c.inference.extend = true;
+    c.inference.extend_gradients = cap;
+    c
+}
+
+#[test]
+fn chains_run_apart_extend_as_the_whole_fit_does_bit_for_bit() {
+    let data = Synthetic::NbExp.generate(40, 3);
+    let mut extended = false;
+    for (cap, chunks) in [(3000, vec![5, 9, 3, 11]), (400, vec![7]), (3000, vec![40])] {
+        let cfg = extending(3, cap);
+        for groups in [vec![vec![0], vec![1], vec![2]], vec![vec![0, 2], vec![1]]] {
+            let (decisions, whole) = check_pooling_in(&cfg, &data, &groups, &chunks);
+            // The decisions: More(4) until the last, then Done with the whole fit's note.
+            let drew = whole.total_steps - 20;
+            let (last, more) = decisions.split_last().expect("the parts waited at the end of their budgets");
+            assert!(more.iter().all(|e| *e == Extension::More(4)), "cap {cap}: {decisions:?}");
+            assert_eq!(8 + 4 * more.len(), drew, "cap {cap}: the whole fit drew {drew} per chain");
+            let Extension::Done(note) = last else { panic!("cap {cap}: {decisions:?}") };
+            assert_eq!(note.as_ref(), whole.notes.first().filter(|n| n.contains("disagreed")), "cap {cap}");
+            extended |= drew > 8;
+        }
+    }
+    assert!(extended, "chains that disagree after 8 draws draw more");
 }
 
 #[test]
@@ -181,4 +250,33 @@ fn predictions_cross_as_bytes_bit_exactly() {
     let bad = r#"{"mu":[0,0,0],"sigma":[],"theta":[]}"#;
     let e = serde_json::from_str::<DrawPrediction>(bad).unwrap_err().to_string();
     assert!(e.contains("not whole f64s"), "{e}");
+}
+
+#[test]
+fn a_post_sent_before_the_decision_arrived_does_not_undo_it() {
+    let data = Synthetic::NbExp.generate(40, 3);
+    for cap in [3000, 10] {
+        let cfg = extending(2, cap);
+        let grid = data.grid(30, 0.0);
+        let mut parts: Vec<Fit> = (0..2).map(|i| Fit::new_chains(cfg.clone(), &data, &[i]).unwrap()).collect();
+        let mut sent = vec![Vec::new(); 2];
+        let mut pool = Pool::new(grid.clone());
+        for p in parts.iter_mut() {
+            p.step(28).unwrap();
+            assert!(p.awaiting_extension() && !p.is_finished(), "a part waits at the end of its budget");
+            assert!(p.step(5).is_ok() && p.steps_done() == 28, "and does not go on by itself");
+        }
+        post_all(&mut parts, &mut sent, &mut pool, &grid, &[]);
+        let e = pool.extension().expect("every chain is at the end");
+        assert_eq!(e == Extension::More(4), cap == 3000, "{e:?}");
+        let before = pool.snapshot().unwrap();
+        // Part 1 posts again (a Pause's answer) before it hears of the decision.
+        let (spec, posts) = (parts[1].pool_spec(), parts[1].chain_posts(&grid, &mut sent[1], &[]));
+        pool.apply(&spec, posts);
+        assert_eq!(pool.extension(), None, "decided once");
+        let after = pool.snapshot().unwrap();
+        assert!(same(&before, &after), "the stale post changed the snapshot:\n{before:?}\n{after:?}");
+        assert_eq!(after.phase == Phase::Finished, cap == 10);
+        assert_eq!(after.total_steps, if cap == 3000 { 32 } else { 28 });
+    }
 }

@@ -20,9 +20,10 @@ impl Sim {
             posts,
             steps_per_sec: 1000.0,
             snapshot_ms: 1.0,
-            running: (*running || *pending > 0) && !fit.is_finished(),
+            running: (*running || *pending > 0) && !fit.is_finished() && !fit.awaiting_extension(),
             elapsed_ms: 10.0,
             finished: fit.is_finished(),
+            at_budget: fit.awaiting_extension(),
         })
     }
 
@@ -54,6 +55,10 @@ impl Sim {
                 self.job = None;
                 None
             }
+            ToChains::Extend(e) => {
+                self.job.as_mut()?.1.extend(&e);
+                Some(self.post())
+            }
             ToChains::Update { .. } | ToChains::Panic => None,
         }
     }
@@ -61,7 +66,7 @@ impl Sim {
     /// Up to `n` steps if busy, then a post (None when idle).
     fn tick(&mut self, n: usize) -> Option<FromChains> {
         let j = self.job.as_mut()?;
-        let busy = (j.5 || j.6 > 0) && !j.1.is_finished();
+        let busy = (j.5 || j.6 > 0) && !j.1.is_finished() && !j.1.awaiting_extension();
         if !busy {
             return None;
         }
@@ -196,6 +201,82 @@ fn the_page_gets_one_frame_per_round_and_the_whole_fits_finished_frame() {
     assert!(tick(&mut c, &mut sims, 300).is_empty(), "nothing after Finished");
 }
 
+/// NUTS with extend (warm-up 20, 8 draws, depth 3: chains that disagree at first).
+fn extending(chains: usize) -> FitConfig {
+    let mut c = cfg(chains, 1000);
+    c.model.hidden = vec![4];
+    c.inference.method = crate::config::Method::Nuts;
+    c.inference.warmup = 20;
+    c.inference.draws = 8;
+    c.inference.max_depth = 3;
+    c.inference.extend = true;
+    c.inference.extend_gradients = 3000;
+    c
+}
+
+#[test]
+fn workers_extend_together_as_the_whole_fit_does() {
+    let config = extending(3);
+    let d = data();
+    let eval_x = vec![d.x[0], d.x[5]];
+    let mut c = Conductor::new(2);
+    let mut sims = vec![Sim::default(), Sim::default()];
+    let mut page = Vec::new();
+    let msgs = c.send(start(5, config.clone(), eval_x.clone()));
+    deliver(&mut c, &mut sims, msgs, &mut page);
+    let mut whole = Fit::new(config, &d).unwrap();
+    let grid = d.grid(25, 0.05);
+    let mut rounds = 0;
+    let last = loop {
+        let out = tick(&mut c, &mut sims, 6);
+        whole.step(6).unwrap();
+        rounds += 1;
+        assert!(rounds < 1000);
+        assert_eq!(out.len(), 1, "one frame per round of posts, the decision's round too (round {rounds}): {out:?}");
+        let (FromWorker::Snapshot(f) | FromWorker::Finished(f)) = &out[0] else { panic!("{out:?}") };
+        assert_eq!(format!("{:?}", f.snapshot), format!("{:?}", whole.snapshot(&grid)), "round {rounds}");
+        if let FromWorker::Finished(f) = &out[0] {
+            assert!(whole.is_finished(), "Finished with the whole fit");
+            let want = whole.snapshot(&eval_x).summary;
+            assert_eq!(format!("{:?}", f.eval), format!("{:?}", Some(want)), "held-out predictions");
+            break f.clone();
+        }
+        assert!(f.snapshot.phase != crate::summary::Phase::Finished, "round {rounds}: a Finished phase before the end");
+    };
+    assert!(last.snapshot.total_steps > 28, "the chains disagreed after 8 draws and drew more");
+    assert!(tick(&mut c, &mut sims, 6).is_empty(), "nothing after Finished");
+}
+
+#[test]
+fn a_paused_worker_at_the_budget_does_not_hold_up_the_frames() {
+    // Worker 1 reaches the end of the budget and waits for the decision; a Resume
+    // after a Pause must not wait for it to post.
+    let config = extending(2);
+    let mut c = Conductor::new(2);
+    let mut sims = vec![Sim::default(), Sim::default()];
+    let mut page = Vec::new();
+    let msgs = c.send(start(1, config, vec![]));
+    deliver(&mut c, &mut sims, msgs, &mut page);
+    let m = sims[1].tick(28).unwrap();
+    assert!(c.receive(1, m).is_empty(), "worker 0 has not posted");
+    let msgs = c.send(ToWorker::Pause);
+    deliver(&mut c, &mut sims, msgs, &mut page);
+    assert!(matches!(page.last(), Some(FromWorker::Snapshot(f)) if f.snapshot.step == 0), "{page:?}");
+    let msgs = c.send(ToWorker::Resume);
+    deliver(&mut c, &mut sims, msgs, &mut page);
+    let out = tick(&mut c, &mut sims, 10);
+    assert!(matches!(out.last(), Some(FromWorker::Snapshot(f)) if f.snapshot.step == 10), "{out:?}");
+    // Worker 0 reaches the end too: the decision, then one frame of what it decided
+    // (here the chains agree: Finished; tests above extend).
+    let out = tick(&mut c, &mut sims, 18);
+    assert_eq!(out.len(), 1, "{out:?}");
+    match &out[0] {
+        FromWorker::Snapshot(f) => assert!((f.snapshot.step, f.snapshot.total_steps, f.running) == (28, 32, true)),
+        FromWorker::Finished(f) => assert!((f.snapshot.step, f.snapshot.total_steps, f.running) == (28, 28, false)),
+        o => panic!("{o:?}"),
+    }
+}
+
 #[test]
 fn pause_waits_for_every_worker_and_step_moves_them_all() {
     let mut c = Conductor::new(2);
@@ -306,6 +387,7 @@ fn worker_messages_round_trip_through_json() {
         running: false,
         elapsed_ms: 3.0,
         finished: true,
+        at_budget: false,
     });
     let back: FromChains = serde_json::from_str(&serde_json::to_string(&from).unwrap()).unwrap();
     assert_eq!(format!("{back:?}"), format!("{from:?}"));
