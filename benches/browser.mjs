@@ -4,17 +4,25 @@
 // plot, the main thread's longest gaps while training (a 10 ms setInterval probe; the first
 // second after Train and the rest apart; Train is pressed PAUSE_MS after the page is ready), and
 // the fit's NLL / coverage against the truth as the page shows them. Median of REPEATS.
+// The page runs one worker per chain up to the cores (issue 11): the workers used, the
+// main thread's cost of pooling their posts (mean per post / longest) and the megabytes of
+// predictions posted, where the page reports them (`bayesbandPoolStats`; '-' before), and
+// the machine's load average (1 min) before each case and after it.
 //
 // Usage: node benches/browser.mjs   (serves dist/ itself; BAYESBAND_URL to use a server;
-// ONLY=REGEX runs only the cases whose label matches, e.g. ONLY='nb_exp (noise|custom)')
+// ONLY=REGEX runs only the cases whose label matches, e.g. ONLY='nb_exp (noise|custom)';
+// EXTRA=QUERY adds settings to every case, e.g. EXTRA='method=nuts&warmup=200&draws=200&max_depth=8&extend=true';
+// WORKERS=n runs the page's chains on n workers whatever the cores, 1 as before issue 11)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { start, open, ROOT } from '../tests/e2e/harness.mjs';
 
 const REPEATS = Number(process.env.REPEATS ?? 3);
+const EXTRA = process.env.EXTRA ?? '';
+const WORKERS = process.env.WORKERS ? Number(process.env.WORKERS) : null;
 const PAUSE_MS = Number(process.env.PAUSE_MS ?? 1500);
 const CASES = [
   // [label, query, N, NeuroBayes CPU-s of the same (data set, model)]
@@ -70,7 +78,8 @@ async function once(context, base, query) {
     clearInterval(window.__probe);
     const st = document.querySelector('#status');
     const cell = (name) => [...document.querySelectorAll('.metrics tr')].find((tr) => tr.querySelector('th')?.textContent === name)?.querySelector('td')?.textContent;
-    return { gap: window.__gap, firstPlot: Number(st.dataset.firstPlotMs), steps: Number(st.dataset.step), nll: cell('NLL'), cov: cell('Coverage (95%)') };
+    const pool = window.bayesbandPoolStats ? JSON.parse(window.bayesbandPoolStats()) : null;
+    return { gap: window.__gap, firstPlot: Number(st.dataset.firstPlotMs), steps: Number(st.dataset.step), nll: cell('NLL'), cov: cell('Coverage (95%)'), pool };
   });
   await page.close();
   return { secs, ...out };
@@ -78,6 +87,7 @@ async function once(context, base, query) {
 
 const { url, stop } = await serve();
 const { context, close } = await start();
+if (WORKERS) await context.addInitScript((n) => { window.bayesbandWorkers = n; }, WORKERS);
 try {
   const dist = join(ROOT, 'dist');
   console.log(`machine: ${cpus()[0].model}, ${cpus().length} cores; Chromium headless; ${new Date().toISOString().slice(0, 10)}`);
@@ -86,18 +96,26 @@ try {
     console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
   }
   console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD unless the case says VI; 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
-  console.log('case                                  N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s');
+  if (EXTRA) console.log(`every case with ${EXTRA} (grad/s counts the status line's steps: NUTS's are draws)`);
+  if (WORKERS) console.log(`on ${WORKERS} worker(s) (window.bayesbandWorkers)`);
+  console.log('case                                  N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s  workers  pool ms/post (max)  posted MB  load before/after');
   const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
   for (const [label, query, n, nb] of CASES.filter((c) => !only || only.test(c[0]))) {
     const runs = [];
-    for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, query));
+    const load0 = loadavg()[0];
+    for (let r = 0; r < REPEATS; r++) runs.push(await once(context, url, EXTRA ? `${query}&${EXTRA}` : query));
+    const pools = runs.map((r) => r.pool).filter((p) => p && p.posts > 0);
+    const pool = pools.length
+      ? `${String(pools[0].workers).padStart(7)}  ${median(pools.map((p) => p.ms / p.posts)).toFixed(2).padStart(8)} (${Math.max(...pools.map((p) => p.maxMs)).toFixed(1)})`.padEnd(29) +
+        `${median(pools.map((p) => (8 * p.values) / 1e6)).toFixed(2).padStart(9)}`
+      : `${'-'.padStart(7)}  ${'-'.padStart(8)}`.padEnd(29) + `${'-'.padStart(9)}`;
     const secs = median(runs.map((r) => r.secs));
     const grads = (2 * median(runs.map((r) => r.steps))) / secs;
     const last = runs[runs.length - 1];
     console.log(
       `${label.padEnd(36)} ${String(n).padStart(3)} ${secs.toFixed(2).padStart(7)} ${Math.round(grads).toString().padStart(7)}` +
       ` ${median(runs.map((r) => r.firstPlot)).toFixed(0).padStart(14)} ${gaps(runs, 0).padStart(13)} ${gaps(runs, 1).padStart(13)}` +
-      `  ${String(last.nll).padEnd(7)} ${String(last.cov).padEnd(7)} ${nb ? (nb / secs).toFixed(0) + 'x' : '-'}`,
+      `  ${String(last.nll).padEnd(7)} ${String(last.cov).padEnd(7)} ${(nb ? (nb / secs).toFixed(0) + 'x' : '-').padEnd(17)} ${pool}  ${load0.toFixed(1)} / ${loadavg()[0].toFixed(1)}`,
     );
   }
 } finally {

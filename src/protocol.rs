@@ -1,12 +1,18 @@
-//! Messages between the UI thread and the fitting worker: one enum each way.
+//! Messages between the UI thread and the fitting workers.
 //!
+//! The page's state speaks [`ToWorker`] / [`FromWorker`] to "the fit"; the page runs
+//! the fit's chains on several workers (`ui::chains` splits each `ToWorker` into
+//! [`ToChains`] for them and pools their [`FromChains`] back into `FromWorker`).
 //! Both sides import this module; it compiles natively so the serde round trip is
-//! tested with `cargo test`. Only summaries cross the boundary, never raw weights.
+//! tested with `cargo test`. Only predictions and summaries cross the boundary,
+//! never raw weights.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::FitConfig;
 use crate::data::Dataset;
+use crate::infer::fit::Extension;
+use crate::infer::pool::{ChainPost, PoolSpec};
 use crate::summary::{PredictiveSummary, Snapshot};
 
 /// UI -> worker.
@@ -82,6 +88,61 @@ impl Frame {
         .expect("a placeholder snapshot deserialises");
         Frame { run, snapshot, steps_per_sec: 1000.0, snapshot_ms: 1.0, running: true, elapsed_ms: 1500.0, eval: None }
     }
+}
+
+/// The page -> one of its fitting workers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToChains {
+    /// Build chains `chains` of the fit `config` describes (`Fit::new_chains`) and start
+    /// running them; the rest as [`ToWorker::Start`].
+    Start { run: u32, config: FitConfig, data: Dataset, grid: Vec<f64>, eval_x: Vec<f64>, chains: Vec<usize> },
+    Pause,
+    Resume,
+    Stop,
+    /// Advance by `n` steps while paused, then post.
+    Step { n: usize },
+    Update { setting: String, value: f64 },
+    /// The extend decision for chains waiting at the end of their budget
+    /// (`ChainsFrame::at_budget`), made over all the fit's chains (`Pool::extension`):
+    /// apply it (`Fit::extend`) and post.
+    ///
+    /// [`Pool::extension`]: crate::infer::pool::Pool::extension
+    /// [`Fit::extend`]: crate::infer::Fit::extend
+    Extend(Extension),
+    /// Test hook: make the worker panic.
+    Panic,
+}
+
+/// One fitting worker -> the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromChains {
+    /// The worker's chains now (posted every ~80 ms while running, and on Pause, on a
+    /// Step's end and when they finish).
+    Posts(ChainsFrame),
+    /// The chains could not start or diverged; the last posts stay valid.
+    Error { run: u32, message: String },
+}
+
+/// One worker's post: its chains' states and its throughput figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainsFrame {
+    pub run: u32,
+    pub spec: PoolSpec,
+    pub posts: Vec<ChainPost>,
+    /// Steps per chain per second of wall time while running.
+    pub steps_per_sec: f64,
+    /// Milliseconds the worker spent on this post's predictions.
+    pub snapshot_ms: f64,
+    /// Whether the worker keeps running (and posting) after this.
+    pub running: bool,
+    /// Milliseconds the worker has spent on this fit (steps and posts).
+    pub elapsed_ms: f64,
+    /// The chains have spent their budget.
+    pub finished: bool,
+    /// The chains are at the end of their budget waiting for the extend decision
+    /// ([`ToChains::Extend`]); they post nothing until it comes.
+    #[serde(default)]
+    pub at_budget: bool,
 }
 
 impl FromWorker {

@@ -45,10 +45,12 @@ const EXPLODE_NATS_PER_POINT: f64 = 50.0;
 /// learning rate and goes on, at most this many times per chain (1e-2 -> 1.6e-4).
 const WARM_BACKOFFS: u32 = 6;
 /// At most this many (step, loss) points are kept for the trace plot.
-const TRACE_POINTS: usize = 400;
+pub(crate) const TRACE_POINTS: usize = 400;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Chain {
+    /// This chain's place among the fit's `config.inference.chains` (its seed stream).
+    pub(crate) index: usize,
     rng: Xoshiro256PlusPlus,
     pub(crate) params: Vec<f64>,
     const_log_sigma: f64,
@@ -57,14 +59,16 @@ pub(crate) struct Chain {
     /// The inference method's chain, from the end of the warm start on.
     pub(crate) method: Option<Box<dyn MethodChain>>,
     pub(crate) draws: Vec<Vec<f64>>,
-    loss: f64,
+    pub(crate) loss: f64,
     best_loss: f64,
     /// The warm start's Adam learning rate: the configured one, halved at each back-off.
     warm_lr: f64,
     /// How often this chain's warm start has backed off.
     backoffs: u32,
     /// Gradients the method used (the warm start's are one per unit).
-    gradients: usize,
+    pub(crate) gradients: usize,
+    /// (step, loss) of this chain at the steps of the fit's trace (see [`Fit::trace`]).
+    pub(crate) trace: Vec<(usize, f64)>,
 }
 
 /// The budget's phases in per-chain units of work (gradient steps for the warm start).
@@ -92,15 +96,7 @@ impl Schedule {
     }
 
     pub fn phase(&self, step: usize) -> Phase {
-        if step >= self.budget {
-            Phase::Finished
-        } else if step < self.warm {
-            Phase::WarmStart
-        } else if step < self.warm + self.burn {
-            Phase::BurnIn
-        } else {
-            Phase::Sampling
-        }
+        super::pool::phase_at(step, self.budget, (self.warm, self.warm + self.burn))
     }
 }
 
@@ -116,7 +112,7 @@ pub struct Fit {
     pub(crate) chains: Vec<Chain>,
     pub(crate) schedule: Schedule,
     step: usize,
-    pub(crate) trace: Vec<(usize, f64)>,
+    /// Every `trace_stride`-th step's chunk adds a point to each chain's trace.
     trace_stride: usize,
     error: Option<FitError>,
     /// One per chain.
@@ -128,11 +124,70 @@ pub struct Fit {
     extend_done: bool,
     /// Why it stopped where it did, when it drew more or hit its cap (a note for the report).
     pub(crate) extend_note: Option<String>,
+    /// Some chains of a fit at the end of their budget, waiting for [`Fit::extend`].
+    awaiting_extension: bool,
+}
+
+/// What decides whether an extending fit draws more at the end of its budget.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExtendSpec {
+    /// The configured draws per chain (`InferenceConfig::draws`).
+    pub planned: usize,
+    /// Draws per chain at the end of the budget, extensions included.
+    pub drawn: usize,
+    /// `InferenceConfig::extend_gradients`.
+    pub gradients_cap: usize,
+}
+
+/// An extend decision at the end of a budget.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Extension {
+    /// Draw this many more units per chain.
+    More(usize),
+    /// Stop here, with the note saying why when the fit drew more or hit its cap.
+    Done(Option<String>),
+}
+
+impl ExtendSpec {
+    /// The decision for chains whose pooled draws are `reliable` (earn no reliability
+    /// warning) at the end of a budget of `budget` units, the chain that used most
+    /// gradients having used `used`.
+    pub fn decide(&self, reliable: bool, used: usize, budget: usize) -> Extension {
+        let (planned, drawn) = (self.planned, self.drawn);
+        if reliable {
+            return Extension::Done((drawn > planned).then(|| {
+                format!("the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}")
+            }));
+        }
+        let add = (planned / 2).max(1);
+        let per_unit = used as f64 / budget.max(1) as f64;
+        if used as f64 + per_unit * add as f64 > self.gradients_cap as f64 {
+            return Extension::Done(Some(format!(
+                "the chains still disagreed after {drawn} draws each ({used} gradients per chain): the fit stopped there, \
+                 the most it extends by itself; the warnings say what to do"
+            )));
+        }
+        Extension::More(add)
+    }
 }
 
 impl Fit {
     /// Check the data and the settings, standardise, initialise every chain.
     pub fn new(config: FitConfig, data: &Dataset) -> Result<Fit, FitError> {
+        let all: Vec<usize> = (0..config.inference.chains).collect();
+        Fit::new_chains(config, data, &all)
+    }
+
+    /// Chains `chains` (ascending indices below `config.inference.chains`) of the fit
+    /// [`Fit::new`] makes, alone: each with exactly the seed stream, and so the draws,
+    /// losses and diagnostics, it has in the whole fit when stepped in the same chunks
+    /// (`tests/threads.rs`). The page runs a fit's chains on several workers this way
+    /// and pools what they post ([`super::pool`]).
+    pub fn new_chains(config: FitConfig, data: &Dataset, chains: &[usize]) -> Result<Fit, FitError> {
+        let k = config.inference.chains;
+        if chains.is_empty() || chains.windows(2).any(|w| w[0] >= w[1]) || chains.iter().any(|&c| c >= k) {
+            return Err(FitError::Invalid(format!("chains {chains:?} are not ascending chains of a {k}-chain fit")));
+        }
         config.validate().map_err(|e| FitError::Invalid(e.0))?;
         data.check_fit().map_err(|e| FitError::Invalid(e.to_string()))?;
         if config.model.raw_scale {
@@ -153,13 +208,18 @@ impl Fit {
         model.check_noise(&x, &y).map_err(FitError::Invalid)?;
         let schedule = Schedule::new(&config);
         let mut base = Xoshiro256PlusPlus::seed_from_u64(config.inference.seed);
-        let mut chains = Vec::with_capacity(config.inference.chains);
-        for _ in 0..config.inference.chains {
+        let wanted = chains;
+        let mut chains = Vec::with_capacity(wanted.len());
+        for index in 0..k {
             let mut rng = base.clone();
             base.jump();
+            if wanted.binary_search(&index).is_err() {
+                continue;
+            }
             let params = model.init(&mut rng);
             let d = model.dim();
             chains.push(Chain {
+                index,
                 rng,
                 params,
                 // The warm-up sigma starts at half the y spread: a mean that has not
@@ -174,6 +234,7 @@ impl Fit {
                 warm_lr: config.inference.warm_start_lr,
                 backoffs: 0,
                 gradients: 0,
+                trace: Vec::new(),
             });
         }
         let d = model.dim();
@@ -188,7 +249,6 @@ impl Fit {
             chains,
             schedule,
             step: 0,
-            trace: Vec::new(),
             trace_stride: 1,
             error: None,
             scratch,
@@ -196,6 +256,7 @@ impl Fit {
             cache: Default::default(),
             extend_done: false,
             extend_note: None,
+            awaiting_extension: false,
         })
     }
 
@@ -206,7 +267,7 @@ impl Fit {
         self.schedule.budget
     }
     pub fn is_finished(&self) -> bool {
-        self.step >= self.schedule.budget
+        self.step >= self.schedule.budget && !self.awaiting_extension
     }
     pub fn phase(&self) -> Phase {
         self.schedule.phase(self.step)
@@ -309,15 +370,16 @@ impl Fit {
             return Err(e);
         }
         self.step = start + n;
-        for t in start..self.step {
-            if t % self.trace_stride == 0 {
-                // The loss at the end of the chunk stands for the chunk's steps.
-                self.trace.push((t + 1, self.loss()));
-                break;
+        if let Some(t) = (start..self.step).find(|t| t % self.trace_stride == 0) {
+            // The loss at the end of the chunk stands for the chunk's steps.
+            for c in &mut self.chains {
+                c.trace.push((t + 1, c.loss));
             }
         }
-        if self.trace.len() > TRACE_POINTS {
-            self.trace = self.trace.iter().step_by(2).copied().collect();
+        if self.chains.first().is_some_and(|c| c.trace.len() > TRACE_POINTS) {
+            for c in &mut self.chains {
+                c.trace = c.trace.iter().step_by(2).copied().collect();
+            }
             self.trace_stride *= 2;
         }
         if self.step == self.schedule.budget {
@@ -331,40 +393,86 @@ impl Fit {
     /// per chain, as long as the chain that used most gradients stays within
     /// `extend_gradients` (judged by its gradients per draw so far). Checked only at
     /// these fixed points, so the result does not depend on how the fit was chunked or
-    /// threaded.
+    /// threaded. The warnings need every chain (R-hat across them): a fit of some
+    /// chains of a fit ([`Fit::new_chains`]) waits at the end of its budget for the
+    /// decision of whoever pools all of them ([`super::pool::Pool::extension`]), given
+    /// with [`Fit::extend`].
     fn maybe_extend(&mut self) {
-        let inf = &self.config.inference;
-        if !(inf.extend && inf.method.spec().extends) || self.extend_done {
+        if !self.may_extend() {
             return;
         }
-        // The method keeps every draw after its warm-up: the kept units are the draws.
-        let (planned, drawn) = (inf.draws, self.schedule.keep.len());
-        let warnings = self.unreliable_now();
-        let inf = &self.config.inference;
-        if warnings.is_empty() {
-            self.extend_done = true;
-            if drawn > planned {
-                self.extend_note = Some(format!(
-                    "the chains disagreed after the planned {planned} draws, so each drew more: they agreed after {drawn}"
-                ));
-            }
+        if self.chains.len() < self.config.inference.chains {
+            self.awaiting_extension = true;
             return;
         }
-        let add = (planned / 2).max(1);
+        let reliable = self.unreliable_now().is_empty();
         let used = self.chains.iter().map(|c| c.gradients).max().unwrap_or(0);
-        let per_unit = used as f64 / (self.schedule.budget - self.schedule.warm).max(1) as f64;
-        if used as f64 + per_unit * add as f64 > inf.extend_gradients as f64 {
-            self.extend_done = true;
-            self.extend_note = Some(format!(
-                "the chains still disagreed after {drawn} draws each ({} gradients per chain): the fit stopped there, \
-                 the most it extends by itself; the warnings say what to do",
-                used
-            ));
+        let e = self.extend_spec().expect("the fit may extend").decide(reliable, used, self.schedule.budget);
+        self.extend(&e);
+    }
+
+    /// Whether the fit extends at the end of its budget if its draws are unreliable:
+    /// it may (`InferenceConfig::extend`, a method that [`MethodSpec::extends`]) and
+    /// has not decided to stop.
+    ///
+    /// [`MethodSpec::extends`]: crate::config::MethodSpec::extends
+    fn may_extend(&self) -> bool {
+        let inf = &self.config.inference;
+        inf.extend && inf.method.spec().extends && !self.extend_done
+    }
+
+    /// What the extend decision reads of the fit's settings and schedule, while it may
+    /// still extend (in [`Fit::pool_spec`], for deciding apart from the chains).
+    pub(crate) fn extend_spec(&self) -> Option<ExtendSpec> {
+        let inf = &self.config.inference;
+        // The method keeps every draw after its warm-up: the kept units are the draws.
+        self.may_extend().then(|| ExtendSpec {
+            planned: inf.draws,
+            drawn: self.schedule.keep.len(),
+            gradients_cap: inf.extend_gradients,
+        })
+    }
+
+    /// Whether the fit (some chains of a fit) is at the end of its budget waiting for
+    /// the decision whether to draw more ([`Fit::extend`]); it is not finished then.
+    pub fn awaiting_extension(&self) -> bool {
+        self.awaiting_extension
+    }
+
+    /// Apply an extend decision at the end of the budget (the fit's own, or the one
+    /// made for all chains by [`super::pool::Pool::extension`]): draw `add` more units
+    /// per chain, or stop, with the note saying why there (if any). Ignored unless the
+    /// fit is at the end of its budget and may extend.
+    pub fn extend(&mut self, e: &Extension) {
+        if self.step != self.schedule.budget || !self.may_extend() {
             return;
         }
-        let end = self.schedule.budget;
-        self.schedule.keep.extend(end..end + add);
-        self.schedule.budget += add;
+        self.awaiting_extension = false;
+        match e {
+            Extension::More(add) => {
+                let end = self.schedule.budget;
+                self.schedule.keep.extend(end..end + add);
+                self.schedule.budget += add;
+            }
+            Extension::Done(note) => {
+                self.extend_done = true;
+                self.extend_note = note.clone();
+            }
+        }
+    }
+
+    /// (step, loss) pairs, the loss averaged over the chains, thinned to at most
+    /// `TRACE_POINTS`: one point per chunk of [`Fit::step`] (the loss at the chunk's
+    /// end), every second one dropped whenever there are too many.
+    pub fn trace(&self) -> Vec<(usize, f64)> {
+        let t: Vec<&[(usize, f64)]> = self.chains.iter().map(|c| c.trace.as_slice()).collect();
+        super::pool::pool_traces(&t)
+    }
+
+    /// The indices of this fit's chains among the `config.inference.chains` of the
+    /// whole fit (all of them unless made by [`Fit::new_chains`]).
+    pub fn chain_indices(&self) -> Vec<usize> {
+        self.chains.iter().map(|c| c.index).collect()
     }
 
     /// Run the chains on up to `threads` threads in [`Fit::step`] (1: one after the
@@ -679,8 +787,7 @@ mod tests {
 
     #[test]
     fn schedule_follows_the_measured_defaults() {
-        let mut c = FitConfig::default();
-        c.inference.method_for_step_budget(); // pSGLD's schedule (NUTS's: tests/nuts.rs)
+        let c = FitConfig::default();
         let s = Schedule::new(&c);
         assert_eq!((s.warm, s.mean_warm), (2000, 1000));
         assert_eq!(s.burn, 5400);
@@ -693,7 +800,6 @@ mod tests {
     #[test]
     fn cyclical_draws_come_from_second_halves_of_cycles() {
         let mut c = FitConfig::default();
-        c.inference.method_for_step_budget(); // pSGLD's
         c.inference.cycles = 4;
         let s = Schedule::new(&c);
         let rest = c.inference.steps - s.warm;
@@ -707,7 +813,6 @@ mod tests {
     fn small_budgets_still_give_a_valid_schedule() {
         let mut c = FitConfig::default();
         c.inference.steps = 50;
-        c.inference.method_for_step_budget(); // a step budget: pSGLD
         let s = Schedule::new(&c);
         assert!(s.warm <= 20 && s.keep.len() <= 100 && s.keep.iter().all(|&k| k < 50));
     }

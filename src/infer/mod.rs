@@ -10,6 +10,7 @@ pub mod method;
 pub mod nuts;
 #[cfg(test)]
 mod pinned;
+pub mod pool;
 pub mod psgld;
 pub mod sgld;
 pub mod snapshot;

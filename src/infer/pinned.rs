@@ -28,7 +28,7 @@ fn fingerprint(cfg: FitConfig, n: usize) -> u64 {
             m.iter().chain(&s).for_each(|&v| eat(v));
         }
     }
-    for &(t, l) in &fit.trace {
+    for &(t, l) in &fit.trace() {
         eat(t as f64);
         eat(l);
     }

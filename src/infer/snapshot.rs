@@ -4,15 +4,17 @@
 //! Kept sampler draws never change, so their predictions on the grid are cached: a
 //! snapshot then costs only the draws added since the last one.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::fit::Fit;
+use super::pool::{phase_at, pool_traces, ChainFigures, ChainView, PoolSpec};
 use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
 use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments, Goal};
 use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
-use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
+use crate::summary::{ess, split_rhat, MethodDiagnostics, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
 /// R-hat above this is "not converged" (Vehtari et al. 2021 suggest 1.01 for final
 /// results; 1.05 is the classic line for quick fits); the noise parameters' earns a
@@ -25,9 +27,11 @@ pub const MALA_WARN: f64 = 0.5;
 const VI_LIVE_DRAWS: usize = 20;
 
 /// One posterior draw evaluated on the grid, in data units.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DrawPrediction {
+    #[serde(with = "super::pool::f64s")]
     pub mu: Vec<f64>,
+    #[serde(with = "super::pool::f64s")]
     pub sigma: Vec<f64>,
     pub theta: Vec<f64>,
 }
@@ -35,7 +39,7 @@ pub struct DrawPrediction {
 #[derive(Clone, Debug, Default)]
 pub struct DrawCache {
     grid: Vec<f64>,
-    per_chain: Vec<Vec<DrawPrediction>>,
+    pub(crate) per_chain: Vec<Vec<DrawPrediction>>,
 }
 
 /// Names of the reported noise parameters.
@@ -66,22 +70,30 @@ impl Fit {
 
     /// Posterior draws as grid predictions, one list per chain, and whether they are the
     /// cache's (lent out, to be handed back with `return_to_cache` instead of copied).
-    fn draw_predictions(&mut self, grid: &[f64]) -> (Vec<Vec<DrawPrediction>>, bool) {
+    pub(crate) fn draw_predictions(&mut self, grid: &[f64]) -> (Vec<Vec<DrawPrediction>>, bool) {
         let grid_fit: Vec<f64> = grid.iter().map(|&x| self.scaling.x_to_std(x)).collect();
         let mut ws = ModelWorkspace::default();
         if let Some(k) = self.samples_from_q() {
             let seed = self.config.inference.seed ^ (self.steps_done() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let preds = self
-                .chains
-                .iter()
-                .map(|c| match &c.method {
+            // One stream for the whole fit's chains in order: a fit of some of them
+            // (`Fit::new_chains`) passes over the normals the others would draw.
+            let mut preds = Vec::with_capacity(self.chains.len());
+            let mut own = self.chains.iter().peekable();
+            for index in 0..self.config.inference.chains {
+                let Some(c) = own.next_if(|c| c.index == index) else {
+                    for _ in 0..k * self.model.dim() {
+                        let _: f64 = rng.sample(StandardNormal);
+                    }
+                    continue;
+                };
+                preds.push(match &c.method {
                     Some(m) => (0..k)
                         .map_while(|_| m.sample_q(&mut rng).map(|p| self.predict_draw(&p, &grid_fit, &mut ws)))
                         .collect(),
                     None => vec![],
-                })
-                .collect();
+                });
+            }
             return (preds, false);
         }
         if self.draws_kept() == 0 {
@@ -136,7 +148,7 @@ impl Fit {
 
     /// How many samples per chain the bands take from a variational posterior q now:
     /// for a method that keeps q instead of draws, once it has started.
-    fn samples_from_q(&self) -> Option<usize> {
+    pub(crate) fn samples_from_q(&self) -> Option<usize> {
         let inf = &self.config.inference;
         let past_warm = self.steps_done() >= self.schedule.warm;
         (inf.method.spec().keeps == Keeps::SamplesFromQ && past_warm)
@@ -149,157 +161,239 @@ impl Fit {
         self.config.inference.method.spec().keeps == Keeps::Draws
     }
 
-    /// Each noise parameter's posterior summary in data units, pooled over the chains
-    /// (split R-hat and ESS across them; none for samples from q).
-    fn param_summaries(&self, per_chain: &[Vec<DrawPrediction>]) -> Vec<ParamSummary> {
-        let chains_compare = self.chains_compare();
-        let mut params = Vec::new();
-        for (k, name) in param_names(&self.model).iter().enumerate() {
-            let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.theta[k]).collect()).collect();
-            let mut pooled: Vec<f64> = chains.iter().flatten().copied().collect();
-            let mean = pooled.iter().sum::<f64>() / pooled.len().max(1) as f64;
-            pooled.sort_by(f64::total_cmp);
-            params.push(ParamSummary {
-                name: name.clone(),
-                mean,
-                lo: quantile(&pooled, 0.025),
-                hi: quantile(&pooled, 0.975),
-                rhat: if chains_compare { split_rhat(&chains) } else { None },
-                ess: ess(&chains),
-            });
-        }
-        params
-    }
-
-    /// The warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
-    /// parameters' R-hat, chains whose mean curves part, a loss still moving over the
-    /// kept draws. The R-hat of the mean at five x stays a figure (`rhat_max`): network
-    /// posteriors have many modes and the pooled bands allow for them.
-    fn reliability(
-        &self,
-        grid: &[f64],
-        per_chain: &[Vec<DrawPrediction>],
-        summary: &PredictiveSummary,
-        params: &[ParamSummary],
-    ) -> Vec<String> {
-        let chains_compare = self.chains_compare();
-        let (lo, hi) = self.data.x_range();
-        let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
-        let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
-        let chain_means: Vec<Vec<f64>> = per_chain
-            .iter()
-            .filter(|c| !c.is_empty())
-            .map(|c| {
-                let mut m = vec![0.0; grid.len()];
-                for d in c {
-                    for (a, v) in m.iter_mut().zip(&d.mu) {
-                        *a += v;
-                    }
-                }
-                m.iter_mut().for_each(|a| *a /= c.len() as f64);
-                m
-            })
-            .collect();
-        let kept_from = self.schedule.warm + self.schedule.burn;
-        let kept_losses: Vec<f64> = self.trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
-        reliability_warnings(&Reliability {
-            theta_rhat: &theta_rhat,
-            chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
-            // VI's loss (its negative ELBO) moves with the KL ramp by design.
-            loss_trend: if chains_compare { loss_trend(&kept_losses) } else { None },
-            longer: self.config.inference.method.spec().longer,
-        })
-    }
-
     /// The reliability warnings the kept draws earn now, on the grid of the last
     /// snapshot (60 points over the data's range before the first): what decides
-    /// whether an extendable fit draws more (`Fit::step`).
+    /// whether an extendable fit draws more (`Fit::step`). The same function as the
+    /// finished snapshot's ([`pool_reliability`]), over this fit's chains.
     pub(crate) fn unreliable_now(&mut self) -> Vec<String> {
         let grid = if self.cache.grid.is_empty() { self.data.grid(60, 0.0) } else { self.cache.grid.clone() };
         let (per_chain, cached) = self.draw_predictions(&grid);
-        let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
-        let summary = bands(&grid, &all);
-        let params = self.param_summaries(&per_chain);
-        let w = self.reliability(&grid, &per_chain, &summary, &params);
+        let spec = self.pool_spec();
+        let figures: Vec<ChainFigures> = (0..self.chains.len()).map(|i| self.chain_figures(i)).collect();
+        let from_q = self.samples_from_q().is_some();
+        let views: Vec<ChainView> =
+            figures.iter().zip(&per_chain).map(|(figures, draws)| ChainView { figures, draws, from_q }).collect();
+        let w = pool_reliability(&spec, &grid, &views);
         if cached {
             self.cache.per_chain = per_chain;
         }
         w
     }
 
-    /// Progress figures and the predictive summary on `grid` (data units).
+    /// Progress figures and the predictive summary on `grid` (data units): this fit's
+    /// chains pooled ([`pool_snapshot`]).
     pub fn snapshot(&mut self, grid: &[f64]) -> Snapshot {
         let (per_chain, cached) = self.draw_predictions(grid);
-        let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
-        let summary = bands(grid, &all);
-        let chains_compare = self.chains_compare();
-        let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
-        let params = self.param_summaries(&per_chain);
-        let mut rhat_max: Option<f64> = None;
-        let mut note_rhat = |r: Option<f64>| {
-            if let Some(r) = r {
-                rhat_max = Some(rhat_max.map_or(r, |m: f64| m.max(r)));
-            }
-        };
-        params.iter().for_each(|p| note_rhat(p.rhat));
-        // R-hat of the mean at five x inside the data range.
-        let (lo, hi) = self.data.x_range();
-        for j in 1..=5 {
-            let xq = lo + (hi - lo) * j as f64 / 6.0;
-            let gi = nearest(grid, xq);
-            if let Some(gi) = gi {
-                let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.mu[gi]).collect()).collect();
-                note_rhat(split_rhat(&chains));
-            }
+        let spec = self.pool_spec();
+        let figures: Vec<ChainFigures> = (0..self.chains.len()).map(|i| self.chain_figures(i)).collect();
+        let from_q = self.samples_from_q().is_some();
+        let views: Vec<ChainView> =
+            figures.iter().zip(&per_chain).map(|(figures, draws)| ChainView { figures, draws, from_q }).collect();
+        let snapshot = pool_snapshot(&spec, grid, &views);
+        if cached {
+            self.cache.per_chain = per_chain;
         }
-        let mut warnings = Vec::new();
+        snapshot
+    }
+
+    /// What every chain of this fit shares, for pooling.
+    pub fn pool_spec(&self) -> PoolSpec {
         let inf = &self.config.inference;
-        if self.phase() == Phase::Finished {
-            warnings.extend(self.reliability(grid, &per_chain, &summary, &params));
-        }
-        let mala_accept = self.mala_acceptance();
-        if let Some(a) = mala_accept {
-            if a < MALA_WARN {
-                warnings.push(format!(
-                    "the sampler's moves would be accepted only {:.0}% of the time as Metropolis proposals: \
-                     the step size is probably too large",
-                    100.0 * a
-                ));
-            }
-        }
         let mut notes = Vec::new();
         notes.extend(self.extend_note.clone());
         if let Some(w) = (inf.method.spec().tempered)(inf) {
             notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
         }
+        let mut fixed_warnings = Vec::new();
         if self.config.model.kind == ModelKind::Homoskedastic && self.config.model.fixed_sigma.is_some() {
-            warnings.push("the noise sd is fixed (test setting)".into());
+            fixed_warnings.push("the noise sd is fixed (test setting)".into());
         }
-        if let Some(e) = self.error() {
-            warnings.push(e.to_string());
-        }
-        if cached {
-            self.cache.per_chain = per_chain;
-        }
-        Snapshot {
-            step: self.steps_done(),
+        PoolSpec {
+            chains: inf.chains,
             total_steps: self.total_steps(),
-            phase: self.phase(),
             phase_ends: (self.schedule.warm, self.schedule.warm + self.schedule.burn),
-            loss: self.loss(),
-            trace: self.trace.clone(),
-            draws_kept: self.draws_kept(),
-            rhat_max,
-            summary,
-            params,
-            mala_accept,
-            warnings,
-            gradients: self.gradients(),
-            samples_from_q: self.samples_from_q().map_or(0, |k| k * self.chains.iter().filter(|c| c.method.is_some()).count()),
-            method: self.method_diagnostics(),
+            names: param_names(&self.model),
+            x_range: self.data.x_range(),
+            // Samples from one q per chain are not chains to compare: no R-hat for them.
+            compare_chains: self.chains_compare(),
+            longer: self.config.inference.method.spec().longer.to_string(),
             notes,
+            fixed_warnings,
+            extend: self.extend_spec(),
         }
     }
+
+    /// The figures of this fit's `i`-th chain (all but its draws).
+    pub(crate) fn chain_figures(&self, i: usize) -> ChainFigures {
+        let c = &self.chains[i];
+        ChainFigures {
+            index: c.index,
+            step: self.steps_done(),
+            loss: c.loss,
+            trace: c.trace.clone(),
+            gradients: c.gradients,
+            method: c.method.as_ref().map(|m| {
+                let mut d = m.diagnostics();
+                for x in &mut d.divergence_x {
+                    *x = self.scaling.x_from_std(*x);
+                }
+                d
+            }),
+            mala: c.method.as_ref().and_then(|m| m.mala()).filter(|m| m.moves >= 100).map(|m| m.mean_accept),
+            kept: c.draws.len(),
+            error: self.error().map(|e| e.to_string()),
+        }
+    }
+}
+
+/// The snapshot of a fit from its chains' figures and draws (`chains`, in index
+/// order, all of the fit's or those posted so far): bands over the pooled draws, noise
+/// parameters in data units, split R-hat and ESS across chains, the warnings. A fit's
+/// own chains at one step give its [`Fit::snapshot`]; the same chains run apart
+/// (`Fit::new_chains`) and stepped in the same chunks give the same snapshot, bit for bit.
+pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Snapshot {
+    let per_chain: Vec<&[DrawPrediction]> = chains.iter().map(|c| c.draws).collect();
+    let all: Vec<&DrawPrediction> = per_chain.iter().copied().flatten().collect();
+    let summary = bands(grid, &all);
+    let step = chains.iter().map(|c| c.figures.step).min().unwrap_or(0);
+    let phase = phase_at(step, spec.total_steps, spec.phase_ends);
+    let chains_compare = spec.compare_chains;
+    let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
+    let mut rhat_max: Option<f64> = None;
+    let mut note_rhat = |r: Option<f64>| {
+        if let Some(r) = r {
+            rhat_max = Some(rhat_max.map_or(r, |m: f64| m.max(r)));
+        }
+    };
+    let params = param_summaries(&spec.names, &per_chain, chains_compare);
+    params.iter().for_each(|p| note_rhat(p.rhat));
+    // R-hat of the mean at five x inside the data range.
+    let (lo, hi) = spec.x_range;
+    for j in 1..=5 {
+        let xq = lo + (hi - lo) * j as f64 / 6.0;
+        let gi = nearest(grid, xq);
+        if let Some(gi) = gi {
+            let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.mu[gi]).collect()).collect();
+            note_rhat(split_rhat(&chains));
+        }
+    }
+    let traces: Vec<&[(usize, f64)]> = chains.iter().map(|c| c.figures.trace.as_slice()).collect();
+    let trace = pool_traces(&traces);
+    let mut warnings = Vec::new();
+    if phase == Phase::Finished {
+        warnings.extend(reliability(spec, grid, &per_chain, &summary, &params, &trace));
+    }
+    let mala: Vec<f64> = chains.iter().filter_map(|c| c.figures.mala).collect();
+    let mala_accept = (!mala.is_empty()).then(|| mala.iter().sum::<f64>() / mala.len() as f64);
+    if let Some(a) = mala_accept {
+        if a < MALA_WARN {
+            warnings.push(format!(
+                "the sampler's moves would be accepted only {:.0}% of the time as Metropolis proposals: \
+                 the step size is probably too large",
+                100.0 * a
+            ));
+        }
+    }
+    warnings.extend(spec.fixed_warnings.iter().cloned());
+    if let Some(e) = chains.iter().find_map(|c| c.figures.error.as_ref()) {
+        warnings.push(e.clone());
+    }
+    let n = chains.len();
+    let loss = chains.iter().map(|c| c.figures.loss).sum::<f64>() / n as f64;
+    let method_gradients = chains.iter().map(|c| c.figures.gradients).sum::<usize>() / n.max(1);
+    let started: Vec<MethodDiagnostics> = chains.iter().filter_map(|c| c.figures.method.clone()).collect();
+    Snapshot {
+        step,
+        total_steps: spec.total_steps,
+        phase,
+        phase_ends: spec.phase_ends,
+        loss,
+        trace,
+        draws_kept: chains.iter().map(|c| c.figures.kept).sum(),
+        rhat_max,
+        summary,
+        params,
+        mala_accept,
+        warnings,
+        gradients: step.min(spec.phase_ends.0) + method_gradients,
+        samples_from_q: chains.iter().filter(|c| c.from_q).map(|c| c.draws.len()).sum(),
+        method: MethodDiagnostics::pool(&started),
+        notes: spec.notes.clone(),
+    }
+}
+
+/// The reliability warnings of a fit's chains (`chains`, in index order) on `grid`:
+/// those of the finished [`pool_snapshot`], whatever the chains' phase. What decides
+/// whether an extendable fit draws more, for a fit's own chains (`Fit::unreliable_now`)
+/// and for chains run apart ([`super::pool::Pool`]).
+pub(crate) fn pool_reliability(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Vec<String> {
+    let per_chain: Vec<&[DrawPrediction]> = chains.iter().map(|c| c.draws).collect();
+    let all: Vec<&DrawPrediction> = per_chain.iter().copied().flatten().collect();
+    let summary = bands(grid, &all);
+    let params = param_summaries(&spec.names, &per_chain, spec.compare_chains);
+    let traces: Vec<&[(usize, f64)]> = chains.iter().map(|c| c.figures.trace.as_slice()).collect();
+    reliability(spec, grid, &per_chain, &summary, &params, &pool_traces(&traces))
+}
+
+/// Each noise parameter (`names`) in data units, pooled over the chains (split R-hat
+/// across them when `chains_compare`; none for samples from q), and its ESS.
+fn param_summaries(names: &[String], per_chain: &[&[DrawPrediction]], chains_compare: bool) -> Vec<ParamSummary> {
+    let mut params = Vec::new();
+    for (k, name) in names.iter().enumerate() {
+        let chains: Vec<Vec<f64>> = per_chain.iter().map(|c| c.iter().map(|d| d.theta[k]).collect()).collect();
+        let mut pooled: Vec<f64> = chains.iter().flatten().copied().collect();
+        let mean = pooled.iter().sum::<f64>() / pooled.len().max(1) as f64;
+        pooled.sort_by(f64::total_cmp);
+        params.push(ParamSummary {
+            name: name.clone(),
+            mean,
+            lo: quantile(&pooled, 0.025),
+            hi: quantile(&pooled, 0.975),
+            rhat: if chains_compare { split_rhat(&chains) } else { None },
+            ess: ess(&chains),
+        });
+    }
+    params
+}
+
+/// The warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
+/// parameters' R-hat, chains whose mean curves part, a loss (the pooled `trace`) still
+/// moving over the kept draws. The R-hat of the mean at five x stays a figure
+/// (`rhat_max`): network posteriors have many modes and the pooled bands allow for them.
+fn reliability(
+    spec: &PoolSpec,
+    grid: &[f64],
+    per_chain: &[&[DrawPrediction]],
+    summary: &PredictiveSummary,
+    params: &[ParamSummary],
+    trace: &[(usize, f64)],
+) -> Vec<String> {
+    let (lo, hi) = spec.x_range;
+    let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
+    let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
+    let chain_means: Vec<Vec<f64>> = per_chain
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let mut m = vec![0.0; grid.len()];
+            for d in c.iter() {
+                for (a, v) in m.iter_mut().zip(&d.mu) {
+                    *a += v;
+                }
+            }
+            m.iter_mut().for_each(|a| *a /= c.len() as f64);
+            m
+        })
+        .collect();
+    let kept_from = spec.phase_ends.1;
+    let kept_losses: Vec<f64> = trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
+    reliability_warnings(&Reliability {
+        theta_rhat: &theta_rhat,
+        chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
+        // VI's loss (its negative ELBO) moves with the KL ramp by design.
+        loss_trend: if spec.compare_chains { loss_trend(&kept_losses) } else { None },
+        longer: &spec.longer,
+    })
 }
 
 fn nearest(grid: &[f64], x: f64) -> Option<usize> {

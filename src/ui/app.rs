@@ -1,16 +1,22 @@
-//! The page: owns the [`AppState`], the bridge to the fitting worker, the keyboard
-//! shortcuts, and saving settings to the URL and local storage.
+//! The page: owns the [`AppState`], the fitting workers (one per chain up to the
+//! cores, see [`super::chains`]), the keyboard shortcuts, and saving settings to the
+//! URL and local storage.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures::future::{abortable, AbortHandle};
+use futures::stream::SplitSink;
+use futures::{SinkExt, StreamExt};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
+use yew::platform::pinned::RwLock;
+use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::reactor::{use_reactor_bridge, ReactorEvent, ReactorProvider};
-use yew_agent::Reach;
+use yew_agent::reactor::{ReactorBridge, ReactorSpawner};
 
 use super::browser;
+use super::chains::{worker_count, Conductor, Out};
 use super::data_panel::DataPanel;
 use super::exports::Exports;
 use super::help::Help;
@@ -20,7 +26,7 @@ use super::plots::Plots;
 use super::run_controls::RunControls;
 use super::state::{Action, AppState, RunStatus};
 use super::status::{Alerts, FontWarmUp, Results, Status};
-use crate::protocol::FromWorker;
+use crate::protocol::{FromChains, FromWorker, ToChains};
 use crate::worker::clock::now_ms;
 use crate::worker::codec::PANIC_EVENT;
 use crate::worker::{FitReactor, JsCodec};
@@ -90,12 +96,96 @@ fn Restored() -> Html {
 
 #[component]
 pub fn Root() -> Html {
-    let path = use_memo((), |_| browser::worker_url());
-    html! {
-        <ReactorProvider<FitReactor, JsCodec> path={AttrValue::from((*path).clone())} reach={Reach::Private}>
-            <App />
-        </ReactorProvider<FitReactor, JsCodec>>
+    html! { <App /> }
+}
+
+type Tx = Rc<RwLock<SplitSink<ReactorBridge<FitReactor>, ToChains>>>;
+type OnPost = Rc<dyn Fn(usize, FromChains)>;
+
+/// The page's fitting workers, spawned as fits need them (a fit of K chains uses
+/// min(K, W) of the W = max(2, cores) the conductor allows) and replaced after a crash.
+/// What worker `w` posts goes to `on_post(w, ..)`.
+struct Workers {
+    url: String,
+    slots: Vec<(Tx, AbortHandle)>,
+    on_post: Option<OnPost>,
+}
+
+impl Workers {
+    fn ensure(&mut self, n: usize) {
+        let Some(on_post) = self.on_post.clone() else { return };
+        while self.slots.len() < n {
+            let w = self.slots.len();
+            let bridge = ReactorSpawner::<FitReactor>::new().as_module(false).encoding::<JsCodec>().spawn(&self.url);
+            let (tx, mut rx) = bridge.split();
+            let on_post = on_post.clone();
+            let (task, abort) = abortable(async move {
+                while let Some(m) = rx.next().await {
+                    on_post(w, m);
+                }
+            });
+            spawn_local(async move {
+                let _ = task.await;
+            });
+            self.slots.push((Rc::new(RwLock::new(tx)), abort));
+        }
     }
+
+    fn send(&mut self, w: usize, msg: ToChains) {
+        self.ensure(w + 1);
+        let Some((tx, _)) = self.slots.get(w) else { return };
+        let tx = tx.clone();
+        spawn_local(async move {
+            let _ = tx.write().await.send(msg).await;
+        });
+    }
+
+    /// Stop and drop every worker (each closes when its bridge goes); the next
+    /// `ensure` spawns fresh ones.
+    fn drop_all(&mut self) {
+        for w in 0..self.slots.len() {
+            self.send(w, ToChains::Stop);
+        }
+        for (_, abort) in self.slots.drain(..) {
+            abort.abort();
+        }
+    }
+}
+
+/// Workers the browser's cores allow (`navigator.hardwareConcurrency`, at least 2), or
+/// `window.bayesbandWorkers` when a benchmark set it before the page loaded (1 runs
+/// every chain on one worker, as before issue 11).
+fn page_workers() -> usize {
+    let forced = js_sys::Reflect::get(&browser::window(), &"bayesbandWorkers".into()).ok().and_then(|v| v.as_f64());
+    if let Some(n) = forced.filter(|n| n.is_finite() && *n >= 1.0) {
+        return (n as usize).min(crate::config::MAX_CHAINS);
+    }
+    let cores = web_sys::window().map(|w| w.navigator().hardware_concurrency()).filter(|c| c.is_finite() && *c >= 1.0);
+    worker_count(cores.map(|c| c as usize), crate::config::MAX_CHAINS)
+}
+
+/// Main-thread cost of pooling the workers' posts (for benches/browser.mjs, through
+/// `window.bayesbandPoolStats()`).
+#[derive(Default)]
+struct PoolStats {
+    posts: usize,
+    frames: usize,
+    ms: f64,
+    max_ms: f64,
+    /// Numbers in the posts' predictions (mu and sigma per grid x, theta).
+    values: usize,
+    /// Posts from each worker.
+    per_worker: Vec<usize>,
+}
+
+thread_local! {
+    static POOL_STATS: RefCell<PoolStats> = RefCell::default();
+}
+
+fn values_in(msg: &FromChains) -> usize {
+    let FromChains::Posts(f) = msg else { return 0 };
+    let n = |d: &crate::infer::snapshot::DrawPrediction| d.mu.len() + d.sigma.len() + d.theta.len();
+    f.posts.iter().map(|p| p.kept.iter().chain(&p.live).chain(p.eval.iter().flatten()).map(n).sum::<usize>()).sum()
 }
 
 struct Timing {
@@ -115,34 +205,60 @@ fn App() -> Html {
     let timing = use_mut_ref(|| Timing { train_at: None, first_plot_ms: None });
     let rerender = use_force_update();
 
-    let bridge = {
+    let conductor = use_mut_ref(|| Conductor::new(page_workers()));
+    let workers = use_mut_ref(|| Workers { url: browser::worker_url(), slots: Vec::new(), on_post: None });
+    if workers.borrow().on_post.is_none() {
         let state = state.clone();
         let version = version.clone();
         let timing = timing.clone();
         let rerender = rerender.clone();
-        use_reactor_bridge::<FitReactor, _>(move |event| {
-            if let ReactorEvent::Output(msg) = event {
-                let first = matches!(msg, FromWorker::Snapshot(_) | FromWorker::Finished(_));
-                let run = msg.run();
-                let mut s = state.borrow_mut();
-                s.apply(Action::Worker(msg));
-                if first && run == s.run {
-                    let mut t = timing.borrow_mut();
-                    if let (Some(t0), None) = (t.train_at, t.first_plot_ms) {
-                        t.first_plot_ms = Some(now_ms() - t0);
+        let conductor = conductor.clone();
+        let workers_ref = workers.clone();
+        let on_post: OnPost = Rc::new(move |w: usize, msg: FromChains| {
+            let values = values_in(&msg);
+            let t0 = now_ms();
+            let outs = conductor.borrow_mut().receive(w, msg);
+            let ms = now_ms() - t0;
+            let frames = outs.iter().filter(|o| matches!(o, Out::Page(FromWorker::Snapshot(_) | FromWorker::Finished(_)))).count();
+            POOL_STATS.with(|s| {
+                let mut s = s.borrow_mut();
+                s.posts += 1;
+                if s.per_worker.len() <= w {
+                    s.per_worker.resize(w + 1, 0);
+                }
+                s.per_worker[w] += 1;
+                s.frames += frames;
+                s.ms += ms;
+                s.max_ms = s.max_ms.max(ms);
+                s.values += values;
+            });
+            let mut shown = false;
+            for o in outs {
+                match o {
+                    Out::Worker(v, m) => workers_ref.borrow_mut().send(v, m),
+                    Out::Page(msg) => {
+                        let first = matches!(msg, FromWorker::Snapshot(_) | FromWorker::Finished(_));
+                        let run = msg.run();
+                        let mut s = state.borrow_mut();
+                        s.apply(Action::Worker(msg));
+                        if first && run == s.run {
+                            let mut t = timing.borrow_mut();
+                            if let (Some(t0), None) = (t.train_at, t.first_plot_ms) {
+                                t.first_plot_ms = Some(now_ms() - t0);
+                            }
+                        }
+                        shown = true;
                     }
                 }
-                drop(s);
+            }
+            if shown {
                 *version.borrow_mut() += 1;
                 rerender.force_update();
             }
-        })
-    };
+        });
+        workers.borrow_mut().on_post = Some(on_post);
+    }
 
-    // The bridge changes when a crashed worker is replaced; dispatch always uses the
-    // current one, so dispatch itself can stay the same callback for the page's life.
-    let bridge_ref = use_mut_ref(|| bridge.clone());
-    *bridge_ref.borrow_mut() = bridge.clone();
     let settings_version = use_mut_ref(|| 0u64);
 
     let dispatch = {
@@ -150,7 +266,8 @@ fn App() -> Html {
         let version = version.clone();
         let settings_version = settings_version.clone();
         let timing = timing.clone();
-        let bridge_ref = bridge_ref.clone();
+        let conductor = conductor.clone();
+        let workers = workers.clone();
         let rerender = rerender.clone();
         (*use_memo((), move |_| {
             Callback::from(move |action: Action| {
@@ -167,9 +284,10 @@ fn App() -> Html {
                     browser::replace_query(&s.settings.to_query());
                 }
                 drop(s);
-                let bridge = bridge_ref.borrow().clone();
                 for m in msgs {
-                    bridge.send(m);
+                    for (w, m) in conductor.borrow_mut().send(m) {
+                        workers.borrow_mut().send(w, m);
+                    }
                 }
                 *version.borrow_mut() += 1;
                 *settings_version.borrow_mut() += 1;
@@ -193,14 +311,34 @@ fn App() -> Html {
         });
     }
 
-    // A worker panic: say so, and start a fresh worker so Train works again.
+    // Workers for the fit the settings describe, spawned at load so they rehearse
+    // (see the worker's reactor) while the user reads the page.
+    let spawn_for_settings = {
+        let state = state.clone();
+        let conductor = conductor.clone();
+        let workers = workers.clone();
+        move || {
+            let n = conductor.borrow().workers_for(state.borrow().settings.config.inference.chains);
+            workers.borrow_mut().ensure(n);
+        }
+    };
+    {
+        let spawn = spawn_for_settings.clone();
+        use_effect_with((), move |_| spawn());
+    }
+
+    // A worker panic: say so, and start fresh workers so Train works again (the
+    // others stop: their chains belonged to the crashed fit).
     {
         let latest = latest.clone();
-        let bridge = bridge.clone();
+        let conductor = conductor.clone();
+        let workers = workers.clone();
         use_effect_with((), move |_| {
             let cb = Closure::<dyn Fn(web_sys::CustomEvent)>::new(move |ev: web_sys::CustomEvent| {
                 let message = ev.detail().as_string().unwrap_or_else(|| "unknown error".into());
-                bridge.reset();
+                workers.borrow_mut().drop_all();
+                conductor.borrow_mut().reset();
+                spawn_for_settings();
                 let d = latest.borrow().clone();
                 d.emit(Action::WorkerCrashed(message));
             });
@@ -209,6 +347,27 @@ fn App() -> Html {
             move || {
                 let _ = w.remove_event_listener_with_callback(PANIC_EVENT, cb.as_ref().unchecked_ref());
             }
+        });
+    }
+
+    // For benches/browser.mjs and the browser tests: `window.bayesbandPoolStats()` gives
+    // the main thread's pooling cost and the posts' size so far, as JSON
+    // `{workers, posts, frames, ms, maxMs, values, perWorker}`.
+    {
+        let workers = workers.clone();
+        use_effect_with((), move |_| {
+            let cb = Closure::<dyn Fn() -> String>::new(move || {
+                let n = workers.borrow().slots.len();
+                POOL_STATS.with(|s| {
+                    let s = s.borrow();
+                    format!(
+                        r#"{{"workers":{n},"posts":{},"frames":{},"ms":{},"maxMs":{},"values":{},"perWorker":{:?}}}"#,
+                        s.posts, s.frames, s.ms, s.max_ms, s.values, s.per_worker
+                    )
+                })
+            });
+            let _ = js_sys::Reflect::set(&browser::window(), &"bayesbandPoolStats".into(), cb.as_ref());
+            move || drop(cb)
         });
     }
 

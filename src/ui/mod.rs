@@ -4,6 +4,7 @@
 //! components, plots and browser glue below them are wasm only.
 
 pub mod axes;
+pub mod chains;
 pub mod law_edit;
 pub mod settings;
 pub mod state;

@@ -149,19 +149,22 @@ pub fn Results() -> Html {
             </section>
         }
     });
+    // Samples from q (VI) are no chains to compare: no R-hat column.
+    let rhat = s.fitted.as_ref().is_none_or(|f| f.config.inference.method.spec().keeps == crate::config::Keeps::Draws);
     let params = s.current_frame().filter(|f| !f.snapshot.params.is_empty()).map(|f| {
         html! {
             <section class="card params" aria-labelledby="params-h">
                 <h3 id="params-h">{"Noise parameters (data units)"}</h3>
                 <table>
-                    <thead><tr><th scope="col">{"θ"}</th><th scope="col">{"mean"}</th><th scope="col">{"95% interval"}</th><th scope="col">{"R-hat"}</th></tr></thead>
+                    <thead><tr><th scope="col">{"θ"}</th><th scope="col">{"mean"}</th><th scope="col">{"95% interval"}</th>
+                        if rhat { <th scope="col">{"R-hat"}</th> }</tr></thead>
                     <tbody>
                         { for f.snapshot.params.iter().map(|p| html! {
                             <tr>
                                 <th scope="row">{p.name.clone()}</th>
                                 <td>{fmt(p.mean)}</td>
                                 <td>{format!("{} … {}", fmt(p.lo), fmt(p.hi))}</td>
-                                <td>{p.rhat.map(|r| format!("{r:.3}")).unwrap_or_else(|| "–".into())}</td>
+                                if rhat { <td>{p.rhat.map(|r| format!("{r:.3}")).unwrap_or_else(|| "–".into())}</td> }
                             </tr>
                         }) }
                     </tbody>

@@ -1,13 +1,16 @@
 //! The reactor loop. It never blocks for long: each pass runs the fit for about
 //! `CHUNK_MS`, then yields to the event loop so that posted outputs leave the worker
 //! and new inputs (Pause, Stop, Update) are seen at once.
+//!
+//! A worker runs some chains of the page's fit (`Fit::new_chains`; the page runs one
+//! worker per chain up to its cores) and posts their states, which the page pools.
 
 use futures::{FutureExt, SinkExt, StreamExt};
 use yew_agent::reactor::{reactor, ReactorScope};
 
 use super::clock::{now_ms, yield_now};
 use crate::infer::Fit;
-use crate::protocol::{Frame, FromWorker, ToWorker};
+use crate::protocol::{ChainsFrame, FromChains, ToChains};
 
 /// Length of one slice of work between yields.
 const CHUNK_MS: f64 = 12.0;
@@ -82,19 +85,22 @@ impl Rehearsal {
                 self.fit = None;
                 continue;
             }
-            let _ = fit.snapshot(&self.grid);
+            let mut sent = Vec::new();
+            let _ = fit.chain_posts(&self.grid, &mut sent, &[]);
         }
         self.spent_ms += now_ms() - t0;
     }
 }
 
-/// One fit and its bookkeeping.
+/// One fit (some of its chains) and its bookkeeping.
 struct Job {
     run: u32,
     fit: Fit,
     grid: Vec<f64>,
     /// Held-out x: the finished frame carries the predictions there too.
     eval_x: Vec<f64>,
+    /// Kept draws of each chain posted so far (a post carries only new ones).
+    sent: Vec<usize>,
     running: bool,
     /// Steps still to do for a Step request while paused.
     pending: usize,
@@ -144,8 +150,9 @@ enum Outcome {
 }
 
 impl Job {
+    /// Running or stepping, and neither finished nor waiting for the extend decision.
     fn busy(&self) -> bool {
-        (self.running || self.pending > 0) && !self.fit.is_finished()
+        (self.running || self.pending > 0) && !self.fit.is_finished() && !self.fit.awaiting_extension()
     }
 
     /// Run the fit for about `CHUNK_MS`.
@@ -183,22 +190,23 @@ impl Job {
         }
     }
 
-    fn frame(&mut self) -> Frame {
+    fn frame(&mut self) -> ChainsFrame {
         let t0 = now_ms();
-        let snapshot = self.fit.snapshot(&self.grid);
-        let eval = (self.fit.is_finished() && !self.eval_x.is_empty()).then(|| self.fit.snapshot(&self.eval_x).summary);
+        let posts = self.fit.chain_posts(&self.grid, &mut self.sent, &self.eval_x);
         let now = now_ms();
         self.snapshot_ms = now - t0;
         self.busy_ms += self.snapshot_ms;
         self.last_post = now;
-        Frame {
+        ChainsFrame {
             run: self.run,
-            snapshot,
+            spec: self.fit.pool_spec(),
+            posts,
             steps_per_sec: self.rate.per_sec(),
             snapshot_ms: self.snapshot_ms,
             running: self.busy(),
             elapsed_ms: self.busy_ms,
-            eval,
+            finished: self.fit.is_finished(),
+            at_budget: self.fit.awaiting_extension(),
         }
     }
 
@@ -208,17 +216,18 @@ impl Job {
 }
 
 /// Apply one message; returns what to post, if anything.
-fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
+fn handle(job: &mut Option<Job>, msg: ToChains) -> Option<FromChains> {
     match msg {
-        ToWorker::Start { run, config, data, grid, eval_x } => {
+        ToChains::Start { run, config, data, grid, eval_x, chains } => {
             *job = None;
-            match Fit::new(config, &data) {
+            match Fit::new_chains(config, &data, &chains) {
                 Ok(fit) => {
                     *job = Some(Job {
                         run,
                         fit,
                         grid,
                         eval_x,
+                        sent: Vec::new(),
                         running: true,
                         pending: 0,
                         ms_per_step: 0.05,
@@ -229,35 +238,35 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
                     });
                     None
                 }
-                Err(e) => Some(FromWorker::Error { run, message: e.to_string() }),
+                Err(e) => Some(FromChains::Error { run, message: e.to_string() }),
             }
         }
-        ToWorker::Pause => {
+        ToChains::Pause => {
             if let Some(j) = job {
                 j.running = false;
                 j.pending = 0;
-                return Some(FromWorker::Snapshot(j.frame()));
+                return Some(FromChains::Posts(j.frame()));
             }
             None
         }
-        ToWorker::Resume => {
+        ToChains::Resume => {
             if let Some(j) = job {
                 j.running = !j.fit.is_finished();
             }
             None
         }
-        ToWorker::Stop => {
+        ToChains::Stop => {
             *job = None;
             None
         }
-        ToWorker::Step { n } => {
+        ToChains::Step { n } => {
             if let Some(j) = job {
                 j.running = false;
                 j.pending += n;
             }
             None
         }
-        ToWorker::Update { setting, value } => {
+        ToChains::Update { setting, value } => {
             if let Some(j) = job {
                 // A change of another method's rate (sent for a fit that has been
                 // replaced meanwhile) does not apply to this one.
@@ -267,12 +276,17 @@ fn handle(job: &mut Option<Job>, msg: ToWorker) -> Option<FromWorker> {
             }
             None
         }
-        ToWorker::Panic => panic!("panic requested by the page (test hook)"),
+        ToChains::Extend(e) => {
+            let j = job.as_mut()?;
+            j.fit.extend(&e);
+            Some(FromChains::Posts(j.frame()))
+        }
+        ToChains::Panic => panic!("panic requested by the page (test hook)"),
     }
 }
 
 #[reactor(FitReactor)]
-pub async fn fit_reactor(mut scope: ReactorScope<ToWorker, FromWorker>) {
+pub async fn fit_reactor(mut scope: ReactorScope<ToChains, FromChains>) {
     let mut job: Option<Job> = None;
     let mut rehearsal = Some(Rehearsal::new());
     loop {
@@ -319,13 +333,13 @@ pub async fn fit_reactor(mut scope: ReactorScope<ToWorker, FromWorker>) {
             continue;
         }
         let out = match j.chunk() {
-            Outcome::Continue if j.post_due() || !j.busy() => Some(FromWorker::Snapshot(j.frame())),
+            Outcome::Continue if j.post_due() || !j.busy() => Some(FromChains::Posts(j.frame())),
             Outcome::Continue => None,
             Outcome::Finished => {
                 j.running = false;
-                Some(FromWorker::Finished(j.frame()))
+                Some(FromChains::Posts(j.frame()))
             }
-            Outcome::Failed(message) => Some(FromWorker::Error { run: j.run, message }),
+            Outcome::Failed(message) => Some(FromChains::Error { run: j.run, message }),
         };
         if let Some(out) = out {
             if scope.send(out).await.is_err() {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, waitForStep, pixelCounts, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
+import { start, open, external, status, waitForState, waitForStep, pixelCounts, BASE, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -147,5 +147,109 @@ test('a diverging fit stops with advice in an alert and keeps its last plot', as
   console.log(`# divergence message: ${await alert.innerText()}`);
   assert.equal((await status(page)).state, 'failed');
   await page.getByRole('button', { name: 'Dismiss', exact: true }).click();
+  await page.close();
+});
+
+// Chains in parallel (issue 11): one worker per chain up to navigator.hardwareConcurrency
+// (at least 2); a worker runs several chains when there are more chains than workers.
+const poolStats = (page) => page.evaluate(() => JSON.parse(window.bayesbandPoolStats()));
+/** The app in a new page whose browser reports `cores` cores. */
+const withCores = async (cores, query) => {
+  const page = await env.context.newPage();
+  await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
+  await page.goto(`${BASE}?${query}`);
+  await page.getByRole('button', { name: 'Train', exact: true }).waitFor();
+  return page;
+};
+
+test('a fit runs on one worker per chain: bands form live, Pause holds every chain, Reset stops them', async () => {
+  const page = await withCores(4, 'chains=3&steps=200000');
+  // Spawned at load for the settings' 3 chains (4 cores allow 4).
+  await page.waitForFunction(() => JSON.parse(window.bayesbandPoolStats()).workers === 3);
+  assert.equal(page.workers().length, 3, 'three Web Workers');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForStep(page, 1);
+  await page.waitForTimeout(1500);
+  const px = await pixelCounts(page, MAIN, bandColours);
+  assert.ok(px.mean > 300 && px.total + px.aleatoric > 1500, `bands drawn while training (${JSON.stringify(px)})`);
+  const running = await poolStats(page);
+  assert.equal(running.perWorker.length, 3);
+  assert.ok(running.perWorker.every((n) => n >= 3), `every worker posts (${running.perWorker})`);
+  assert.ok(running.frames < running.posts, `one frame per round of posts (${running.frames} frames, ${running.posts} posts)`);
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await waitForState(page, 'paused');
+  await page.waitForTimeout(300);
+  const paused = await poolStats(page);
+  const step = (await status(page)).step;
+  await page.waitForTimeout(700);
+  assert.equal((await status(page)).step, step, 'no progress while paused');
+  assert.equal((await poolStats(page)).posts, paused.posts, 'no worker posts while paused');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await waitForStep(page, step + 100, 10_000);
+  assert.equal((await status(page)).step, step + 100, 'Step moves the slowest chain by exactly 100');
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  await waitForStep(page, step + 300, 20_000);
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await waitForState(page, 'idle');
+  const reset = await poolStats(page);
+  await page.waitForTimeout(700);
+  assert.ok((await poolStats(page)).posts - reset.posts <= 3, 'the workers stop posting after Reset');
+  assert.deepEqual(env.log.errors, []);
+  await page.close();
+});
+
+test('more chains than workers: a worker runs several, the fit finishes with every chain', async () => {
+  const page = await withCores(2, 'chains=3&steps=3000');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForState(page, 'finished', 90_000);
+  const s = await poolStats(page);
+  assert.equal(s.workers, 2, 'two workers for three chains on two cores');
+  assert.equal(page.workers().length, 2);
+  assert.match((await status(page)).text, /300 draws kept/, 'three chains of 100 draws');
+  const px = await pixelCounts(page, MAIN, bandColours);
+  assert.ok(px.mean > 300 && px.epistemic > 100, `bands drawn (${JSON.stringify(px)})`);
+  console.log(`# pooling on the main thread: ${s.frames} frames from ${s.posts} posts, ${(s.ms / s.posts).toFixed(2)} ms a post (max ${s.maxMs.toFixed(1)} ms), ${(8 * s.values / 1e6).toFixed(2)} MB of predictions posted`);
+  assert.deepEqual(env.log.errors, []);
+  await page.close();
+});
+
+test('VI chains run on their workers too, with no R-hat anywhere', async () => {
+  const page = await withCores(2, 'method=vi&kind=noise_model&noise_law=exponential&steps=3000');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForState(page, 'finished', 90_000);
+  const s = await poolStats(page);
+  assert.ok(s.perWorker.length === 2 && s.perWorker.every((n) => n > 0), `both workers posted (${s.perWorker})`);
+  assert.match((await status(page)).text, /200 samples from q/);
+  assert.doesNotMatch(await page.locator('main').innerText(), /R-hat/, 'VI shows no R-hat');
+  await page.close();
+});
+
+test('NUTS with extend on two workers: the page decides from every chain, each draws more, one Finished at the end', async () => {
+  // A tiny net's chains disagree after 8 draws (tests/nuts.rs), so the fit extends.
+  const query = 'method=nuts&kind=noise_model&noise_law=exponential&hidden=4&warmup=20&draws=8&max_depth=3&extend=true&extend_gradients=3000&chains=3';
+  const page = await withCores(2, query);
+  // Every status the page shows, in order: no Finished before the last one.
+  await page.evaluate(() => {
+    window.__states = [];
+    const el = document.querySelector('#status');
+    new MutationObserver(() => window.__states.push([el.dataset.state, el.innerText])).observe(el, { attributes: true, childList: true, subtree: true, characterData: true });
+  });
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForState(page, 'finished', 90_000);
+  await page.waitForTimeout(500);
+  const s = await status(page);
+  const states = await page.evaluate(() => window.__states);
+  const first = states.findIndex(([st]) => st === 'finished');
+  assert.ok(states.slice(first).every(([st]) => st === 'finished'), 'Finished only at the end');
+  assert.ok(!states.slice(0, first).some(([, text]) => /^Finished/.test(text)), 'no Finished word before the end');
+  const [, done, total] = s.text.match(/step (\d+) \/ (\d+) draws/) ?? [];
+  assert.equal(done, total, s.text);
+  const drew = Number(total) - 20;
+  assert.ok(drew > 8 && (drew - 8) % 4 === 0, `each chain drew 4 more at a time (${drew}): ${s.text}`);
+  assert.match(s.text, new RegExp(`${3 * drew} draws kept`), 'every chain drew as many');
+  assert.match(s.text, new RegExp(`(they agreed after ${drew})|(still disagreed after ${drew} draws)`), s.text);
+  const pool = await poolStats(page);
+  assert.equal(pool.workers, 2);
+  assert.deepEqual(env.log.errors, []);
   await page.close();
 });
