@@ -231,6 +231,10 @@ impl Fit {
         let (per_chain, cached) = self.draw_predictions(grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
+        let function_draws = crate::summary::bands::spread_picks(all.len(), crate::summary::bands::FUNCTION_DRAWS)
+            .into_iter()
+            .map(|i| all[i].mu.clone())
+            .collect();
         let chains_compare = self.chains_compare();
         let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
         let params = self.param_summaries(&per_chain);
@@ -297,6 +301,7 @@ impl Fit {
             samples_from_q: self.samples_from_q().map_or(0, |k| k * self.chains.iter().filter(|c| c.method.is_some()).count()),
             method: self.method_diagnostics(),
             notes,
+            function_draws,
         }
     }
 }
@@ -347,4 +352,59 @@ pub fn bands(grid: &[f64], draws: &[&DrawPrediction]) -> PredictiveSummary {
         out.sigma_hi.push(quantile(&sig, 0.975));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{FitConfig, Method};
+    use crate::data::Synthetic;
+    use crate::summary::bands::{spread_picks, FUNCTION_DRAWS};
+
+    fn finished(method: Method) -> (Fit, Vec<f64>) {
+        let mut c = FitConfig::default();
+        c.inference.method = method;
+        c.inference.steps = 2000;
+        let data = Synthetic::Bump.generate(40, 2);
+        let mut fit = Fit::new(c, &data).unwrap();
+        while !fit.is_finished() {
+            fit.step(500).unwrap();
+        }
+        let grid: Vec<f64> = (0..11).map(|i| -3.0 + 0.6 * i as f64).collect();
+        (fit, grid)
+    }
+
+    /// The posterior-draw lines are the mean functions of kept draws, recomputed here
+    /// from the draws themselves, spread over both chains.
+    #[test]
+    fn function_draws_are_kept_draws_mean_functions() {
+        let (mut fit, grid) = finished(Method::Psgld);
+        let snap = fit.snapshot(&grid);
+        let draws = fit.draws();
+        assert!(draws.len() > FUNCTION_DRAWS, "{} draws", draws.len());
+        assert_eq!(snap.function_draws.len(), FUNCTION_DRAWS);
+        let grid_fit: Vec<f64> = grid.iter().map(|&x| fit.scaling.x_to_std(x)).collect();
+        let mut ws = ModelWorkspace::default();
+        for (k, i) in spread_picks(draws.len(), FUNCTION_DRAWS).into_iter().enumerate() {
+            let want = fit.predict_draw(&draws[i], &grid_fit, &mut ws).mu;
+            assert_eq!(snap.function_draws[k], want, "draw {i}");
+        }
+        // Their spread is the epistemic band's order of size.
+        let var = |j: usize| {
+            let v: Vec<f64> = snap.function_draws.iter().map(|d| d[j]).collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / v.len() as f64
+        };
+        let ratio = (0..grid.len()).map(|j| var(j).sqrt() / snap.summary.sd_epistemic[j]).sum::<f64>() / grid.len() as f64;
+        assert!(ratio > 0.5 && ratio < 1.5, "sd of 20 draws / epistemic sd = {ratio}");
+    }
+
+    #[test]
+    fn vi_function_draws_are_samples_from_q() {
+        let (mut fit, grid) = finished(Method::Vi);
+        let snap = fit.snapshot(&grid);
+        assert_eq!(snap.function_draws.len(), FUNCTION_DRAWS);
+        assert!(snap.function_draws.iter().all(|d| d.len() == grid.len() && d.iter().all(|v| v.is_finite())));
+        assert_ne!(snap.function_draws[0], snap.function_draws[1], "different samples");
+    }
 }

@@ -43,9 +43,33 @@ pub fn predictions_csv(s: &PredictiveSummary) -> String {
     out
 }
 
+/// Posterior draws drawn as thin lines over the bands.
+pub const FUNCTION_DRAWS: usize = 20;
+
+/// `k` indices spread evenly over `0..n` (all of them when n <= k), in order: the first
+/// draw, then every (n/k)-th, so every chain of a pooled list is represented.
+pub fn spread_picks(n: usize, k: usize) -> Vec<usize> {
+    if n <= k {
+        return (0..n).collect();
+    }
+    (0..k).map(|i| i * n / k).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn draws_are_picked_evenly_across_the_pooled_list() {
+        assert_eq!(spread_picks(3, 20), vec![0, 1, 2]);
+        assert_eq!(spread_picks(0, 20), Vec::<usize>::new());
+        assert_eq!(spread_picks(10, 5), vec![0, 2, 4, 6, 8]);
+        // Two chains of 100 draws pooled: ten from each.
+        let p = spread_picks(200, FUNCTION_DRAWS);
+        assert_eq!(p.len(), 20);
+        assert_eq!(p.iter().filter(|&&i| i < 100).count(), 10);
+        assert!(p.windows(2).all(|w| w[0] < w[1]) && *p.last().unwrap() < 200);
+    }
 
     #[test]
     fn the_predictions_csv_reads_back_to_the_same_numbers() {

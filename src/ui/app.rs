@@ -11,6 +11,7 @@ use yew_agent::reactor::{use_reactor_bridge, ReactorEvent, ReactorProvider};
 use yew_agent::Reach;
 
 use super::browser;
+use super::compare_panel::{ComparePanel, ScenarioCard};
 use super::data_panel::DataPanel;
 use super::exports::Exports;
 use super::help::Help;
@@ -156,15 +157,15 @@ fn App() -> Html {
             Callback::from(move |action: Action| {
                 let starts = matches!(action, Action::Train | Action::Step);
                 let mut s = state.borrow_mut();
-                let before = (s.settings.clone(), s.data.clone());
+                let before = (s.settings.clone(), s.data.clone(), s.scenario.map(|x| x.scenario.id));
                 let run_before = s.run;
                 let msgs = s.apply(action);
                 if starts && s.run != run_before {
                     *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
                 }
-                if before.0 != s.settings || before.1 != s.data {
+                if before.0 != s.settings || before.1 != s.data || before.2 != s.scenario.map(|x| x.scenario.id) {
                     browser::save(&s.saved());
-                    browser::replace_query(&s.settings.to_query());
+                    browser::replace_query(&s.query());
                 }
                 drop(s);
                 let bridge = bridge_ref.borrow().clone();
@@ -188,7 +189,7 @@ fn App() -> Html {
         let state = state.clone();
         use_effect_with((), move |_| {
             let s = state.borrow();
-            browser::replace_query(&s.settings.to_query());
+            browser::replace_query(&s.query());
             browser::save(&s.saved());
         });
     }
@@ -302,9 +303,11 @@ fn App() -> Html {
                     <Restored />
                     <section class="view" aria-label="Fit">
                         <RunControls />
+                        <ScenarioCard />
                         <Alerts />
                         <Status />
                         <Plots />
+                        <ComparePanel />
                         <Results />
                         <Exports />
                     </section>

@@ -4,6 +4,7 @@
 //! components, plots and browser glue below them are wasm only.
 
 pub mod axes;
+pub mod compare;
 pub mod law_edit;
 pub mod settings;
 pub mod state;
@@ -15,6 +16,8 @@ mod app;
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod calibration_panel;
+#[cfg(target_arch = "wasm32")]
+mod compare_panel;
 #[cfg(target_arch = "wasm32")]
 mod controls;
 #[cfg(target_arch = "wasm32")]

@@ -14,6 +14,7 @@ use crate::summary::{Calibration, HeldOutMetrics};
 /// The predictions download (the CLI's PRED.csv, the same writer).
 pub use crate::summary::bands::predictions_csv;
 
+use super::compare::{ActiveScenario, CompareAction, Comparison, Shown};
 use super::settings::{flat_config, DataSource, Settings};
 
 /// Largest CSV accepted from a file or the paste box (the core's limit).
@@ -83,6 +84,8 @@ pub enum Action {
     DismissRestored,
     /// Test hook (browser tests): make the worker panic.
     TestPanic,
+    /// Compare, its scenarios, and which bands the plots show (`ui::compare`).
+    Compare(CompareAction),
 }
 
 /// What the running (or last) fit was started with.
@@ -131,6 +134,12 @@ pub struct AppState {
     /// Set at load when settings saved in this browser came back (and differ from
     /// the first-visit state): what was restored, shown with the way back.
     pub restored: Option<String>,
+    /// Fit A kept for comparison with the page's fit (B).
+    pub compare: Option<Comparison>,
+    /// The scenario opened by a `compare=` link, and where its run is.
+    pub scenario: Option<ActiveScenario>,
+    /// Which bands (and whether posterior draws) the main plots draw.
+    pub shown: Shown,
 }
 
 /// A project file: settings plus the data themselves.
@@ -140,6 +149,9 @@ pub struct Project {
     pub version: u32,
     pub settings: Settings,
     pub data: Dataset,
+    /// The settings of fit A while comparing (`settings` are fit B's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_a: Option<FitConfig>,
 }
 
 pub const PROJECT_FORMAT: &str = "bayesband-project";
@@ -164,6 +176,9 @@ impl Default for AppState {
             notice: None,
             stale: false,
             restored: None,
+            compare: None,
+            scenario: None,
+            shown: Shown::default(),
         }
     }
 }
@@ -247,19 +262,23 @@ impl AppState {
         if saved.is_some() && !Settings::query_has_settings(query) {
             s.restored = restored_note(&s);
         }
+        if let Some(p) = s.open_scenario_from_query(query) {
+            problem = Some(p);
+        }
         (s, problem)
     }
 
     /// What local storage keeps: settings, plus the points when a link cannot rebuild them.
     pub fn saved(&self) -> String {
         let data = if self.settings.source.fits_in_url() { Dataset::new(vec![], vec![]) } else { self.data.clone() };
-        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data };
+        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data, fit_a: None };
         serde_json::to_string(&p).expect("project serialises")
     }
 
     /// The project file: settings and data, always with the points.
     pub fn project_json(&self) -> String {
-        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data: self.data.clone() };
+        let fit_a = self.compare.as_ref().map(|c| c.a.config.clone());
+        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data: self.data.clone(), fit_a };
         serde_json::to_string_pretty(&p).expect("project serialises")
     }
 
@@ -313,8 +332,12 @@ impl AppState {
         let mut msgs = self.apply_action(action);
         if let (Some(by_hand), Some((x, y))) = (data_change, before) {
             let changed = x != self.data.x || y != self.data.y;
+            if changed {
+                self.end_compare_on_new_data();
+            }
             msgs.extend(self.after_data_change(by_hand, changed));
         }
+        self.scenario_progress();
         msgs
     }
 
@@ -469,6 +492,7 @@ impl AppState {
             }
             Action::DismissRestored => self.restored = None,
             Action::TestPanic => return vec![ToWorker::Panic],
+            Action::Compare(a) => return self.compare_action(a),
         }
         vec![]
     }
@@ -496,7 +520,7 @@ impl AppState {
         }
     }
 
-    fn train(&mut self) -> Vec<ToWorker> {
+    pub(super) fn train(&mut self) -> Vec<ToWorker> {
         self.fit_error = None;
         self.notice = None;
         if let Err(e) = self.data.check_fit() {
