@@ -199,6 +199,28 @@ fn every_scenario_is_valid_and_compares_two_different_fits() {
     assert_eq!(domain().1.len(), 40, "the small data set has 40 points");
 }
 
+/// The scenarios name their methods: a change of the default method leaves them alone.
+#[test]
+fn the_scenarios_name_their_methods() {
+    let methods: Vec<(&str, Method, Method)> = SCENARIOS.iter().map(|sc| (sc.id, (sc.a)().inference.method, (sc.b)().inference.method)).collect();
+    assert_eq!(
+        methods,
+        [
+            ("why-heteroskedastic", Method::Psgld, Method::Psgld),
+            ("domain-knowledge", Method::Psgld, Method::Psgld),
+            ("fast-vs-reference", Method::Psgld, Method::Nuts),
+            ("vi-between-clusters", Method::Psgld, Method::Vi),
+        ]
+    );
+    for sc in &SCENARIOS {
+        for c in [(sc.a)(), (sc.b)()] {
+            let m = c.inference.method;
+            let want = if m == Method::Nuts { SCENARIO_NUTS_DRAWS } else { m.spec().default_draws };
+            assert_eq!(c.inference.draws, want, "{} {m:?}", sc.id);
+        }
+    }
+}
+
 #[test]
 fn the_legend_toggles_each_band_and_the_draws() {
     let mut s = AppState::default();
