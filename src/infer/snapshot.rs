@@ -1,5 +1,6 @@
-//! Turning a fit's posterior draws into a [`Snapshot`]: predictive bands on a grid,
-//! noise parameters in data units, split R-hat and ESS across chains.
+//! Turning a fit's posterior draws into a [`Snapshot`]: each draw's predictions on a
+//! grid (the band arithmetic on them is `summary::bands`'), noise parameters in data
+//! units, split R-hat and ESS across chains.
 //!
 //! Kept sampler draws never change, so their predictions on the grid are cached: a
 //! snapshot then costs only the draws added since the last one.
@@ -10,6 +11,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::fit::Fit;
 use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
+use crate::summary::bands::{bands, function_draws, quantile, DrawPrediction};
 use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments, Goal};
 use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
 use crate::summary::{ess, split_rhat, ParamSummary, Phase, PredictiveSummary, Snapshot};
@@ -23,14 +25,6 @@ pub const RHAT_WARN: f64 = crate::summary::diagnostics::THETA_RHAT_WARN;
 pub const MALA_WARN: f64 = 0.5;
 /// VI draws per chain for a snapshot taken while training (the final one uses `draws`).
 const VI_LIVE_DRAWS: usize = 20;
-
-/// One posterior draw evaluated on the grid, in data units.
-#[derive(Clone, Debug, Default)]
-pub struct DrawPrediction {
-    pub mu: Vec<f64>,
-    pub sigma: Vec<f64>,
-    pub theta: Vec<f64>,
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct DrawCache {
@@ -231,10 +225,7 @@ impl Fit {
         let (per_chain, cached) = self.draw_predictions(grid);
         let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
         let summary = bands(grid, &all);
-        let function_draws = crate::summary::bands::spread_picks(all.len(), crate::summary::bands::FUNCTION_DRAWS)
-            .into_iter()
-            .map(|i| all[i].mu.clone())
-            .collect();
+        let function_draws = function_draws(&all);
         let chains_compare = self.chains_compare();
         let split_rhat = |c: &[Vec<f64>]| if chains_compare { split_rhat(c) } else { None };
         let params = self.param_summaries(&per_chain);
@@ -308,50 +299,6 @@ impl Fit {
 
 fn nearest(grid: &[f64], x: f64) -> Option<usize> {
     (0..grid.len()).min_by(|&a, &b| (grid[a] - x).abs().total_cmp(&(grid[b] - x).abs()))
-}
-
-/// Linear-interpolation quantile of sorted values.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let h = q * (n - 1) as f64;
-            let (i, f) = (h.floor() as usize, h - h.floor());
-            if i + 1 < n {
-                sorted[i] + f * (sorted[i + 1] - sorted[i])
-            } else {
-                sorted[n - 1]
-            }
-        }
-    }
-}
-
-/// mean = avg mu_s; epistemic var = var mu_s; aleatoric var = avg sigma_s^2.
-pub fn bands(grid: &[f64], draws: &[&DrawPrediction]) -> PredictiveSummary {
-    let n = grid.len();
-    let s = draws.len().max(1) as f64;
-    let mut out = PredictiveSummary { x: grid.to_vec(), ..Default::default() };
-    let mut sig = Vec::with_capacity(draws.len());
-    for i in 0..n {
-        let mean = draws.iter().map(|d| d.mu[i] / s).sum::<f64>();
-        // Variances of values near 1e300 overflow: work relative to the largest deviation.
-        let k = draws.iter().map(|d| (d.mu[i] - mean).abs().max(d.sigma[i])).fold(0.0, f64::max);
-        let k = if k > 0.0 && k.is_finite() { k } else { 1.0 };
-        let var_e = draws.iter().map(|d| ((d.mu[i] - mean) / k).powi(2)).sum::<f64>() / s;
-        let var_a = draws.iter().map(|d| (d.sigma[i] / k).powi(2)).sum::<f64>() / s;
-        sig.clear();
-        sig.extend(draws.iter().map(|d| d.sigma[i]));
-        sig.sort_by(f64::total_cmp);
-        out.mean.push(mean);
-        out.sd_epistemic.push(k * var_e.sqrt());
-        out.sd_aleatoric.push(k * var_a.sqrt());
-        out.sd_total.push(k * (var_e + var_a).sqrt());
-        out.sigma_mean.push(sig.iter().map(|v| v / s).sum::<f64>());
-        out.sigma_lo.push(quantile(&sig, 0.025));
-        out.sigma_hi.push(quantile(&sig, 0.975));
-    }
-    out
 }
 
 #[cfg(test)]
