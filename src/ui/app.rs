@@ -12,6 +12,7 @@ use yew_agent::Reach;
 
 use super::browser;
 use super::compare_panel::{ComparePanel, ScenarioCard};
+use super::context::{Ctx, SettingsCtx};
 use super::data_panel::DataPanel;
 use super::exports::Exports;
 use super::help::Help;
@@ -25,52 +26,6 @@ use crate::protocol::FromWorker;
 use crate::worker::clock::now_ms;
 use crate::worker::codec::PANIC_EVENT;
 use crate::worker::{FitReactor, JsCodec};
-
-/// What every component reads: the state (borrowed while rendering), a way to
-/// change it, and a version that changes whenever it does.
-#[derive(Clone)]
-pub struct Ctx {
-    pub state: Rc<RefCell<AppState>>,
-    pub dispatch: Callback<Action>,
-    pub version: u64,
-    /// Milliseconds from Train to the first snapshot drawn (time to first plot).
-    pub first_plot_ms: Option<f64>,
-}
-
-impl PartialEq for Ctx {
-    fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.state, &other.state)
-    }
-}
-
-impl Ctx {
-    pub fn dispatcher(&self, action: Action) -> Callback<MouseEvent> {
-        let d = self.dispatch.clone();
-        Callback::from(move |_| d.emit(action.clone()))
-    }
-}
-
-/// What the settings panels read: changes only on user actions, not on every
-/// snapshot, so the panels are not re-rendered ten times a second while training.
-#[derive(Clone)]
-pub struct SettingsCtx {
-    pub state: Rc<RefCell<AppState>>,
-    pub dispatch: Callback<Action>,
-    pub version: u64,
-}
-
-impl PartialEq for SettingsCtx {
-    fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.state, &other.state)
-    }
-}
-
-impl SettingsCtx {
-    pub fn dispatcher(&self, action: Action) -> Callback<MouseEvent> {
-        let d = self.dispatch.clone();
-        Callback::from(move |_| d.emit(action.clone()))
-    }
-}
 
 /// At load, when settings saved in this browser came back: what, and the way back.
 #[component]

@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::compare::{scenario_href, CompareAction, Layout, Stage, SCENARIOS};
 use super::plots::fit_name;
 use super::state::{Action, RunStatus};

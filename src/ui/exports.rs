@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::browser;
 use super::plots::{compare_views, draw, view_of};
 use super::state::{predictions_csv, Action, DataControl};

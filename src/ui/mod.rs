@@ -19,6 +19,8 @@ mod calibration_panel;
 #[cfg(target_arch = "wasm32")]
 mod compare_panel;
 #[cfg(target_arch = "wasm32")]
+mod context;
+#[cfg(target_arch = "wasm32")]
 mod controls;
 #[cfg(target_arch = "wasm32")]
 mod data_panel;

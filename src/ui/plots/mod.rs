@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::browser;
 use super::compare::{Band, CompareAction, KeptFit, Layout};
 use super::state::{Action, AppState};
