@@ -6,9 +6,11 @@
 pub mod axes;
 pub mod compare;
 pub mod law_edit;
+pub mod persist;
 pub mod settings;
 pub mod state;
 pub mod text;
+pub mod words;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
