@@ -1,9 +1,6 @@
 //! The page: owns the [`AppState`], the bridge to the fitting worker, the keyboard
 //! shortcuts, and saving settings to the URL and local storage.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
