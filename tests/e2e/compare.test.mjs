@@ -61,8 +61,10 @@ test('Compare keeps fit A, fit B trains on the same data, the table and verdict 
   assert.match(verdict, /has the lower NLL|Their NLL is the same/);
   assert.doesNotMatch(await page.locator('.compare').innerText(), /NaN/);
   // The two main plots are on the same axes.
-  const axes = await page.evaluate(() => [document.querySelector('#plot-main-a').dataset.xAxis, document.querySelector('#plot-main').dataset.xAxis]);
-  assert.equal(axes[0], axes[1], 'same x axis');
+  const axes = await page.evaluate(() => ['#plot-main-a', '#plot-main'].map((s) => document.querySelector(s).dataset));
+  assert.ok(axes[0].xAxis, 'fit A\'s plot says its x axis');
+  assert.equal(axes[0].xAxis, axes[1].xAxis, 'same x axis');
+  assert.equal(axes[0].yAxis, axes[1].yAxis, 'same y axis');
   await page.screenshot({ path: join(SHOTS, 'compare-1280.png'), fullPage: true });
 
   // Exports: PNG and SVG of both fits, the predictions of each, the project with both settings.

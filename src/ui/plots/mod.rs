@@ -253,8 +253,15 @@ pub fn Plots() -> Html {
                     Some((a, b)) => (Some(a), b),
                     None => (None, view_of(&s, dpr)),
                 };
+                // The axes drawn, for the browser tests (the two fits share them).
+                let mark_axes = |c: &HtmlCanvasElement, m: &draw::Mapping| {
+                    let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
+                    let _ = c.set_attribute("data-y-axis", &format!("{},{}", m.y.0, m.y.1));
+                };
                 if let (Some(a), Some(c)) = (&a, main_a_ref.cast::<HtmlCanvasElement>()) {
-                    draw_on(&c, &boxes, |area| draw::draw_main(area, a));
+                    if let Some(m) = draw_on(&c, &boxes, |area| draw::draw_main(area, a)) {
+                        mark_axes(&c, &m);
+                    }
                 }
                 if let (Some(a), Some(c)) = (&a, sigma_a_ref.cast::<HtmlCanvasElement>()) {
                     draw_on(&c, &boxes, |area| draw::draw_sigma(area, a));
@@ -262,8 +269,7 @@ pub fn Plots() -> Html {
                 if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
                     if let Some(m) = draw_on(&c, &boxes, |a| draw::draw_main(a, &v)) {
                         *mapping.borrow_mut() = m;
-                        // The x axis drawn, for the browser tests.
-                        let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
+                        mark_axes(&c, &m);
                         // Its tick labels as drawn (one per line), for the same.
                         let _ = c.set_attribute("data-tick-labels", &draw::last_tick_labels().join("\n"));
                     }
