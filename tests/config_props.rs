@@ -511,7 +511,7 @@ fn saved_text() -> impl Strategy<Value = Option<String>> {
     let project = (valid_config(false), small_source(), prop::collection::vec((-1e3f64..1e3, -1e3f64..1e3), 0..20)).prop_map(
         |(config, source, pts)| {
             let (x, y) = pts.into_iter().unzip();
-            let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: Settings { config, source }, data: Dataset::new(x, y) };
+            let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: Settings { config, source }, data: Dataset::new(x, y), fit_a: None };
             serde_json::to_value(&p).unwrap()
         },
     ).boxed();
@@ -661,7 +661,7 @@ fn a_project_asking_for_more_generated_points_than_a_link_may_is_refused() {
     use bayesband::ui::state::Action;
     let source = DataSource::Generated { generator: Synthetic::Bump, n: 200_000, seed: 1 };
     let settings = Settings { config: FitConfig::default(), source };
-    let project = Project { format: PROJECT_FORMAT.into(), version: 1, settings, data: Dataset::new(vec![], vec![]) };
+    let project = Project { format: PROJECT_FORMAT.into(), version: 1, settings, data: Dataset::new(vec![], vec![]), fit_a: None };
     let text = serde_json::to_string(&project).unwrap();
     let mut a = AppState::default();
     let before = a.data.clone();

@@ -13,7 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::fit::{ExtendSpec, Extension, Fit, TRACE_POINTS};
-use super::snapshot::{bands, pool_reliability, pool_snapshot, DrawPrediction};
+use super::snapshot::{pool_reliability, pool_snapshot};
+use crate::summary::bands::{bands, DrawPrediction};
 use crate::summary::{MethodDiagnostics, Phase, PredictiveSummary, Snapshot};
 
 /// The phase at per-chain step `step` of a budget of `total` whose warm start and

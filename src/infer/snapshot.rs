@@ -1,5 +1,6 @@
-//! Turning a fit's posterior draws into a [`Snapshot`]: predictive bands on a grid,
-//! noise parameters in data units, split R-hat and ESS across chains.
+//! Turning a fit's posterior draws into a [`Snapshot`]: each draw's predictions on a
+//! grid (the band arithmetic on them is `summary::bands`'), noise parameters in data
+//! units, split R-hat and ESS across chains.
 //!
 //! Kept sampler draws never change, so their predictions on the grid are cached: a
 //! snapshot then costs only the draws added since the last one.
@@ -12,6 +13,7 @@ use super::fit::Fit;
 use super::pool::{phase_at, pool_traces, ChainFigures, ChainView, PoolSpec};
 use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
+use crate::summary::bands::{bands, function_draws, quantile, DrawPrediction};
 use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments, Goal};
 use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
 use crate::summary::{ess, split_rhat, MethodDiagnostics, ParamSummary, Phase, PredictiveSummary, Snapshot};
@@ -25,16 +27,6 @@ pub const RHAT_WARN: f64 = crate::summary::diagnostics::THETA_RHAT_WARN;
 pub const MALA_WARN: f64 = 0.5;
 /// VI draws per chain for a snapshot taken while training (the final one uses `draws`).
 const VI_LIVE_DRAWS: usize = 20;
-
-/// One posterior draw evaluated on the grid, in data units.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DrawPrediction {
-    #[serde(with = "super::pool::f64s")]
-    pub mu: Vec<f64>,
-    #[serde(with = "super::pool::f64s")]
-    pub sigma: Vec<f64>,
-    pub theta: Vec<f64>,
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct DrawCache {
@@ -319,6 +311,7 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
         samples_from_q: chains.iter().filter(|c| c.from_q).map(|c| c.draws.len()).sum(),
         method: MethodDiagnostics::pool(&started),
         notes: spec.notes.clone(),
+        function_draws: function_draws(&all),
     }
 }
 
@@ -400,46 +393,57 @@ fn nearest(grid: &[f64], x: f64) -> Option<usize> {
     (0..grid.len()).min_by(|&a, &b| (grid[a] - x).abs().total_cmp(&(grid[b] - x).abs()))
 }
 
-/// Linear-interpolation quantile of sorted values.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let h = q * (n - 1) as f64;
-            let (i, f) = (h.floor() as usize, h - h.floor());
-            if i + 1 < n {
-                sorted[i] + f * (sorted[i + 1] - sorted[i])
-            } else {
-                sorted[n - 1]
-            }
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{FitConfig, Method};
+    use crate::data::Synthetic;
+    use crate::summary::bands::{spread_picks, FUNCTION_DRAWS};
 
-/// mean = avg mu_s; epistemic var = var mu_s; aleatoric var = avg sigma_s^2.
-pub fn bands(grid: &[f64], draws: &[&DrawPrediction]) -> PredictiveSummary {
-    let n = grid.len();
-    let s = draws.len().max(1) as f64;
-    let mut out = PredictiveSummary { x: grid.to_vec(), ..Default::default() };
-    let mut sig = Vec::with_capacity(draws.len());
-    for i in 0..n {
-        let mean = draws.iter().map(|d| d.mu[i] / s).sum::<f64>();
-        // Variances of values near 1e300 overflow: work relative to the largest deviation.
-        let k = draws.iter().map(|d| (d.mu[i] - mean).abs().max(d.sigma[i])).fold(0.0, f64::max);
-        let k = if k > 0.0 && k.is_finite() { k } else { 1.0 };
-        let var_e = draws.iter().map(|d| ((d.mu[i] - mean) / k).powi(2)).sum::<f64>() / s;
-        let var_a = draws.iter().map(|d| (d.sigma[i] / k).powi(2)).sum::<f64>() / s;
-        sig.clear();
-        sig.extend(draws.iter().map(|d| d.sigma[i]));
-        sig.sort_by(f64::total_cmp);
-        out.mean.push(mean);
-        out.sd_epistemic.push(k * var_e.sqrt());
-        out.sd_aleatoric.push(k * var_a.sqrt());
-        out.sd_total.push(k * (var_e + var_a).sqrt());
-        out.sigma_mean.push(sig.iter().map(|v| v / s).sum::<f64>());
-        out.sigma_lo.push(quantile(&sig, 0.025));
-        out.sigma_hi.push(quantile(&sig, 0.975));
+    fn finished(method: Method) -> (Fit, Vec<f64>) {
+        let mut c = FitConfig::default();
+        c.inference.method = method;
+        c.inference.steps = 2000;
+        let data = Synthetic::Bump.generate(40, 2);
+        let mut fit = Fit::new(c, &data).unwrap();
+        while !fit.is_finished() {
+            fit.step(500).unwrap();
+        }
+        let grid: Vec<f64> = (0..11).map(|i| -3.0 + 0.6 * i as f64).collect();
+        (fit, grid)
     }
-    out
+
+    /// The posterior-draw lines are the mean functions of kept draws, recomputed here
+    /// from the draws themselves, spread over both chains.
+    #[test]
+    fn function_draws_are_kept_draws_mean_functions() {
+        let (mut fit, grid) = finished(Method::Psgld);
+        let snap = fit.snapshot(&grid);
+        let draws = fit.draws();
+        assert!(draws.len() > FUNCTION_DRAWS, "{} draws", draws.len());
+        assert_eq!(snap.function_draws.len(), FUNCTION_DRAWS);
+        let grid_fit: Vec<f64> = grid.iter().map(|&x| fit.scaling.x_to_std(x)).collect();
+        let mut ws = ModelWorkspace::default();
+        for (k, i) in spread_picks(draws.len(), FUNCTION_DRAWS).into_iter().enumerate() {
+            let want = fit.predict_draw(&draws[i], &grid_fit, &mut ws).mu;
+            assert_eq!(snap.function_draws[k], want, "draw {i}");
+        }
+        // Their spread is the epistemic band's order of size.
+        let var = |j: usize| {
+            let v: Vec<f64> = snap.function_draws.iter().map(|d| d[j]).collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / v.len() as f64
+        };
+        let ratio = (0..grid.len()).map(|j| var(j).sqrt() / snap.summary.sd_epistemic[j]).sum::<f64>() / grid.len() as f64;
+        assert!(ratio > 0.5 && ratio < 1.5, "sd of 20 draws / epistemic sd = {ratio}");
+    }
+
+    #[test]
+    fn vi_function_draws_are_samples_from_q() {
+        let (mut fit, grid) = finished(Method::Vi);
+        let snap = fit.snapshot(&grid);
+        assert_eq!(snap.function_draws.len(), FUNCTION_DRAWS);
+        assert!(snap.function_draws.iter().all(|d| d.len() == grid.len() && d.iter().all(|v| v.is_finite())));
+        assert_ne!(snap.function_draws[0], snap.function_draws[1], "different samples");
+    }
 }

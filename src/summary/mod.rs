@@ -4,6 +4,7 @@
 pub mod acquisition;
 pub mod bands;
 pub mod calibration;
+pub mod compare;
 pub mod diagnostics;
 pub mod metrics;
 
@@ -93,4 +94,9 @@ pub struct Snapshot {
     /// Facts about the fit that are not problems (e.g. that VI is tempered).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The mean functions mu(x) on the grid (data units) of up to
+    /// [`bands::FUNCTION_DRAWS`] posterior draws (VI: samples from q), spread evenly over
+    /// the pooled draws (`bands::spread_picks`): the plot's thin posterior-draw lines.
+    #[serde(default)]
+    pub function_draws: Vec<Vec<f64>>,
 }

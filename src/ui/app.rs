@@ -17,6 +17,8 @@ use yew_agent::reactor::{ReactorBridge, ReactorSpawner};
 
 use super::browser;
 use super::chains::{worker_count, Conductor, Out};
+use super::compare_panel::{ComparePanel, ScenarioCard};
+use super::context::{Ctx, SettingsCtx};
 use super::data_panel::DataPanel;
 use super::exports::Exports;
 use super::help::Help;
@@ -30,52 +32,6 @@ use crate::protocol::{FromChains, FromWorker, ToChains};
 use crate::worker::clock::now_ms;
 use crate::worker::codec::PANIC_EVENT;
 use crate::worker::{FitReactor, JsCodec};
-
-/// What every component reads: the state (borrowed while rendering), a way to
-/// change it, and a version that changes whenever it does.
-#[derive(Clone)]
-pub struct Ctx {
-    pub state: Rc<RefCell<AppState>>,
-    pub dispatch: Callback<Action>,
-    pub version: u64,
-    /// Milliseconds from Train to the first snapshot drawn (time to first plot).
-    pub first_plot_ms: Option<f64>,
-}
-
-impl PartialEq for Ctx {
-    fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.state, &other.state)
-    }
-}
-
-impl Ctx {
-    pub fn dispatcher(&self, action: Action) -> Callback<MouseEvent> {
-        let d = self.dispatch.clone();
-        Callback::from(move |_| d.emit(action.clone()))
-    }
-}
-
-/// What the settings panels read: changes only on user actions, not on every
-/// snapshot, so the panels are not re-rendered ten times a second while training.
-#[derive(Clone)]
-pub struct SettingsCtx {
-    pub state: Rc<RefCell<AppState>>,
-    pub dispatch: Callback<Action>,
-    pub version: u64,
-}
-
-impl PartialEq for SettingsCtx {
-    fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && Rc::ptr_eq(&self.state, &other.state)
-    }
-}
-
-impl SettingsCtx {
-    pub fn dispatcher(&self, action: Action) -> Callback<MouseEvent> {
-        let d = self.dispatch.clone();
-        Callback::from(move |_| d.emit(action.clone()))
-    }
-}
 
 /// At load, when settings saved in this browser came back: what, and the way back.
 #[component]
@@ -273,15 +229,15 @@ fn App() -> Html {
             Callback::from(move |action: Action| {
                 let starts = matches!(action, Action::Train | Action::Step);
                 let mut s = state.borrow_mut();
-                let before = (s.settings.clone(), s.data.clone());
+                let before = (s.settings.clone(), s.data.clone(), s.scenario.map(|x| x.scenario.id));
                 let run_before = s.run;
                 let msgs = s.apply(action);
                 if starts && s.run != run_before {
                     *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
                 }
-                if before.0 != s.settings || before.1 != s.data {
+                if before.0 != s.settings || before.1 != s.data || before.2 != s.scenario.map(|x| x.scenario.id) {
                     browser::save(&s.saved());
-                    browser::replace_query(&s.settings.to_query());
+                    browser::replace_query(&s.query());
                 }
                 drop(s);
                 for m in msgs {
@@ -306,7 +262,7 @@ fn App() -> Html {
         let state = state.clone();
         use_effect_with((), move |_| {
             let s = state.borrow();
-            browser::replace_query(&s.settings.to_query());
+            browser::replace_query(&s.query());
             browser::save(&s.saved());
         });
     }
@@ -461,9 +417,11 @@ fn App() -> Html {
                     <Restored />
                     <section class="view" aria-label="Fit">
                         <RunControls />
+                        <ScenarioCard />
                         <Alerts />
                         <Status />
                         <Plots />
+                        <ComparePanel />
                         <Results />
                         <Exports />
                     </section>

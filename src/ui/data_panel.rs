@@ -4,7 +4,7 @@
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::app::SettingsCtx as Ctx;
+use super::context::SettingsCtx as Ctx;
 use super::browser;
 use super::controls::{num, InputField, SelectField};
 use super::settings::DataSource;

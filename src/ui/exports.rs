@@ -6,13 +6,27 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::browser;
-use super::plots::{draw, view_of};
+use super::plots::{compare_views, draw, view_of};
 use super::state::{predictions_csv, Action, DataControl};
 
 /// Size of the PNG / SVG figure (CSS pixels; the PNG is drawn at 2x).
 const FIGURE: (u32, u32) = (1200, 1000);
+
+/// The download's figure: the fit's three plots, or both fits of a comparison.
+fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, state: &super::state::AppState, scale: f64) -> Option<()>
+where
+    DB::ErrorType: 'static,
+{
+    match compare_views(state, scale) {
+        Some((a, b)) => {
+            let overlay = state.compare.as_ref().is_some_and(|c| c.layout == super::compare::Layout::Overlay);
+            draw::draw_compare_all(root, &a, &b, overlay).ok()
+        }
+        None => draw::draw_all(root, &view_of(state, scale)).ok(),
+    }
+}
 
 fn png_of(state: &super::state::AppState) -> Option<String> {
     let canvas: HtmlCanvasElement = browser::document().create_element("canvas").ok()?.unchecked_into();
@@ -20,7 +34,7 @@ fn png_of(state: &super::state::AppState) -> Option<String> {
     canvas.set_width(FIGURE.0 * 2);
     canvas.set_height(FIGURE.1 * 2);
     let root = Canvas::new(canvas.clone())?.into_drawing_area();
-    draw::draw_all(&root, &view_of(state, scale)).ok()?;
+    figure(&root, state, scale)?;
     root.present().ok()?;
     canvas.to_data_url_with_type("image/png").ok()
 }
@@ -29,7 +43,7 @@ fn svg_of(state: &super::state::AppState) -> Option<String> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, FIGURE).into_drawing_area();
-        draw::draw_all(&root, &view_of(state, 1.0)).ok()?;
+        figure(&root, state, 1.0)?;
         root.present().ok()?;
     }
     Some(out)
@@ -50,9 +64,17 @@ pub fn Exports() -> Html {
     let on_csv = Callback::from(move |_| {
         let s = st.borrow();
         if let Some(f) = &s.frame {
-            browser::download_bytes("bayesband-predictions.csv", "text/csv", predictions_csv(&f.snapshot.summary).as_bytes());
+            let name = if s.compare.is_some() { "bayesband-predictions-b.csv" } else { "bayesband-predictions.csv" };
+            browser::download_bytes(name, "text/csv", predictions_csv(&f.snapshot.summary).as_bytes());
         }
     });
+    let st = ctx.state.clone();
+    let on_csv_a = Callback::from(move |_| {
+        if let Some(c) = &st.borrow().compare {
+            browser::download_bytes("bayesband-predictions-a.csv", "text/csv", predictions_csv(&c.a.frame.snapshot.summary).as_bytes());
+        }
+    });
+    let comparing = s.compare.is_some();
     let st = ctx.state.clone();
     let on_png = Callback::from(move |_| {
         if let Some(url) = png_of(&st.borrow()) {
@@ -109,6 +131,9 @@ pub fn Exports() -> Html {
             <h3 id="exports-h">{"Save and share"}</h3>
             <div class="buttons">
                 <button type="button" onclick={on_csv} disabled={!has_fit}>{"Download predictions (CSV)"}</button>
+                if comparing {
+                    <button type="button" onclick={on_csv_a}>{"Download predictions of fit A (CSV)"}</button>
+                }
                 <button type="button" onclick={on_png}>{"Download PNG"}</button>
                 <button type="button" onclick={on_svg}>{"Download SVG"}</button>
                 <button type="button" onclick={on_copy} aria-describedby="copied">{"Copy link"}</button>

@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use super::app::SettingsCtx as Ctx;
+use super::context::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
 use super::text::method_info;

@@ -5,10 +5,13 @@
 
 pub mod axes;
 pub mod chains;
+pub mod compare;
 pub mod law_edit;
+pub mod persist;
 pub mod settings;
 pub mod state;
 pub mod text;
+pub mod words;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
@@ -16,6 +19,10 @@ mod app;
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod calibration_panel;
+#[cfg(target_arch = "wasm32")]
+mod compare_panel;
+#[cfg(target_arch = "wasm32")]
+mod context;
 #[cfg(target_arch = "wasm32")]
 mod controls;
 #[cfg(target_arch = "wasm32")]

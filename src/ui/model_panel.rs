@@ -4,7 +4,7 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::app::SettingsCtx as Ctx;
+use super::context::SettingsCtx as Ctx;
 use super::controls::{num, InputField, SelectField};
 use super::state::Action;
 use super::law_edit::{choose_law, formula_text, prior_rows, set_formula, set_prior, PriorRow};

@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::state::{Action, RunStatus, STEP_CHUNK};
 
 #[component]

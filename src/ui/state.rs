@@ -2,8 +2,6 @@
 //! the behaviour (what Train, Pause, a CSV upload or a link does) is tested natively.
 //! The Yew components only render this state and turn events into [`Action`]s.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::{FitConfig, Method};
 use crate::data::csv::parse_table;
 use crate::data::synthetic::notebook_preset;
@@ -14,6 +12,11 @@ use crate::summary::{Calibration, HeldOutMetrics};
 /// The predictions download (the CLI's PRED.csv, the same writer).
 pub use crate::summary::bands::predictions_csv;
 
+use super::compare::{ActiveScenario, CompareAction, Comparison, Shown};
+/// Numbers and durations in the page's words (`ui::words`).
+pub use super::words::{duration, fmt};
+/// The project file and what this browser keeps (`ui::persist`).
+pub use super::persist::{Project, PROJECT_FORMAT};
 use super::settings::{flat_config, DataSource, Settings};
 
 /// Largest CSV accepted from a file or the paste box (the core's limit).
@@ -83,6 +86,8 @@ pub enum Action {
     DismissRestored,
     /// Test hook (browser tests): make the worker panic.
     TestPanic,
+    /// Compare, its scenarios, and which bands the plots show (`ui::compare`).
+    Compare(CompareAction),
 }
 
 /// What the running (or last) fit was started with.
@@ -131,18 +136,13 @@ pub struct AppState {
     /// Set at load when settings saved in this browser came back (and differ from
     /// the first-visit state): what was restored, shown with the way back.
     pub restored: Option<String>,
+    /// Fit A kept for comparison with the page's fit (B).
+    pub compare: Option<Comparison>,
+    /// The scenario opened by a `compare=` link, and where its run is.
+    pub scenario: Option<ActiveScenario>,
+    /// Which bands (and whether posterior draws) the main plots draw.
+    pub shown: Shown,
 }
-
-/// A project file: settings plus the data themselves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Project {
-    pub format: String,
-    pub version: u32,
-    pub settings: Settings,
-    pub data: Dataset,
-}
-
-pub const PROJECT_FORMAT: &str = "bayesband-project";
 
 impl Default for AppState {
     fn default() -> Self {
@@ -164,6 +164,9 @@ impl Default for AppState {
             notice: None,
             stale: false,
             restored: None,
+            compare: None,
+            scenario: None,
+            shown: Shown::default(),
         }
     }
 }
@@ -183,86 +186,6 @@ pub fn live_key(method: Method) -> Option<&'static str> {
 }
 
 impl AppState {
-    /// Start-up: saved state (local storage) unless the URL carries settings, which win.
-    /// Returns the state and a message when something could not be restored.
-    pub fn load(saved: Option<&str>, query: &str) -> (AppState, Option<String>) {
-        let mut s = AppState::default();
-        let mut problem = None;
-        let mut saved: Option<Project> = saved.and_then(|t| serde_json::from_str(t).ok());
-        if let Some(p) = &saved {
-            match (p.settings.config.validate(), p.settings.source.check()) {
-                (Ok(()), Ok(())) => {
-                    s.settings = p.settings.clone();
-                    s.data = data_for(&s.settings.source).unwrap_or_else(|| p.data.clone());
-                }
-                (Err(e), _) => problem = Some(format!("The saved settings could not be used ({e}); showing the defaults.")),
-                (_, Err(e)) => problem = Some(format!("The saved data could not be rebuilt ({e}); showing the defaults.")),
-            }
-        }
-        if problem.is_some() {
-            saved = None;
-        }
-        if Settings::query_has_settings(query) {
-            let mut from_url = Settings::default();
-            if let Some(DataSource::Custom { .. }) = saved.as_ref().map(|p| &p.settings.source) {
-                from_url.source = saved.as_ref().unwrap().settings.source.clone();
-            }
-            match from_url.apply_query(query) {
-                Ok(()) => {
-                    s.settings = from_url;
-                    let source = s.settings.source.clone();
-                    match (data_for(&source), &source) {
-                        (Some(d), _) => s.data = d,
-                        // A link to custom data: use the saved points if there are any.
-                        (None, DataSource::Custom { .. }) if saved.is_some() => {
-                            s.data = saved.as_ref().map(|p| p.data.clone()).unwrap_or_else(|| Dataset::new(vec![], vec![]));
-                        }
-                        (None, DataSource::Custom { .. }) => {
-                            problem = Some("This link was made with uploaded or hand-edited data, which a link cannot carry: open the project file (JSON) to get them.".into());
-                            s.settings.source = DataSource::default();
-                            s.data = data_for(&s.settings.source).unwrap();
-                        }
-                        (None, other) => {
-                            let name = match other {
-                                DataSource::Notebook { generator } | DataSource::Generated { generator, .. } => generator.name(),
-                                DataSource::Custom { .. } => "",
-                            };
-                            problem = Some(format!("There is no NeuroBayes notebook data for '{name}'; showing the default data."));
-                            s.settings.source = DataSource::default();
-                            s.data = data_for(&s.settings.source).unwrap();
-                        }
-                    }
-                }
-                Err(e) => {
-                    problem = Some(format!("The link's settings could not be used ({e}); showing the defaults."));
-                    s.settings = Settings::default();
-                    s.data = data_for(&s.settings.source).unwrap();
-                }
-            }
-        }
-        if s.data.is_empty() && !matches!(s.settings.source, DataSource::Custom { .. }) {
-            s.settings.source = DataSource::default();
-            s.data = data_for(&s.settings.source).unwrap();
-        }
-        if saved.is_some() && !Settings::query_has_settings(query) {
-            s.restored = restored_note(&s);
-        }
-        (s, problem)
-    }
-
-    /// What local storage keeps: settings, plus the points when a link cannot rebuild them.
-    pub fn saved(&self) -> String {
-        let data = if self.settings.source.fits_in_url() { Dataset::new(vec![], vec![]) } else { self.data.clone() };
-        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data };
-        serde_json::to_string(&p).expect("project serialises")
-    }
-
-    /// The project file: settings and data, always with the points.
-    pub fn project_json(&self) -> String {
-        let p = Project { format: PROJECT_FORMAT.into(), version: 1, settings: self.settings.clone(), data: self.data.clone() };
-        serde_json::to_string_pretty(&p).expect("project serialises")
-    }
-
     /// The shown fit when it is of the current data (not greyed as the previous data's).
     pub fn current_frame(&self) -> Option<&Frame> {
         self.frame.as_ref().filter(|_| !self.stale)
@@ -313,8 +236,12 @@ impl AppState {
         let mut msgs = self.apply_action(action);
         if let (Some(by_hand), Some((x, y))) = (data_change, before) {
             let changed = x != self.data.x || y != self.data.y;
+            if changed {
+                self.end_compare_on_new_data();
+            }
             msgs.extend(self.after_data_change(by_hand, changed));
         }
+        self.scenario_progress();
         msgs
     }
 
@@ -469,6 +396,7 @@ impl AppState {
             }
             Action::DismissRestored => self.restored = None,
             Action::TestPanic => return vec![ToWorker::Panic],
+            Action::Compare(a) => return self.compare_action(a),
         }
         vec![]
     }
@@ -496,7 +424,7 @@ impl AppState {
         }
     }
 
-    fn train(&mut self) -> Vec<ToWorker> {
+    pub(super) fn train(&mut self) -> Vec<ToWorker> {
         self.fit_error = None;
         self.notice = None;
         if let Err(e) = self.data.check_fit() {
@@ -724,36 +652,6 @@ impl AppState {
         }
     }
 
-    fn open_project(&mut self, text: &str) {
-        let p: Project = match serde_json::from_str(text) {
-            Ok(p) => p,
-            Err(e) => {
-                self.data_error = Some((DataControl::Project, format!("Not a BayesBand project file: {e}.")));
-                return;
-            }
-        };
-        if p.format != PROJECT_FORMAT {
-            self.data_error = Some((DataControl::Project, format!("Not a BayesBand project file (format '{}').", p.format)));
-            return;
-        }
-        if let Err(e) = p.settings.config.validate() {
-            self.data_error = Some((DataControl::Project, format!("The project's settings cannot be used: {e}.")));
-            return;
-        }
-        if let Err(e) = p.settings.source.check() {
-            self.data_error = Some((DataControl::Project, format!("The project's data cannot be rebuilt: {e}.")));
-            return;
-        }
-        if p.data.x.len() != p.data.y.len() || p.data.x.iter().chain(&p.data.y).any(|v| !v.is_finite()) {
-            self.data_error = Some((DataControl::Project, "The project's data are damaged (x and y differ in length or hold non-numbers).".into()));
-            return;
-        }
-        self.settings = p.settings;
-        self.data = data_for(&self.settings.source).unwrap_or(p.data);
-        self.table = None;
-        self.data_error = None;
-    }
-
     /// Metrics against the true f and sigma on the grid, when the data are synthetic.
     pub fn metrics(&self) -> Option<GridMetrics> {
         let f = self.current_frame()?;
@@ -764,120 +662,6 @@ impl AppState {
         Some(GridMetrics::compute(&s.mean, &s.sd_aleatoric, &s.sd_total, &f_true, &sigma_true))
     }
 
-    /// A plain-language account of the current fit, for screen readers and the page.
-    pub fn describe(&self) -> String {
-        let d = &self.data;
-        let (lo, hi) = d.x_range();
-        let data = format!("{} data points, {} from {} to {}", d.len(), d.x_label, fmt(lo), fmt(hi));
-        if self.stale {
-            let n = self.fitted.as_ref().map(|f| f.data.len()).unwrap_or(0);
-            return format!("{data}. The greyed bands are the fit of the previous data ({n} points): press Train to fit these.");
-        }
-        let Some(f) = &self.frame else {
-            return format!("{data}. No fit yet: press Train.");
-        };
-        let snap = &f.snapshot;
-        let s = &snap.summary;
-        let mut out = format!(
-            "{data}. {} fit, {} of {} steps ({}), {} posterior draws kept.",
-            self.fitted.as_ref().map(|f| f.config.model_name()).unwrap_or_default(),
-            snap.step,
-            snap.total_steps,
-            snap.phase.label(),
-            snap.draws_kept
-        );
-        if let (Some(wide), Some(narrow)) = (argmax(&s.sd_total), argmin(&s.sd_total)) {
-            out += &format!(
-                " The 95% predictive band is widest at x = {} (mean {} ± {}) and narrowest at x = {} (± {}).",
-                fmt(s.x[wide]),
-                fmt(s.mean[wide]),
-                fmt(crate::summary::metrics::Z95 * s.sd_total[wide]),
-                fmt(s.x[narrow]),
-                fmt(crate::summary::metrics::Z95 * s.sd_total[narrow])
-            );
-        }
-        if let (Some(hi), Some(lo)) = (argmax(&s.sigma_mean), argmin(&s.sigma_mean)) {
-            out += &format!(
-                " Inferred noise sd ranges from {} at x = {} to {} at x = {}.",
-                fmt(s.sigma_mean[lo]),
-                fmt(s.x[lo]),
-                fmt(s.sigma_mean[hi]),
-                fmt(s.x[hi])
-            );
-        }
-        let share: f64 = {
-            let (e, t): (f64, f64) = s.sd_epistemic.iter().zip(&s.sd_total).fold((0.0, 0.0), |(e, t), (a, b)| (e + a * a, t + b * b));
-            if t > 0.0 { e / t } else { 0.0 }
-        };
-        if share.is_finite() {
-            out += &format!(" Model (epistemic) uncertainty makes up {:.0}% of the predictive variance on this grid.", 100.0 * share);
-        }
-        out
-    }
-}
-
-/// What a page restored from local storage holds that a first visit would not, in
-/// words (None when it is the first-visit state).
-fn restored_note(s: &AppState) -> Option<String> {
-    let first = AppState::default();
-    let mut diffs = s.settings.differences_from_default();
-    if diffs.is_empty() && s.data != first.data {
-        diffs.push(format!("data: {} points", s.data.len()));
-    }
-    if diffs.is_empty() {
-        return None;
-    }
-    const SHOWN: usize = 6;
-    let more = diffs.len().saturating_sub(SHOWN);
-    diffs.truncate(SHOWN);
-    let mut list = diffs.join(", ");
-    if more > 0 {
-        list += &format!(" and {more} more");
-    }
-    Some(format!(
-        "Your settings from the last visit were restored from this browser's storage ({list}). Restore defaults brings back the data, model and method of a first visit."
-    ))
-}
-
-fn argmax(v: &[f64]) -> Option<usize> {
-    (0..v.len()).filter(|&i| v[i].is_finite()).max_by(|&a, &b| v[a].total_cmp(&v[b]))
-}
-fn argmin(v: &[f64]) -> Option<usize> {
-    (0..v.len()).filter(|&i| v[i].is_finite()).min_by(|&a, &b| v[a].total_cmp(&v[b]))
-}
-
-/// A number with about four significant digits, for text.
-pub fn fmt(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    let a = v.abs();
-    if a != 0.0 && (a >= 1e5 || a < 1e-3) {
-        format!("{v:.3e}")
-    } else {
-        let digits = if a >= 100.0 { 1 } else if a >= 1.0 { 3 } else { 4 };
-        let s = format!("{v:.digits$}");
-        let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
-        if s == "-0" { "0".into() } else { s }
-    }
-}
-
-/// A duration for the status line: "0.8 s", "42.1 s", "3 min 05 s", "1 h 02 min".
-pub fn duration(ms: f64) -> String {
-    if !ms.is_finite() || ms < 0.0 {
-        return "n/a".into();
-    }
-    let s = ms / 1000.0;
-    if s < 59.95 {
-        return format!("{s:.1} s");
-    }
-    let whole = s.round() as u64;
-    if whole < 3600 {
-        format!("{} min {:02} s", whole / 60, whole % 60)
-    } else {
-        let min = (whole + 30) / 60;
-        format!("{} h {:02} min", min / 60, min % 60)
-    }
 }
 
 #[cfg(test)]

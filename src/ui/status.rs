@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::calibration_panel::HeldOut;
 use super::state::{duration, fmt, Action, RunStatus};
 use super::text::method_short;

@@ -51,7 +51,42 @@ pub struct View<'a> {
     pub stale: bool,
     /// Which data points are held out of the fit (drawn hollow); empty: none.
     pub held: Vec<bool>,
+    /// Which bands to draw, and whether the posterior draws (the legend's toggles).
+    pub shown: crate::ui::compare::Shown,
+    /// Mean functions of some posterior draws on `summary.x` (thin lines when shown).
+    pub draws: &'a [Vec<f64>],
+    /// Axes fixed from outside (a comparison draws both fits on the same axes):
+    /// the main plot's x and y ranges and the top of the sigma plot.
+    pub fixed: Option<Axes>,
+    /// The other fit of a comparison, drawn over this one (overlay).
+    pub overlay: Option<&'a PredictiveSummary>,
+    /// A title line over the legend ("Fit A: homoskedastic, pSGLD").
+    pub title: Option<String>,
 }
+
+/// Axis ranges of the main and sigma plots.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Axes {
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub sigma_top: f64,
+}
+
+impl Axes {
+    /// The smallest ranges holding both.
+    pub fn union(self, o: Axes) -> Axes {
+        Axes {
+            x: (self.x.0.min(o.x.0), self.x.1.max(o.x.1)),
+            y: (self.y.0.min(o.y.0), self.y.1.max(o.y.1)),
+            sigma_top: self.sigma_top.max(o.sigma_top),
+        }
+    }
+}
+
+/// Posterior draws' mean functions: the mean's blue at 45% over white, opaque.
+pub const DRAW_LINE: RGBColor = RGBColor(140, 192, 220);
+/// Colour of fit A drawn over fit B.
+pub const OVERLAY: RGBColor = VERMILLION;
 
 /// Grey for a fit of the previous data.
 pub const STALE: RGBColor = RGBColor(150, 150, 150);
@@ -298,20 +333,61 @@ where
     if v.summary.is_some() && v.stale {
         items.push((Swatch::Band(STALE, 0.25, Edge::Solid), STALE_LABEL.into()));
     } else if v.summary.is_some() {
-        items.push((Swatch::Line(BLUE, 2.5, false), "predictive mean".into()));
-        items.push((Swatch::Band(SKY, TOTAL_ALPHA, Edge::Solid), "95% total band".into()));
-        items.push((Swatch::Band(ORANGE, ALEATORIC_ALPHA, Edge::Dashed), "95% aleatoric (noise)".into()));
-        items.push((Swatch::Band(GREEN, EPISTEMIC_ALPHA, Edge::None), "95% epistemic (model)".into()));
+        let b = if v.overlay.is_some() { "B: " } else { "" };
+        items.push((Swatch::Line(BLUE, 2.5, false), format!("{b}predictive mean")));
+        if v.shown.total {
+            items.push((Swatch::Band(SKY, TOTAL_ALPHA, Edge::Solid), format!("{b}95% total band")));
+        }
+        if v.shown.aleatoric {
+            items.push((Swatch::Band(ORANGE, ALEATORIC_ALPHA, Edge::Dashed), format!("{b}95% aleatoric (noise)")));
+        }
+        if v.shown.epistemic {
+            items.push((Swatch::Band(GREEN, EPISTEMIC_ALPHA, Edge::None), format!("{b}95% epistemic (model)")));
+        }
+        if v.shown.draws && !v.draws.is_empty() {
+            items.push((Swatch::Line(DRAW_LINE, 1.0, false), format!("{b}{} posterior draws", v.draws.len())));
+        }
+    }
+    if v.overlay.is_some() && !v.stale {
+        items.push((Swatch::Line(OVERLAY, 2.2, false), "A: predictive mean".into()));
+        items.push((Swatch::Line(OVERLAY, 1.6, true), "A: 95% total band".into()));
     }
     if v.truth.is_some() {
         items.push((Swatch::Line(INK, 1.5, true), "true f(x)".into()));
     }
+    let area = &titled(area, v)?;
     let lh = legend(area, &items, s)?;
     let (_, plot) = area.split_vertically(lh);
+    let Axes { x: xr, y: yr, .. } = v.fixed.unwrap_or_else(|| axes_of(v));
 
-    // Axis ranges: the data (or the grid) first; bands may widen y, within limits,
-    // so early wild bands do not squash the data into a line.
-    let xr = x_range(v);
+    let mut chart = chart_on(&plot, xr, yr, s)?;
+    mesh(&mut chart, &v.data.x_label, &v.data.y_label, s)?;
+    draw_fit(&mut chart, v, yr)?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    Ok(Mapping { px: (px.start as f64, px.end as f64), py: (py.start as f64, py.end as f64), x: xr, y: yr })
+}
+
+/// The area below the view's title line (all of it without a title).
+fn titled<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, v: &View) -> Res<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    let Some(t) = &v.title else { return Ok(area.clone()) };
+    let s = v.scale;
+    let style = ("sans-serif", 14.0 * s).into_font().style(FontStyle::Bold).color(&INK).pos(Pos::new(HPos::Left, VPos::Top));
+    area.draw_text(t, &style, ((12.0 * s) as i32, (8.0 * s) as i32))?;
+    let (_, rest) = area.split_vertically((26.0 * s) as u32);
+    Ok(rest)
+}
+
+/// The axes `v` would draw on by itself: the main plot's ranges and the sigma plot's top.
+pub fn axes_of(v: &View) -> Axes {
+    Axes { x: x_range(v), y: main_y_range(v), sigma_top: sigma_top(v) }
+}
+
+/// The main plot's y range: the data (or the grid) first; bands may widen it, within
+/// limits, so early wild bands do not squash the data into a line.
+fn main_y_range(v: &View) -> (f64, f64) {
     let mut yr = finite_range(v.data.y.iter()).unwrap_or((0.0, 1.0));
     if let Some((_, f, _)) = &v.truth {
         if let Some(r) = finite_range(f.iter()) {
@@ -329,18 +405,54 @@ where
             yr.1 = yr.1.max(hi.min(yr.1 + 0.5 * span));
         }
     }
-    let yr = padded(yr, 0.06);
+    padded(yr, 0.06)
+}
 
-    let mut chart = chart_on(&plot, xr, yr, s)?;
-    mesh(&mut chart, &v.data.x_label, &v.data.y_label, s)?;
+type Chart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// The bands, draws, truth, mean and data of `v` on a drawn chart.
+fn draw_fit<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, v: &View, yr: (f64, f64)) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    let s = v.scale;
     if let (Some(m), true) = (v.summary, v.stale) {
         let b = |sd: &Vec<f64>, sign: f64| -> Vec<f64> { m.mean.iter().zip(sd).map(|(a, b)| a + sign * Z95 * b).collect() };
-        band(&mut chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, STALE, 0.18, Edge::Solid, s)?;
+        band(chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, STALE, 0.18, Edge::Solid, s)?;
     } else if let Some(m) = v.summary {
         let b = |sd: &Vec<f64>, sign: f64| -> Vec<f64> { m.mean.iter().zip(sd).map(|(a, b)| a + sign * Z95 * b).collect() };
-        band(&mut chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, SKY, TOTAL_ALPHA, Edge::Solid, s)?;
-        band(&mut chart, &m.x, &b(&m.sd_aleatoric, -1.0), &b(&m.sd_aleatoric, 1.0), yr, ORANGE, ALEATORIC_ALPHA, Edge::Dashed, s)?;
-        band(&mut chart, &m.x, &b(&m.sd_epistemic, -1.0), &b(&m.sd_epistemic, 1.0), yr, GREEN, EPISTEMIC_ALPHA, Edge::None, s)?;
+        if v.shown.total {
+            band(chart, &m.x, &b(&m.sd_total, -1.0), &b(&m.sd_total, 1.0), yr, SKY, TOTAL_ALPHA, Edge::Solid, s)?;
+        }
+        if v.shown.aleatoric {
+            band(chart, &m.x, &b(&m.sd_aleatoric, -1.0), &b(&m.sd_aleatoric, 1.0), yr, ORANGE, ALEATORIC_ALPHA, Edge::Dashed, s)?;
+        }
+        if v.shown.epistemic {
+            band(chart, &m.x, &b(&m.sd_epistemic, -1.0), &b(&m.sd_epistemic, 1.0), yr, GREEN, EPISTEMIC_ALPHA, Edge::None, s)?;
+        }
+        if v.shown.draws {
+            let st = DRAW_LINE.stroke_width((1.0 * s).max(1.0) as u32);
+            for d in v.draws.iter().filter(|d| d.len() == m.x.len()) {
+                let pts: Vec<(f64, f64)> =
+                    m.x.iter().zip(d).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
+                chart.draw_series(LineSeries::new(pts, st))?;
+            }
+        }
+    }
+    if let (Some(o), false) = (v.overlay, v.stale) {
+        // The other fit: its mean and its 95% total band's edges, in one colour.
+        let st = OVERLAY.stroke_width((1.6 * s).max(1.0) as u32);
+        for sign in [-1.0, 1.0] {
+            let pts: Vec<(f64, f64)> = (0..o.x.len())
+                .map(|i| (o.x[i], o.mean[i] + sign * Z95 * o.sd_total.get(i).copied().unwrap_or(f64::NAN)))
+                .filter(|(_, y)| y.is_finite())
+                .map(|(a, b)| (a, b.clamp(yr.0, yr.1)))
+                .collect();
+            chart.draw_series(DashedLineSeries::new(pts, (6.0 * s) as i32, (3.0 * s) as i32, st))?;
+        }
+        let pts: Vec<(f64, f64)> = o.x.iter().zip(&o.mean).filter(|(_, y)| y.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
+        chart.draw_series(LineSeries::new(pts, OVERLAY.stroke_width((2.2 * s).max(1.0) as u32)))?;
     }
     if let Some((x, f, _)) = &v.truth {
         let pts: Vec<(f64, f64)> = x.iter().zip(f).filter(|(_, f)| f.is_finite()).map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();
@@ -362,8 +474,7 @@ where
     chart.draw_series(
         (0..v.data.len()).filter(finite).filter(|&i| held(i)).map(|i| Circle::new((v.data.x[i], v.data.y[i]), r + (0.8 * s) as i32, ring)),
     )?;
-    let (px, py) = chart.plotting_area().get_pixel_range();
-    Ok(Mapping { px: (px.start as f64, px.end as f64), py: (py.start as f64, py.end as f64), x: xr, y: yr })
+    Ok(())
 }
 
 /// The noise panel: inferred sigma(x) with its 95% posterior band, true sigma dashed.
@@ -385,21 +496,13 @@ where
     if v.truth.is_some() {
         items.push((Swatch::Line(INK, 1.5, true), "true σ(x)".into()));
     }
+    let area = &titled(area, v)?;
     let lh = legend(area, &items, s)?;
     let (_, plot) = area.split_vertically(lh);
-    let xr = x_range(v);
-    let mut top = 0.0f64;
-    if let Some(m) = v.summary {
-        let mean_top = finite_range(m.sigma_mean.iter()).map(|r| r.1).unwrap_or(0.0);
-        let hi_top = finite_range(m.sigma_hi.iter()).map(|r| r.1).unwrap_or(0.0);
-        top = top.max(hi_top.min(2.5 * mean_top)).max(1.15 * mean_top);
-    }
-    if let Some((_, _, sg)) = &v.truth {
-        top = top.max(finite_range(sg.iter()).map(|r| r.1 * 1.25).unwrap_or(0.0));
-    }
-    if !(top > 0.0) {
-        top = finite_range(v.data.y.iter()).map(|r| (r.1 - r.0) / 4.0).unwrap_or(1.0).max(1e-6);
-    }
+    let (xr, top) = match v.fixed {
+        Some(a) => (a.x, a.sigma_top),
+        None => (x_range(v), sigma_top(v)),
+    };
     let yr = (0.0, top);
     let mut chart = chart_on(&plot, xr, yr, s)?;
     mesh(&mut chart, &v.data.x_label, "noise sd σ(x)", s)?;
@@ -419,6 +522,23 @@ where
         chart.draw_series(LineSeries::new(pts, ink.stroke_width((2.5 * s).max(1.0) as u32)))?;
     }
     Ok(())
+}
+
+/// The top of the sigma plot `v` would draw by itself.
+fn sigma_top(v: &View) -> f64 {
+    let mut top = 0.0f64;
+    if let Some(m) = v.summary {
+        let mean_top = finite_range(m.sigma_mean.iter()).map(|r| r.1).unwrap_or(0.0);
+        let hi_top = finite_range(m.sigma_hi.iter()).map(|r| r.1).unwrap_or(0.0);
+        top = top.max(hi_top.min(2.5 * mean_top)).max(1.15 * mean_top);
+    }
+    if let Some((_, _, sg)) = &v.truth {
+        top = top.max(finite_range(sg.iter()).map(|r| r.1 * 1.25).unwrap_or(0.0));
+    }
+    if !(top > 0.0) {
+        top = finite_range(v.data.y.iter()).map(|r| (r.1 - r.0) / 4.0).unwrap_or(1.0).max(1e-6);
+    }
+    top
 }
 
 /// A grey note in the middle of an empty plotting area.
@@ -498,5 +618,27 @@ where
     let (left, right) = bottom.split_horizontally(w / 2);
     draw_sigma(&left, v)?;
     draw_trace(&right, v)?;
+    Ok(())
+}
+
+/// Both fits of a comparison on one area (PNG and SVG downloads), on the same axes:
+/// the two main plots side by side (or one overlaid plot), the two sigma plots below.
+pub fn draw_compare_all<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, a: &View, b: &View, overlay: bool) -> Res<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE)?;
+    let (w, h) = area.dim_in_pixel();
+    let (top, bottom) = area.split_vertically((h as f64 * 0.62) as u32);
+    if overlay {
+        draw_main(&top, b)?;
+    } else {
+        let (l, r) = top.split_horizontally(w / 2);
+        draw_main(&l, a)?;
+        draw_main(&r, b)?;
+    }
+    let (l, r) = bottom.split_horizontally(w / 2);
+    draw_sigma(&l, a)?;
+    draw_sigma(&r, b)?;
     Ok(())
 }

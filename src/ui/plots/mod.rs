@@ -14,8 +14,9 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
-use super::app::Ctx;
+use super::context::Ctx;
 use super::browser;
+use super::compare::{Band, CompareAction, KeptFit, Layout};
 use super::state::{Action, AppState};
 use crate::config::Method;
 pub use canvas::Canvas;
@@ -64,7 +65,66 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
         scale,
         stale: s.stale,
         held: s.held_out_mask(),
+        shown: s.shown,
+        draws: s.frame.as_ref().filter(|_| !s.stale).map(|f| f.snapshot.function_draws.as_slice()).unwrap_or(&[]),
+        fixed: None,
+        overlay: None,
+        title: None,
     }
+}
+
+/// Fit A of a comparison as a figure view, drawn as the page draws its own fit.
+pub fn view_of_kept<'a>(a: &'a KeptFit, s: &AppState, scale: f64) -> View<'a> {
+    let m = &a.frame.snapshot.summary;
+    let truth = match (a.data.truth_f(&m.x), a.data.truth_sigma(&m.x)) {
+        (Some(f), Some(sg)) => Some((m.x.clone(), f, sg)),
+        _ => None,
+    };
+    View {
+        data: &a.data,
+        summary: Some(m),
+        truth,
+        trace: &a.frame.snapshot.trace,
+        loss_label: "",
+        phases: a.frame.snapshot.phase_ends,
+        burn_name: "burn-in",
+        scale,
+        stale: false,
+        held: a.held.clone(),
+        shown: s.shown,
+        draws: &a.frame.snapshot.function_draws,
+        fixed: None,
+        overlay: None,
+        title: Some(format!("Fit A: {}", fit_name(&a.config))),
+    }
+}
+
+/// "two-head, pSGLD".
+pub fn fit_name(c: &crate::config::FitConfig) -> String {
+    format!("{}, {}", c.model_name(), c.inference.method.spec().short)
+}
+
+/// The views of a comparison's two fits, on the same axes (None when not comparing):
+/// A's, then the page's (B), with A overlaid on B in the overlay layout.
+pub fn compare_views<'a>(s: &'a AppState, scale: f64) -> Option<(View<'a>, View<'a>)> {
+    let c = s.compare.as_ref()?;
+    let mut a = view_of_kept(&c.a, s, scale);
+    let mut b = view_of(s, scale);
+    let axes = draw::axes_of(&a).union(draw::axes_of(&b));
+    a.fixed = Some(axes);
+    b.fixed = Some(axes);
+    let b_name = s.fitted.as_ref().map(|f| fit_name(&f.config));
+    b.title = Some(match (b_name, s.frame.is_some()) {
+        (Some(n), true) => format!("Fit B: {n}"),
+        _ => "Fit B: change the model or method, then Train".into(),
+    });
+    if c.layout == Layout::Overlay {
+        b.overlay = a.summary;
+        if let Some(t) = &mut b.title {
+            *t = format!("{t} (A overlaid: {})", fit_name(&c.a.config));
+        }
+    }
+    Some((a, b))
 }
 
 /// CSS box sizes of the canvases by element id, kept up to date by a ResizeObserver.
@@ -155,6 +215,9 @@ pub fn Plots() -> Html {
     let main_ref = use_node_ref();
     let sigma_ref = use_node_ref();
     let trace_ref = use_node_ref();
+    // Fit A's figures while comparing.
+    let main_a_ref = use_node_ref();
+    let sigma_a_ref = use_node_ref();
     let mapping = use_mut_ref(Mapping::default);
     let resized = use_state(|| 0u32);
     let boxes: Boxes = use_mut_ref(Vec::new);
@@ -169,6 +232,7 @@ pub fn Plots() -> Html {
     let frame_pending = use_mut_ref(|| false);
     {
         let (main_ref, sigma_ref, trace_ref) = (main_ref.clone(), sigma_ref.clone(), trace_ref.clone());
+        let (main_a_ref, sigma_a_ref) = (main_a_ref.clone(), sigma_a_ref.clone());
         let state = ctx.state.clone();
         let mapping = mapping.clone();
         let boxes = boxes.clone();
@@ -184,12 +248,28 @@ pub fn Plots() -> Html {
                 let t0 = crate::worker::clock::now_ms();
                 let s = state.borrow();
                 // One view (grid, truth on it) for the three figures.
-                let v = view_of(&s, browser::device_pixel_ratio());
+                let dpr = browser::device_pixel_ratio();
+                let (a, v) = match compare_views(&s, dpr) {
+                    Some((a, b)) => (Some(a), b),
+                    None => (None, view_of(&s, dpr)),
+                };
+                // The axes drawn, for the browser tests (the two fits share them).
+                let mark_axes = |c: &HtmlCanvasElement, m: &draw::Mapping| {
+                    let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
+                    let _ = c.set_attribute("data-y-axis", &format!("{},{}", m.y.0, m.y.1));
+                };
+                if let (Some(a), Some(c)) = (&a, main_a_ref.cast::<HtmlCanvasElement>()) {
+                    if let Some(m) = draw_on(&c, &boxes, |area| draw::draw_main(area, a)) {
+                        mark_axes(&c, &m);
+                    }
+                }
+                if let (Some(a), Some(c)) = (&a, sigma_a_ref.cast::<HtmlCanvasElement>()) {
+                    draw_on(&c, &boxes, |area| draw::draw_sigma(area, a));
+                }
                 if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
                     if let Some(m) = draw_on(&c, &boxes, |a| draw::draw_main(a, &v)) {
                         *mapping.borrow_mut() = m;
-                        // The x axis drawn, for the browser tests.
-                        let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
+                        mark_axes(&c, &m);
                         // Its tick labels as drawn (one per line), for the same.
                         let _ = c.set_attribute("data-tick-labels", &draw::last_tick_labels().join("\n"));
                     }
@@ -219,10 +299,13 @@ pub fn Plots() -> Html {
     }
 
     // A canvas's CSS box changed (window, layout, scroll bar): note it and redraw.
+    // Comparing adds and moves canvases: observe them again when the layout changes.
+    let layout_key = ctx.state.borrow().compare.as_ref().map(|c| c.layout);
     {
         let (main_ref, sigma_ref, trace_ref) = (main_ref.clone(), sigma_ref.clone(), trace_ref.clone());
+        let (main_a_ref, sigma_a_ref) = (main_a_ref.clone(), sigma_a_ref.clone());
         let (boxes, resized) = (boxes.clone(), resized.clone());
-        use_effect_with((), move |_| {
+        use_effect_with(layout_key, move |_| {
             let counter = Rc::new(RefCell::new(0u32));
             let cb = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
                 let mut changed = false;
@@ -252,7 +335,7 @@ pub fn Plots() -> Html {
             });
             let observer = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()).ok();
             if let Some(o) = &observer {
-                for r in [&main_ref, &sigma_ref, &trace_ref] {
+                for r in [&main_ref, &sigma_ref, &trace_ref, &main_a_ref, &sigma_a_ref] {
                     if let Some(el) = r.cast::<web_sys::Element>() {
                         o.observe(&el);
                     }
@@ -383,27 +466,94 @@ pub fn Plots() -> Html {
         "Data (no fit yet). Click or tap to add a point; Shift-click or long-press to remove the nearest."
     };
     let main_label = if s.stale { "Data, with the greyed fit of the previous data; press Train to fit these." } else { main_label };
-    html! {
-        <div class="plots">
-            <figure class="plot plot-main">
-                <canvas id="plot-main" ref={main_ref} role="img" aria-label={main_label} {onclick}
-                    {onpointerdown} {onpointermove} {onpointerup} onpointercancel={cancel.clone()} onpointerleave={cancel}
-                    {oncontextmenu} data-stale={s.stale.to_string()}
-                    data-has-fit={has_fit.to_string()}></canvas>
-                <figcaption class="sr-only">{"Predictive distribution"}</figcaption>
-            </figure>
-            <div class="plot-row">
-                <figure class="plot">
-                    <canvas id="plot-sigma" ref={sigma_ref} role="img" aria-label="Inferred noise standard deviation sigma(x) with its 95% posterior band"></canvas>
-                    <figcaption class="sr-only">{"Noise sd σ(x)"}</figcaption>
-                </figure>
-                <figure class="plot">
-                    <canvas id="plot-trace" ref={trace_ref} role="img" aria-label="Loss trace over training steps"></canvas>
-                    <figcaption class="sr-only">{"Loss trace"}</figcaption>
-                    <p class="plot-note muted" id="loss-why">{"The loss rises when sampling starts: the warm start ends at the most probable weights, \
-                        and a sampler then wanders the region that holds most of the posterior, where each point is less probable."}</p>
-                </figure>
+    let comparing = s.compare.as_ref().map(|c| c.layout);
+    let main_label = match comparing {
+        Some(Layout::Apart) => "Fit B: data with its predictive mean and 95% bands, on the same axes as fit A's plot.",
+        Some(Layout::Overlay) => "Fit B with fit A overlaid: both predictive means and 95% total bands on one plot.",
+        None => main_label,
+    };
+    let main = html! {
+        <figure class="plot plot-main">
+            <canvas id="plot-main" ref={main_ref} role="img" aria-label={main_label} {onclick}
+                {onpointerdown} {onpointermove} {onpointerup} onpointercancel={cancel.clone()} onpointerleave={cancel}
+                {oncontextmenu} data-stale={s.stale.to_string()}
+                data-has-fit={has_fit.to_string()}></canvas>
+            <figcaption class="sr-only">{"Predictive distribution"}</figcaption>
+        </figure>
+    };
+    let sigma = html! {
+        <figure class="plot">
+            <canvas id="plot-sigma" ref={sigma_ref} role="img" aria-label="Inferred noise standard deviation sigma(x) with its 95% posterior band"></canvas>
+            <figcaption class="sr-only">{"Noise sd σ(x)"}</figcaption>
+        </figure>
+    };
+    let trace = html! {
+        <figure class="plot">
+            <canvas id="plot-trace" ref={trace_ref} role="img" aria-label="Loss trace over training steps"></canvas>
+            <figcaption class="sr-only">{"Loss trace"}</figcaption>
+            <p class="plot-note muted" id="loss-why">{"The loss rises when sampling starts: the warm start ends at the most probable weights, \
+                and a sampler then wanders the region that holds most of the posterior, where each point is less probable."}</p>
+        </figure>
+    };
+    let toggles = legend_toggles(&ctx, &s);
+    let Some(layout) = comparing else {
+        return html! {
+            <div class="plots">
+                { toggles }
+                { main }
+                <div class="plot-row">{ sigma }{ trace }</div>
             </div>
+        };
+    };
+    let main_a = html! {
+        <figure class="plot plot-main">
+            <canvas id="plot-main-a" ref={main_a_ref} role="img"
+                aria-label="Fit A: data with its predictive mean and 95% bands, on the same axes as fit B's plot."></canvas>
+            <figcaption class="sr-only">{"Fit A: predictive distribution"}</figcaption>
+        </figure>
+    };
+    let sigma_a = html! {
+        <figure class="plot">
+            <canvas id="plot-sigma-a" ref={sigma_a_ref} role="img" aria-label="Fit A: inferred noise standard deviation sigma(x) with its 95% posterior band"></canvas>
+            <figcaption class="sr-only">{"Fit A: noise sd σ(x)"}</figcaption>
+        </figure>
+    };
+    html! {
+        <div class="plots comparing">
+            { toggles }
+            if layout == Layout::Apart {
+                <div class="pair">{ main_a }{ main }</div>
+            } else {
+                <>{ main }</>
+            }
+            <div class="pair pair-sigma">{ sigma_a }{ sigma }</div>
+            <div class="plot-row">{ trace }</div>
         </div>
+    }
+}
+
+/// The legend's switches: each band on and off, and the posterior draws.
+fn legend_toggles(ctx: &Ctx, s: &AppState) -> Html {
+    let d = ctx.dispatch.clone();
+    let item = |id: &'static str, label: String, on: bool, action: CompareAction, class: &'static str| {
+        let d = d.clone();
+        let onchange = Callback::from(move |_: Event| d.emit(Action::Compare(action.clone())));
+        html! {
+            <label class={classes!("legend-toggle", class)} for={id}>
+                <input type="checkbox" id={id} checked={on} {onchange} />
+                <span class="swatch" aria-hidden="true"></span>{label}
+            </label>
+        }
+    };
+    let sh = s.shown;
+    let n = crate::summary::bands::FUNCTION_DRAWS;
+    html! {
+        <fieldset class="legend-toggles">
+            <legend class="sr-only">{"Show on the plot"}</legend>
+            { item("show-total", "95% total band".into(), sh.total, CompareAction::ToggleBand(Band::Total), "total") }
+            { item("show-aleatoric", "95% aleatoric (noise)".into(), sh.aleatoric, CompareAction::ToggleBand(Band::Aleatoric), "aleatoric") }
+            { item("show-epistemic", "95% epistemic (model)".into(), sh.epistemic, CompareAction::ToggleBand(Band::Epistemic), "epistemic") }
+            { item("show-draws", format!("Posterior draws ({n})"), sh.draws, CompareAction::ToggleDraws, "draws") }
+        </fieldset>
     }
 }
