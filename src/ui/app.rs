@@ -140,7 +140,7 @@ thread_local! {
 
 fn values_in(msg: &FromChains) -> usize {
     let FromChains::Posts(f) = msg else { return 0 };
-    let n = |d: &crate::infer::snapshot::DrawPrediction| d.mu.len() + d.sigma.len() + d.theta.len();
+    let n = |d: &crate::summary::bands::DrawPrediction| d.mu.len() + d.sigma.len() + d.theta.len();
     f.posts.iter().map(|p| p.kept.iter().chain(&p.live).chain(p.eval.iter().flatten()).map(n).sum::<usize>()).sum()
 }
 
