@@ -787,7 +787,8 @@ mod tests {
 
     #[test]
     fn schedule_follows_the_measured_defaults() {
-        let c = FitConfig::default();
+        let mut c = FitConfig::default();
+        c.inference.method_for_step_budget(); // pSGLD's schedule (NUTS's: tests/nuts.rs)
         let s = Schedule::new(&c);
         assert_eq!((s.warm, s.mean_warm), (2000, 1000));
         assert_eq!(s.burn, 5400);
@@ -800,6 +801,7 @@ mod tests {
     #[test]
     fn cyclical_draws_come_from_second_halves_of_cycles() {
         let mut c = FitConfig::default();
+        c.inference.method_for_step_budget(); // pSGLD's
         c.inference.cycles = 4;
         let s = Schedule::new(&c);
         let rest = c.inference.steps - s.warm;
@@ -813,6 +815,7 @@ mod tests {
     fn small_budgets_still_give_a_valid_schedule() {
         let mut c = FitConfig::default();
         c.inference.steps = 50;
+        c.inference.method_for_step_budget(); // a step budget: pSGLD
         let s = Schedule::new(&c);
         assert!(s.warm <= 20 && s.keep.len() <= 100 && s.keep.iter().all(|&k| k < 50));
     }

@@ -88,6 +88,7 @@ fn cfg(chains: usize, steps: usize) -> FitConfig {
     c.model.hidden = vec![8, 4];
     c.inference.chains = chains;
     c.inference.steps = steps;
+    c.inference.method_for_step_budget(); // a step budget: pSGLD
     c.inference.seed = 3;
     c
 }
