@@ -34,7 +34,7 @@ test('phone 390 px wide: settings first, then the fit; no horizontal scrolling',
   envs.push(env);
   const page = await open(env.context, 'steps=3000');
   const settings = await page.getByRole('complementary', { name: 'Settings' }).boundingBox();
-  const fit = await page.getByRole('region', { name: 'Fit' }).boundingBox();
+  const fit = await page.getByRole('region', { name: 'Fit', exact: true }).boundingBox();
   assert.ok(settings.y < fit.y, `settings (y = ${settings.y}) above the fit (y = ${fit.y})`);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForState(page, 'finished', 90_000);
