@@ -171,6 +171,8 @@ test('a preset\'s formula edited becomes the custom law, the floor is said, and 
   const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download project (JSON)', exact: true }).click()]);
   const other = await env.context.newPage();
   await other.goto(BASE);
+  // Once the page has started (it saves its settings at start-up), forget them.
+  await other.getByRole('button', { name: 'Train', exact: true }).waitFor();
   await other.evaluate(() => localStorage.clear());
   await other.goto(BASE);
   await other.getByRole('button', { name: 'Train', exact: true }).waitFor();
