@@ -34,7 +34,7 @@ pub fn Help() -> Html {
                 </div>
                 <div>
                     <h3>{"How it is fitted"}</h3>
-                    <p>{"pSGLD (the default) first finds a good fit with Adam, then samples networks from the posterior with noisy, preconditioned gradient steps; the bands are computed from the kept draws. R-hat near 1 means the chains agree. VI instead fits a simple Gaussian to the posterior: it takes about twice as long as pSGLD, and its bands tend to be too narrow."}</p>
+                    <p>{"NUTS (the default) samples networks from the posterior with the No-U-Turn Sampler that NeuroBayes uses: after its warm-up draws it keeps every draw, and it draws more while the chains still disagree. The bands are computed from the kept draws; R-hat near 1 means the chains agree. pSGLD is faster and approximate: it first finds a good fit with Adam, then takes noisy, preconditioned gradient steps, and on small data its chains may not have mixed when it stops (the warnings say so). VI fits a simple Gaussian to the posterior: fast, but its bands tend to be too narrow."}</p>
                     <p>{"All computation happens in Web Workers in this tab, one per chain up to the cores your browser reports (at least two): the chains run side by side, the page pools what they send and stays responsive, and no data leave your computer."}</p>
                 </div>
             </div>
