@@ -149,18 +149,7 @@ pub fn HeldOut(p: &HeldOutProps) -> Html {
         return html! {};
     }
     let shown = ev.iter().find(|e| e.label == "fresh draws from the truth").unwrap_or(&ev[0]);
-    let rows: [(&str, &str); 10] = [
-        ("rmse", "RMSE"),
-        ("nll", "NLL"),
-        ("crps", "CRPS"),
-        ("coverage95", "Coverage (95%)"),
-        ("sharpness", "Sharpness (RMS sd)"),
-        ("mace", "MACE"),
-        ("rmsce", "RMSCE"),
-        ("miscalibration_area", "Miscalibration area"),
-        ("check", "Check score"),
-        ("interval", "Interval score"),
-    ];
+    let rows = super::compare::METRIC_ROWS;
     html! {
         <section class="card held-out" aria-labelledby="held-out-h">
             <h3 id="held-out-h">{"Held-out"}</h3>
