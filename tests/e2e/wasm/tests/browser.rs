@@ -59,6 +59,7 @@ fn a_nuts_fit_runs_in_wasm_reports_its_diagnostics_and_is_reproducible() {
     c.inference.warmup = 30;
     c.inference.draws = 20;
     c.inference.max_depth = 5;
+    c.inference.extend = false; // exactly 2 x 20 draws
     c.model.hidden = vec![6];
     let a = run(c.clone());
     let b = run(c);
@@ -122,6 +123,11 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         scale: 1.0,
         stale: false,
         held: vec![],
+        shown: Default::default(),
+        draws: &[],
+        fixed: None,
+        overlay: None,
+        title: None,
     };
     let root = Canvas::new(canvas.clone()).unwrap().into_drawing_area();
     let mapping = draw::draw_main(&root, &view).unwrap();
