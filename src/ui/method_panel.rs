@@ -249,23 +249,18 @@ pub fn MethodPanel() -> Html {
             d.emit(Action::SetConfig(c));
         }
     });
-    let d = ctx.dispatch.clone();
-    let state = ctx.state.clone();
-    let on_warmup = Callback::from(move |e: Event| {
-        let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
-        let mut c = state.borrow().settings.config.clone();
-        c.inference.mean_warmup = on;
-        d.emit(Action::SetConfig(c));
-    });
-
-    let d = ctx.dispatch.clone();
-    let state = ctx.state.clone();
-    let on_extend = Callback::from(move |e: Event| {
-        let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
-        let mut c = state.borrow().settings.config.clone();
-        c.inference.extend = on;
-        d.emit(Action::SetConfig(c));
-    });
+    // A checkbox's callback: `set` the setting to its state and apply the settings.
+    let checkbox = |set: fn(&mut FitConfig, bool)| {
+        let (d, state) = (ctx.dispatch.clone(), ctx.state.clone());
+        Callback::from(move |e: Event| {
+            let on = e.target_unchecked_into::<web_sys::HtmlInputElement>().checked();
+            let mut c = state.borrow().settings.config.clone();
+            set(&mut c, on);
+            d.emit(Action::SetConfig(c));
+        })
+    };
+    let on_warmup = checkbox(|c, on| c.inference.mean_warmup = on);
+    let on_extend = checkbox(|c, on| c.inference.extend = on);
 
     let method_options: Vec<(String, String)> =
         Method::ALL.iter().map(|m| (m.name().to_string(), method_info(*m).0.to_string())).collect();
@@ -284,11 +279,11 @@ pub fn MethodPanel() -> Html {
                     <input id="extend" type="checkbox" checked={c.inference.extend} onchange={on_extend}
                         aria-describedby="extend-hint" />
                     <label for="extend">{"Draw more while the chains disagree"}</label>
-                    <p id="extend-hint" class="hint">{format!(
-                        "half the draws again at a time, up to {} gradients per chain; a note says why it stopped",
-                        super::status::thousands(c.inference.extend_gradients)
-                    )}</p>
                 </div>
+                <p id="extend-hint" class="hint">{format!(
+                    "half the draws again at a time, up to {} gradients per chain; a note says why it stopped",
+                    super::status::thousands(c.inference.extend_gradients)
+                )}</p>
             }
             if let Some(w) = tempered {
                 <p class="hint warn">{format!("Tempered VI: the KL term is weighted {} (1 = exact Bayes), which keeps mean-field VI from collapsing to the prior but makes its bands narrower than a true posterior.", num(w))}</p>
