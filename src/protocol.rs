@@ -29,6 +29,10 @@ pub enum ToWorker {
         grid: Vec<f64>,
         #[serde(default)]
         eval_x: Vec<f64>,
+        /// Start from the posterior of the fit the worker holds (the previous one) when
+        /// it is of the same settings (the page's Measure next); otherwise a fresh fit.
+        #[serde(default)]
+        warm: bool,
     },
     Pause,
     Resume,
@@ -181,6 +185,7 @@ mod tests {
                 data: Dataset::new(vec![0.0, 1.0], vec![1.0, 2.0]),
                 grid: vec![0.0, 0.5, 1.0],
                 eval_x: vec![0.25],
+                warm: false,
             },
             ToWorker::Pause,
             ToWorker::Resume,

@@ -529,7 +529,7 @@ mod cli {
                 }
             }
         };
-        Ok((Acquisition { kind, kappa: s.kappa, goal, best: 0.0 }, candidate_grid(lo, hi, s.candidates)))
+        Ok((Acquisition { kind, kappa: s.kappa, goal, best: 0.0, seed: 0 }, candidate_grid(lo, hi, s.candidates)))
     }
 
     fn suggest(s: SuggestArgs) -> CliResult {
@@ -539,7 +539,8 @@ mod cli {
         }
         let (cfg, notes) = config(a)?;
         let (data, holdout, split_off) = load(a, &cfg)?;
-        let (acq, cands) = acquisition(&s, &data)?;
+        let (mut acq, cands) = acquisition(&s, &data)?;
+        acq.seed = cfg.inference.seed;
         let t0 = Instant::now();
         let mut fit = start(a, &cfg, &data)?;
         let law = law_line(&fit);

@@ -14,7 +14,7 @@ use super::pool::{phase_at, pool_traces, ChainFigures, ChainView, PoolSpec};
 use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
 use crate::summary::bands::{bands, function_draws, quantile, DrawPrediction};
-use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments, Goal};
+use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments};
 use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
 use crate::summary::{ess, split_rhat, MethodDiagnostics, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
@@ -130,10 +130,7 @@ impl Fit {
             let all: Vec<&DrawPrediction> = per_chain.iter().flatten().collect();
             let mean = |i: usize| all.iter().map(|d| d.mu[i]).sum::<f64>() / all.len() as f64;
             let means = (0..xs.len()).map(mean);
-            acq.best = match acq.goal {
-                Goal::Max => means.fold(f64::NEG_INFINITY, f64::max),
-                Goal::Min => means.fold(f64::INFINITY, f64::min),
-            };
+            acq.best = crate::summary::acquisition::incumbent(acq.goal, means);
         }
         self.candidate_moments(candidates).suggest(&acq, k)
     }

@@ -14,7 +14,9 @@
 //! - `ucb`: m(x) + kappa sqrt(C(x, x)) (goal max; m(x) - kappa sqrt(C(x, x)) scored as its
 //!   negative for goal min), for optimisation;
 //! - `ei`: expected improvement of the mean over the best posterior mean at the data,
-//!   E[max(f - best, 0)] with f ~ N(m(x), C(x, x)) (goal max; mirrored for min).
+//!   E[max(f - best, 0)] with f ~ N(m(x), C(x, x)) (goal max; mirrored for min);
+//! - `random`: a uniform random score per candidate from the acquisition's seed, the
+//!   baseline a learning curve is compared with (it ignores the posterior).
 //!
 //! A batch of k: after each pick x*, the candidates are scored again as if y had been
 //! measured at x* (a Gaussian observation with the noise variance a(x*)): the epistemic
@@ -46,6 +48,7 @@ pub enum AcquisitionKind {
     InfoGain,
     Ucb,
     Ei,
+    Random,
 }
 
 /// The acquisition functions, the default first.
@@ -79,6 +82,12 @@ pub const ACQUISITIONS: &[AcquisitionRow] = &[
         name: "ei",
         label: "Expected improvement (optimise)",
         help: "the expected gain of the mean over the best mean at the data so far (goal max or min)",
+    },
+    AcquisitionRow {
+        kind: AcquisitionKind::Random,
+        name: "random",
+        label: "Random (the baseline)",
+        help: "any candidate, chosen at random: what a learning curve of the others is measured against",
     },
 ];
 
@@ -124,12 +133,33 @@ pub struct Acquisition {
     pub goal: Goal,
     /// EI's incumbent: the best posterior mean at the data's x (for the goal).
     pub best: f64,
+    /// Random's seed (the same seed and candidates give the same picks).
+    pub seed: u64,
 }
 
 impl Acquisition {
     pub fn new(kind: AcquisitionKind) -> Acquisition {
-        Acquisition { kind, kappa: 2.0, goal: Goal::Max, best: 0.0 }
+        Acquisition { kind, kappa: 2.0, goal: Goal::Max, best: 0.0, seed: 0 }
     }
+}
+
+/// EI's incumbent from the posterior mean at the data's x: the largest (goal max) or
+/// the smallest (goal min); 0 without data.
+pub fn incumbent(goal: Goal, means: impl IntoIterator<Item = f64>) -> f64 {
+    let best = match goal {
+        Goal::Max => means.into_iter().fold(f64::NEG_INFINITY, f64::max),
+        Goal::Min => means.into_iter().fold(f64::INFINITY, f64::min),
+    };
+    if best.is_finite() { best } else { 0.0 }
+}
+
+/// A uniform number in [0, 1) from (seed, i): splitmix64's finaliser.
+fn uniform(seed: u64, i: usize) -> f64 {
+    let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The posterior over the mean on the candidates, from the draws.
@@ -169,6 +199,21 @@ impl CandidateMoments {
         CandidateMoments { x: x.to_vec(), mean, cov, aleatoric }
     }
 
+    /// From the marginal moments alone (a predictive summary's mean and epistemic and
+    /// aleatoric sds, as `summary::bands` computes them from the draws): the scores of
+    /// every acquisition and so a single pick equal [`CandidateMoments::from_draws`]'s.
+    /// The covariance is diagonal, so a batch's later picks do not see the first ones
+    /// teach their neighbours: for k > 1 use `from_draws`.
+    pub fn from_marginals(x: &[f64], mean: &[f64], sd_epistemic: &[f64], sd_aleatoric: &[f64]) -> CandidateMoments {
+        let n = x.len();
+        assert!(mean.len() == n && sd_epistemic.len() == n && sd_aleatoric.len() == n, "one value per candidate");
+        let mut cov = vec![0.0; n * n];
+        for (i, s) in sd_epistemic.iter().enumerate() {
+            cov[i * n + i] = s * s;
+        }
+        CandidateMoments { x: x.to_vec(), mean: mean.to_vec(), cov, aleatoric: sd_aleatoric.iter().map(|s| s * s).collect() }
+    }
+
     fn var(&self, i: usize) -> f64 {
         self.cov[i * self.x.len() + i].max(0.0)
     }
@@ -201,6 +246,7 @@ impl CandidateMoments {
                         };
                         expected_improvement(gain, v.sqrt())
                     }
+                    AcquisitionKind::Random => uniform(acq.seed, i),
                 }
             })
             .collect()
@@ -402,13 +448,50 @@ mod tests {
     }
 
     #[test]
+    fn marginal_moments_score_as_the_draws_do() {
+        let x = candidate_grid(0.0, 1.0, 41);
+        let m = two_bumps(&x, (0.2, 0.3), (0.7, 0.1), |v| 0.05 + 0.4 * v);
+        let sd_e: Vec<f64> = (0..x.len()).map(|i| m.var(i).sqrt()).collect();
+        let sd_a: Vec<f64> = m.aleatoric.iter().map(|a| a.sqrt()).collect();
+        let d = CandidateMoments::from_marginals(&x, &m.mean, &sd_e, &sd_a);
+        for r in ACQUISITIONS {
+            let acq = Acquisition { best: 1.0, seed: 3, ..Acquisition::new(r.kind) };
+            for (a, b) in d.score(&acq).iter().zip(m.score(&acq)) {
+                assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{}: {a} vs {b}", r.name);
+            }
+            assert_eq!(d.suggest(&acq, 1), m.suggest(&acq, 1), "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn random_picks_spread_over_the_candidates_and_follow_the_seed() {
+        let x = candidate_grid(0.0, 1.0, 100);
+        let m = two_bumps(&x, (0.2, 0.3), (0.7, 0.1), |_| 0.1);
+        let pick = |seed| m.suggest(&Acquisition { seed, ..Acquisition::new(AcquisitionKind::Random) }, 1)[0].0;
+        assert_eq!(pick(7), pick(7));
+        let picks: Vec<f64> = (0..400).map(pick).collect();
+        // Uniform over the candidates: a quarter of them in each quarter of the range.
+        for q in 0..4 {
+            let lo = q as f64 * 0.25;
+            let k = picks.iter().filter(|&&p| p >= lo && p < lo + 0.25).count();
+            assert!((60..=140).contains(&k), "quarter {q}: {k} of 400");
+        }
+        // It ignores the posterior: the epistemic variance is largest at 0.2.
+        let near = picks.iter().filter(|&&p| (p - 0.2).abs() < 0.05).count();
+        assert!(near < 40, "{near} of 400 within 0.05 of the variance peak");
+        assert_eq!(incumbent(Goal::Max, [1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(incumbent(Goal::Min, [1.0, 3.0, 2.0]), 1.0);
+        assert_eq!(incumbent(Goal::Min, []), 0.0);
+    }
+
+    #[test]
     fn names_round_trip_and_the_default_comes_first() {
         assert_eq!(ACQUISITIONS[0].kind, AcquisitionKind::Epistemic);
         for r in ACQUISITIONS {
             assert_eq!(AcquisitionKind::from_name(r.name), Some(r.kind));
             assert_eq!(r.kind.row().name, r.name);
         }
-        assert_eq!(AcquisitionKind::names(", ", " or "), "epistemic, total, infogain, ucb or ei");
+        assert_eq!(AcquisitionKind::names(", ", " or "), "epistemic, total, infogain, ucb, ei or random");
         assert_eq!(AcquisitionKind::from_name("expp"), None);
     }
 }

@@ -351,7 +351,10 @@ impl AppState {
 
     /// The link of the page: the settings, and the open scenario.
     pub fn query(&self) -> String {
-        let q = self.settings.to_query();
+        let mut q = self.settings.to_query();
+        for (k, v) in self.explore.query_params() {
+            q += &format!("&{k}={v}");
+        }
         match &self.scenario {
             Some(s) => format!("{q}&{SCENARIO_PARAM}={}", s.scenario.id),
             None => q,

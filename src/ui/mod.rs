@@ -6,6 +6,7 @@
 pub mod axes;
 pub mod chains;
 pub mod compare;
+pub mod explore;
 pub mod law_edit;
 pub mod persist;
 pub mod settings;

@@ -92,6 +92,9 @@ impl AppState {
         if let Some(p) = s.open_scenario_from_query(query) {
             problem = Some(p);
         }
+        if let Some(p) = s.explore.apply_query(&super::settings::parse_query(query)) {
+            problem.get_or_insert(p);
+        }
         (s, problem)
     }
 

@@ -13,6 +13,7 @@ use crate::summary::{Calibration, HeldOutMetrics};
 pub use crate::summary::bands::predictions_csv;
 
 use super::compare::{ActiveScenario, CompareAction, Comparison, Shown};
+use super::explore::{Explore, ExploreAction};
 /// Numbers and durations in the page's words (`ui::words`).
 pub use super::words::{duration, fmt};
 /// The project file and what this browser keeps (`ui::persist`).
@@ -88,6 +89,8 @@ pub enum Action {
     TestPanic,
     /// Compare, its scenarios, and which bands the plots show (`ui::compare`).
     Compare(CompareAction),
+    /// Where to measure next (`ui::explore`).
+    Explore(ExploreAction),
 }
 
 /// What the running (or last) fit was started with.
@@ -142,6 +145,8 @@ pub struct AppState {
     pub scenario: Option<ActiveScenario>,
     /// Which bands (and whether posterior draws) the main plots draw.
     pub shown: Shown,
+    /// Where to measure next: the acquisition, Measure next and Auto's learning curves.
+    pub explore: Explore,
 }
 
 impl Default for AppState {
@@ -167,6 +172,7 @@ impl Default for AppState {
             compare: None,
             scenario: None,
             shown: Shown::default(),
+            explore: Explore::default(),
         }
     }
 }
@@ -233,6 +239,9 @@ impl AppState {
             _ => None,
         };
         let before = data_change.map(|_| (self.data.x.clone(), self.data.y.clone()));
+        // Auto goes on when its fit finishes, and stops when the user takes over.
+        let by_user = data_change.is_some() || matches!(action, Action::Train | Action::Step | Action::Reset);
+        let finished_now = matches!(&action, Action::Worker(FromWorker::Finished(f)) if f.run == self.run);
         let mut msgs = self.apply_action(action);
         if let (Some(by_hand), Some((x, y))) = (data_change, before) {
             let changed = x != self.data.x || y != self.data.y;
@@ -242,6 +251,7 @@ impl AppState {
             msgs.extend(self.after_data_change(by_hand, changed));
         }
         self.scenario_progress();
+        msgs.extend(self.explore_after(finished_now, by_user));
         msgs
     }
 
@@ -397,6 +407,7 @@ impl AppState {
             Action::DismissRestored => self.restored = None,
             Action::TestPanic => return vec![ToWorker::Panic],
             Action::Compare(a) => return self.compare_action(a),
+            Action::Explore(a) => return self.explore_action(a),
         }
         vec![]
     }
@@ -441,6 +452,7 @@ impl AppState {
         }
         // The hold-out: the same split as the CLI's --holdout-frac (data::split).
         let held = self.held_out_mask();
+        self.explore.awaiting = None;
         let (train, held_out) = self.data.split_by(&if held.is_empty() { vec![false; self.data.len()] } else { held.clone() });
         if let Err(e) = train.check_fit() {
             self.fit_error = Some(format!(
@@ -463,6 +475,7 @@ impl AppState {
             data: train,
             grid: self.grid.clone(),
             eval_x: held_out.x,
+            warm: false,
         }]
     }
 

@@ -99,7 +99,7 @@ fn data() -> Dataset {
 
 fn start(run: u32, c: FitConfig, eval_x: Vec<f64>) -> ToWorker {
     let d = data();
-    ToWorker::Start { run, grid: d.grid(25, 0.05), config: c, data: d, eval_x }
+    ToWorker::Start { run, grid: d.grid(25, 0.05), config: c, data: d, eval_x, warm: false }
 }
 
 /// Deliver the conductor's worker messages; collect what goes to the page.
