@@ -459,7 +459,8 @@ mod tests {
             for (a, b) in d.score(&acq).iter().zip(m.score(&acq)) {
                 assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{}: {a} vs {b}", r.name);
             }
-            assert_eq!(d.suggest(&acq, 1), m.suggest(&acq, 1), "{}", r.name);
+            let (a, b) = (d.suggest(&acq, 1)[0], m.suggest(&acq, 1)[0]);
+            assert!(a.0 == b.0 && (a.1 - b.1).abs() <= 1e-12 * b.1.abs().max(1.0), "{}: {a:?} vs {b:?}", r.name);
         }
     }
 
@@ -476,9 +477,10 @@ mod tests {
             let k = picks.iter().filter(|&&p| p >= lo && p < lo + 0.25).count();
             assert!((60..=140).contains(&k), "quarter {q}: {k} of 400");
         }
-        // It ignores the posterior: the epistemic variance is largest at 0.2.
+        // It ignores the posterior: the epistemic variance is largest at 0.2, where a
+        // tenth of the candidates lie (about 40 picks of 400 by chance).
         let near = picks.iter().filter(|&&p| (p - 0.2).abs() < 0.05).count();
-        assert!(near < 40, "{near} of 400 within 0.05 of the variance peak");
+        assert!(near < 80, "{near} of 400 within 0.05 of the variance peak");
         assert_eq!(incumbent(Goal::Max, [1.0, 3.0, 2.0]), 3.0);
         assert_eq!(incumbent(Goal::Min, [1.0, 3.0, 2.0]), 1.0);
         assert_eq!(incumbent(Goal::Min, []), 0.0);
