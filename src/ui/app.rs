@@ -20,6 +20,7 @@ use super::chains::{worker_count, Conductor, Out};
 use super::compare_panel::{ComparePanel, ScenarioCard};
 use super::context::{Ctx, SettingsCtx};
 use super::data_panel::DataPanel;
+use super::explore_panel::ExplorePanel;
 use super::exports::Exports;
 use super::help::Help;
 use super::method_panel::MethodPanel;
@@ -161,6 +162,8 @@ fn App() -> Html {
     let timing = use_mut_ref(|| Timing { train_at: None, first_plot_ms: None });
     let rerender = use_force_update();
 
+    // Bumped when the settings or the data change (the settings panels re-render then).
+    let settings_version = use_mut_ref(|| 0u64);
     let conductor = use_mut_ref(|| Conductor::new(page_workers()));
     let workers = use_mut_ref(|| Workers { url: browser::worker_url(), slots: Vec::new(), on_post: None });
     if workers.borrow().on_post.is_none() {
@@ -170,6 +173,7 @@ fn App() -> Html {
         let rerender = rerender.clone();
         let conductor = conductor.clone();
         let workers_ref = workers.clone();
+        let settings_version = settings_version.clone();
         let on_post: OnPost = Rc::new(move |w: usize, msg: FromChains| {
             let values = values_in(&msg);
             let t0 = now_ms();
@@ -196,11 +200,24 @@ fn App() -> Html {
                         let first = matches!(msg, FromWorker::Snapshot(_) | FromWorker::Finished(_));
                         let run = msg.run();
                         let mut s = state.borrow_mut();
-                        s.apply(Action::Worker(msg));
+                        let before = s.link_state();
+                        // A finished fit may start the next (Auto's rounds).
+                        let next = s.apply(Action::Worker(msg));
                         if first && run == s.run {
                             let mut t = timing.borrow_mut();
                             if let (Some(t0), None) = (t.train_at, t.first_plot_ms) {
                                 t.first_plot_ms = Some(now_ms() - t0);
+                            }
+                        }
+                        if s.link_state() != before {
+                            browser::save(&s.saved());
+                            browser::replace_query(&s.query());
+                            *settings_version.borrow_mut() += 1;
+                        }
+                        drop(s);
+                        for m in next {
+                            for (v, m) in conductor.borrow_mut().send(m) {
+                                workers_ref.borrow_mut().send(v, m);
                             }
                         }
                         shown = true;
@@ -215,8 +232,6 @@ fn App() -> Html {
         workers.borrow_mut().on_post = Some(on_post);
     }
 
-    let settings_version = use_mut_ref(|| 0u64);
-
     let dispatch = {
         let state = state.clone();
         let version = version.clone();
@@ -229,13 +244,13 @@ fn App() -> Html {
             Callback::from(move |action: Action| {
                 let starts = matches!(action, Action::Train | Action::Step);
                 let mut s = state.borrow_mut();
-                let before = (s.settings.clone(), s.data.clone(), s.scenario.map(|x| x.scenario.id));
+                let before = s.link_state();
                 let run_before = s.run;
                 let msgs = s.apply(action);
                 if starts && s.run != run_before {
                     *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
                 }
-                if before.0 != s.settings || before.1 != s.data || before.2 != s.scenario.map(|x| x.scenario.id) {
+                if before != s.link_state() {
                     browser::save(&s.saved());
                     browser::replace_query(&s.query());
                 }
@@ -421,6 +436,7 @@ fn App() -> Html {
                         <Alerts />
                         <Status />
                         <Plots />
+                        <ExplorePanel />
                         <ComparePanel />
                         <Results />
                         <Exports />

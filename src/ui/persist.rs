@@ -98,6 +98,11 @@ impl AppState {
         (s, problem)
     }
 
+    /// What the link and local storage are made of: when it changes, both are written.
+    pub fn link_state(&self) -> (super::settings::Settings, Dataset, Option<&'static str>, Vec<(&'static str, String)>) {
+        (self.settings.clone(), self.data.clone(), self.scenario.map(|x| x.scenario.id), self.explore.query_params())
+    }
+
     /// What local storage keeps: settings, plus the points when a link cannot rebuild them.
     pub fn saved(&self) -> String {
         let data = if self.settings.source.fits_in_url() { Dataset::new(vec![], vec![]) } else { self.data.clone() };

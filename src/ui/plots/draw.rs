@@ -62,6 +62,8 @@ pub struct View<'a> {
     pub overlay: Option<&'a PredictiveSummary>,
     /// A title line over the legend ("Fit A: homoskedastic, pSGLD").
     pub title: Option<String>,
+    /// Where to measure next (the acquisition's pick): a dashed line at that x.
+    pub next_x: Option<f64>,
 }
 
 /// Axis ranges of the main and sigma plots.
@@ -363,6 +365,12 @@ where
     let mut chart = chart_on(&plot, xr, yr, s)?;
     mesh(&mut chart, &v.data.x_label, &v.data.y_label, s)?;
     draw_fit(&mut chart, v, yr)?;
+    if let Some(x) = v.next_x.filter(|x| x.is_finite() && *x >= xr.0 && *x <= xr.1) {
+        let style = ShapeStyle { color: PURPLE.to_rgba(), filled: false, stroke_width: (1.5 * s).round().max(1.0) as u32 };
+        chart.draw_series(DashedLineSeries::new([(x, yr.0), (x, yr.1)], (6.0 * s) as i32, (4.0 * s) as i32, style))?;
+        let label = font(11.0, s).color(&PURPLE);
+        chart.draw_series(std::iter::once(Text::new("measure next", (x, yr.1), label)))?;
+    }
     let (px, py) = chart.plotting_area().get_pixel_range();
     Ok(Mapping { px: (px.start as f64, px.end as f64), py: (py.start as f64, py.end as f64), x: xr, y: yr })
 }

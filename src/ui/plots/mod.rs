@@ -70,6 +70,7 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
         fixed: None,
         overlay: None,
         title: None,
+        next_x: s.suggestion().filter(|_| s.status == super::state::RunStatus::Finished && s.compare.is_none()).map(|g| g.x),
     }
 }
 
@@ -96,6 +97,7 @@ pub fn view_of_kept<'a>(a: &'a KeptFit, s: &AppState, scale: f64) -> View<'a> {
         fixed: None,
         overlay: None,
         title: Some(format!("Fit A: {}", fit_name(&a.config))),
+        next_x: None,
     }
 }
 

@@ -128,6 +128,7 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         fixed: None,
         overlay: None,
         title: None,
+        next_x: None,
     };
     let root = Canvas::new(canvas.clone()).unwrap().into_drawing_area();
     let mapping = draw::draw_main(&root, &view).unwrap();
