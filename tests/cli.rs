@@ -596,7 +596,7 @@ fn suggest_prints_only_the_k_next_x_best_first_and_epistemic_ones_fall_in_the_ga
 fn suggest_refuses_bad_flags_with_exit_2() {
     let data = gapped_csv();
     for (args, said) in [
-        (vec!["--acquisition", "variance"], "unknown acquisition 'variance': use epistemic, total, infogain, ucb or ei"),
+        (vec!["--acquisition", "variance"], "unknown acquisition 'variance': use epistemic, total, infogain, ucb, ei or random"),
         (vec!["--goal", "up"], "--goal must be max or min"),
         (vec!["--range", "1"], "--range must be LO,HI"),
         (vec!["--range", "2,1"], "LO < HI"),

@@ -100,15 +100,19 @@ fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
 /// RMSE of the mean against the number of points, one line per acquisition run.
 fn learning_svg(curves: &[LearningCurve]) -> Html {
     let pts = curves.iter().flat_map(|c| c.points.iter());
-    let (n0, n1, top) = pts.fold((usize::MAX, 0usize, 0.0f64), |(a, b, t), p| (a.min(p.n), b.max(p.n), t.max(p.rmse)));
+    let (n0, n1, lo, hi) = pts.fold((usize::MAX, 0usize, f64::INFINITY, 0.0f64), |(a, b, l, h), p| {
+        (a.min(p.n), b.max(p.n), l.min(p.rmse), h.max(p.rmse))
+    });
     if n0 > n1 {
         return html! {};
     }
     let n1 = n1.max(n0 + 1);
-    let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+    // The RMSE axis spans the curves (padded), so that their differences show.
+    let pad = ((hi - lo) * 0.1).max(hi * 0.02).max(1e-9);
+    let (bot, top) = ((lo - pad).max(0.0), hi + pad);
     let px = |n: usize| LL + (n - n0) as f64 / (n1 - n0) as f64 * (LW - LL - 16.0);
-    let py = |v: f64| LH - LB - v / top * (LH - 30.0 - LB);
-    let yt = [0.0, top / 2.0, top];
+    let py = |v: f64| LH - LB - (v - bot) / (top - bot) * (LH - 30.0 - LB);
+    let yt = [bot, 0.5 * (bot + top), top];
     let xt: Vec<usize> = {
         let k = (n1 - n0).min(5).max(1);
         (0..=k).map(|i| n0 + (n1 - n0) * i / k).collect()
@@ -116,8 +120,8 @@ fn learning_svg(curves: &[LearningCurve]) -> Html {
     html! {
         <svg viewBox={format!("0 0 {LW} {LH}")} class="learning-curve" aria-hidden="true">
             <text x={LL.to_string()} y="16" class="calib-title">{"Learning curves: RMSE of the mean against the truth"}</text>
-            <line x1={LL.to_string()} y1={py(0.0).to_string()} x2={(LW - 16.0).to_string()} y2={py(0.0).to_string()} class="calib-axis" />
-            <line x1={LL.to_string()} y1={py(0.0).to_string()} x2={LL.to_string()} y2={py(top).to_string()} class="calib-axis" />
+            <line x1={LL.to_string()} y1={py(bot).to_string()} x2={(LW - 16.0).to_string()} y2={py(bot).to_string()} class="calib-axis" />
+            <line x1={LL.to_string()} y1={py(bot).to_string()} x2={LL.to_string()} y2={py(top).to_string()} class="calib-axis" />
             { for yt.iter().map(|&t| html! {
                 <text x={(LL - 5.0).to_string()} y={(py(t) + 4.0).to_string()} class="calib-tick" text-anchor="end">{fmt(t)}</text>
             }) }
@@ -125,19 +129,14 @@ fn learning_svg(curves: &[LearningCurve]) -> Html {
                 <text x={px(n).to_string()} y={(LH - LB + 14.0).to_string()} class="calib-tick" text-anchor="middle">{n.to_string()}</text>
             }) }
             <text x={((LL + LW) / 2.0).to_string()} y={(LH - 6.0).to_string()} class="calib-label" text-anchor="middle">{"points measured (the start's included)"}</text>
-            { for curves.iter().enumerate().map(|(i, c)| {
+            { for curves.iter().map(|c| {
                 let line: Vec<String> = c.points.iter().map(|p| format!("{:.1},{:.1}", px(p.n), py(p.rmse))).collect();
-                let name = c.kind.name();
                 html! {
                     <g>
                         <polyline points={line.join(" ")} class="lc-line" style={format!("stroke:{}", colour(c.kind))} />
                         { for c.points.iter().map(|p| html! {
                             <circle cx={px(p.n).to_string()} cy={py(p.rmse).to_string()} r="2.5" style={format!("fill:{}", colour(c.kind))} />
                         }) }
-                        <line x1={(LW - 150.0).to_string()} x2={(LW - 132.0).to_string()} y1={(34.0 + 14.0 * i as f64).to_string()}
-                            y2={(34.0 + 14.0 * i as f64).to_string()} class="lc-line" style={format!("stroke:{}", colour(c.kind))} />
-                        <text x={(LW - 128.0).to_string()} y={(38.0 + 14.0 * i as f64).to_string()} class="calib-tick">
-                            {format!("{} {}", i + 1, name)}</text>
                     </g>
                 }
             }) }
@@ -166,7 +165,7 @@ fn learning_table(curves: &[LearningCurve]) -> Html {
                     };
                     html! {
                         <tr>
-                            <td>{i + 1}</td>
+                            <td><span class="lc-swatch" aria-hidden="true" style={format!("background:{}", colour(c.kind))}></span>{i + 1}</td>
                             <th scope="row">{c.kind.name()}</th>
                             <td>{points}</td>
                             <td>{arrow(&|p| p.rmse)}</td>
