@@ -1,5 +1,6 @@
 // Browser benchmark (issue 5): the release build in headless Chromium, default settings
-// (pSGLD, and VI on bump two-head; 2 chains x 20,000 gradients), per data set: time from Train to the finished
+// (NUTS since issue 11: 2 chains x (200 warm-up + 200 draws), depth 8, extending while the
+// chains disagree; VI on bump two-head), per data set: time from Train to the finished
 // fit, whole-fit gradients per second in the Web Worker, time from Train to the first
 // plot, the main thread's longest gaps while training (a 10 ms setInterval probe; the first
 // second after Train and the rest apart; Train is pressed PAUSE_MS after the page is ready), and
@@ -95,7 +96,7 @@ try {
     const b = readFileSync(join(dist, f));
     console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
   }
-  console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (pSGLD unless the case says VI; 2 chains x 20,000 gradients), Train ${PAUSE_MS} ms after the page is ready`);
+  console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (NUTS, 2 chains x (200 warm-up + 200 draws), depth 8, extend; VI where the case says), Train ${PAUSE_MS} ms after the page is ready`);
   if (EXTRA) console.log(`every case with ${EXTRA} (grad/s counts the status line's steps: NUTS's are draws)`);
   if (WORKERS) console.log(`on ${WORKERS} worker(s) (window.bayesbandWorkers)`);
   console.log('case                                  N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s  workers  pool ms/post (max)  posted MB  load before/after');
