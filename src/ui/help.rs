@@ -37,6 +37,11 @@ pub fn Help() -> Html {
                     <p>{"NUTS (the default) samples networks from the posterior with the No-U-Turn Sampler that NeuroBayes uses: after its warm-up draws it keeps every draw, and it draws more while the chains still disagree. The bands are computed from the kept draws; R-hat near 1 means the chains agree. pSGLD is faster and approximate: it first finds a good fit with Adam, then takes noisy, preconditioned gradient steps, and on small data its chains may not have mixed when it stops (the warnings say so). VI fits a simple Gaussian to the posterior: fast, but its bands tend to be too narrow."}</p>
                     <p>{"All computation happens in Web Workers in this tab, one per chain up to the cores your browser reports (at least two): the chains run side by side, the page pools what they send and stays responsive, and no data leave your computer."}</p>
                 </div>
+                <div>
+                    <h3>{"Where to measure next"}</h3>
+                    <p>{"A finished fit says where a new measurement would teach the model most. Epistemic variance (the default) points where the network is least sure of the mean. Total variance, the usual choice (NeuroBayes's too), adds the noise: with noise that changes with x it points at the noisiest x, where one measurement teaches little. Information gain weighs the two. UCB and expected improvement look for the largest (or smallest) y instead."}</p>
+                    <p>{"Measure next adds that point (drawn from the true curve for generated data; for your own data you type what you measured) and fits again, starting from the current posterior. Auto repeats it and draws learning curves: run it with two acquisitions from the same start to see which one learns the curve with fewer points."}</p>
+                </div>
             </div>
         </section>
     }
