@@ -75,7 +75,7 @@ fn messages_cross_the_worker_boundary_intact() {
     let mut c = small_config();
     c.inference.seed = (1 << 53) - 1; // the largest seed a URL and JavaScript keep exactly
     let data = Synthetic::NbExp.generate(10, 1);
-    let start = ToWorker::Start { run: 7, config: c, data, grid: vec![0.0, 0.5, 1.0], eval_x: vec![] };
+    let start = ToWorker::Start { run: 7, config: c, data, grid: vec![0.0, 0.5, 1.0], eval_x: vec![], warm: true };
     let back: ToWorker = JsCodec::decode(JsCodec::encode(start.clone()));
     assert_eq!(back, start);
 
