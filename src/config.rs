@@ -317,7 +317,36 @@ pub const METHODS: [MethodSpec; 4] = [
     },
 ];
 
+/// The budget of a refit started from the previous fit's posterior after new points
+/// (the page's Measure next, `infer::Fit::warm_from`): each chain starts at its last
+/// draw with the previous fit's standardisation, so it needs no warm start and a short
+/// warm-up. Issue 14's target: at most a third of a fresh default fit's time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefitBudget {
+    /// NUTS: warm-up and kept draws per chain (at most the configured ones); the step
+    /// size adaptation starts from the previous fit's adapted step size.
+    pub nuts_warmup: usize,
+    pub nuts_draws: usize,
+    /// The step methods (pSGLD, SGLD, VI): this fraction of their steps, with no warm start.
+    pub steps_frac: f64,
+}
+
+pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 40, nuts_draws: 80, steps_frac: 0.25 };
+
 impl InferenceConfig {
+    /// The settings of a refit from the previous posterior ([`REFIT`]).
+    pub fn for_refit(&self) -> InferenceConfig {
+        let mut i = self.clone();
+        match i.method.spec().units {
+            Units::Draws => {
+                i.warmup = i.warmup.min(REFIT.nuts_warmup);
+                i.draws = i.draws.min(REFIT.nuts_draws);
+            }
+            Units::Steps => i.steps = ((i.steps as f64 * REFIT.steps_frac).round() as usize).max(100),
+        }
+        i
+    }
+
     /// The budget per chain in the method's units: gradient steps, or NUTS's draws.
     pub fn budget(&self) -> usize {
         match self.method.spec().units {

@@ -99,7 +99,18 @@ impl Frame {
 pub enum ToChains {
     /// Build chains `chains` of the fit `config` describes (`Fit::new_chains`) and start
     /// running them; the rest as [`ToWorker::Start`].
-    Start { run: u32, config: FitConfig, data: Dataset, grid: Vec<f64>, eval_x: Vec<f64>, chains: Vec<usize> },
+    /// With `warm`, a refit from the posterior of the fit the worker holds when that one
+    /// is of the same settings and chains (`Fit::warm_from`); otherwise a fresh fit.
+    Start {
+        run: u32,
+        config: FitConfig,
+        data: Dataset,
+        grid: Vec<f64>,
+        eval_x: Vec<f64>,
+        chains: Vec<usize>,
+        #[serde(default)]
+        warm: bool,
+    },
     Pause,
     Resume,
     Stop,

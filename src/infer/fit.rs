@@ -69,6 +69,8 @@ pub(crate) struct Chain {
     pub(crate) gradients: usize,
     /// (step, loss) of this chain at the steps of the fit's trace (see [`Fit::trace`]).
     pub(crate) trace: Vec<(usize, f64)>,
+    /// A refit's previous adapted step size for this chain ([`Fit::warm_from`]).
+    resume_step: Option<f64>,
 }
 
 /// The budget's phases in per-chain units of work (gradient steps for the warm start).
@@ -93,6 +95,14 @@ impl Schedule {
         let rest = b - warm;
         let (burn, keep) = (spec.plan)(i, warm, rest);
         Schedule { budget: b, mean_warm, warm, burn, keep }
+    }
+
+    /// A refit's ([`Fit::warm_from`]): no warm start, the method from the first unit.
+    pub fn refit(cfg: &FitConfig) -> Schedule {
+        let i = &cfg.inference;
+        let b = i.budget();
+        let (burn, keep) = (i.method.spec().plan)(i, 0, b);
+        Schedule { budget: b, mean_warm: 0, warm: 0, burn, keep }
     }
 
     pub fn phase(&self, step: usize) -> Phase {
@@ -126,6 +136,10 @@ pub struct Fit {
     pub(crate) extend_note: Option<String>,
     /// Some chains of a fit at the end of their budget, waiting for [`Fit::extend`].
     awaiting_extension: bool,
+    /// The settings the fit was asked for: `config` but for a refit's shorter budget.
+    pub(crate) origin: FitConfig,
+    /// A refit from the previous fit's posterior: how many points that fit had.
+    pub(crate) refit_of: Option<usize>,
 }
 
 /// What decides whether an extending fit draws more at the end of its budget.
@@ -184,6 +198,50 @@ impl Fit {
     /// (`tests/threads.rs`). The page runs a fit's chains on several workers this way
     /// and pools what they post ([`super::pool`]).
     pub fn new_chains(config: FitConfig, data: &Dataset, chains: &[usize]) -> Result<Fit, FitError> {
+        Fit::build(config, data, chains, None)
+    }
+
+    /// A refit of `prev`'s settings on `data` (typically its points and a few more: the
+    /// page's Measure next) started from `prev`'s posterior: the same chains, each
+    /// starting at its last kept draw with its own random stream going on, `prev`'s
+    /// standardisation (so the weights mean what they meant), no warm start, and the
+    /// shorter budget of [`crate::config::REFIT`] (NUTS: its step-size adaptation
+    /// starts from the previous adapted step size). Chains of a fit run apart refit
+    /// apart bit for bit as the whole fit's chains do (`tests/refit.rs`).
+    pub fn warm_from(prev: &Fit, data: &Dataset) -> Result<Fit, FitError> {
+        if let Some(e) = &prev.error {
+            return Err(FitError::Invalid(format!("the previous fit failed ({e}): fit afresh")));
+        }
+        let origin = prev.origin.clone();
+        let mut config = origin.clone();
+        config.inference = config.inference.for_refit();
+        let mut fit = Fit::build(config, data, &prev.chain_indices(), Some(prev.scaling.clone()))?;
+        if fit.model.dim() != prev.model.dim() {
+            return Err(FitError::Invalid("the refit's network differs from the previous fit's: fit afresh".into()));
+        }
+        fit.schedule = Schedule::refit(&fit.config);
+        for (c, p) in fit.chains.iter_mut().zip(&prev.chains) {
+            c.params = p.draws.last().cloned().unwrap_or_else(|| p.params.clone());
+            c.rng = p.rng.clone();
+            c.adam = p.adam.clone();
+            c.resume_step = p.method.as_ref().and_then(|m| m.diagnostics().adapted_step_size);
+        }
+        fit.origin = origin;
+        fit.refit_of = Some(prev.data.len());
+        Ok(fit)
+    }
+
+    /// Whether this fit is a refit from a previous fit's posterior ([`Fit::warm_from`]).
+    pub fn is_refit(&self) -> bool {
+        self.refit_of.is_some()
+    }
+
+    /// The settings the fit was started with (a refit's shorter budget aside).
+    pub fn origin(&self) -> &FitConfig {
+        &self.origin
+    }
+
+    fn build(config: FitConfig, data: &Dataset, chains: &[usize], keep_scaling: Option<Scaling>) -> Result<Fit, FitError> {
         let k = config.inference.chains;
         if chains.is_empty() || chains.windows(2).any(|w| w[0] >= w[1]) || chains.iter().any(|&c| c >= k) {
             return Err(FitError::Invalid(format!("chains {chains:?} are not ascending chains of a {k}-chain fit")));
@@ -193,7 +251,7 @@ impl Fit {
         if config.model.raw_scale {
             Scaling::check_raw(data, config.model.prior_scale).map_err(FitError::Invalid)?;
         }
-        let scaling = Scaling::fit(data, config.model.raw_scale);
+        let scaling = keep_scaling.unwrap_or_else(|| Scaling::fit(data, config.model.raw_scale));
         let x: Vec<f64> = data.x.iter().map(|&v| scaling.x_to_std(v)).collect();
         let y: Vec<f64> = data.y.iter().map(|&v| scaling.y_to_std(v)).collect();
         if x.iter().chain(&y).any(|v| !v.is_finite()) {
@@ -235,11 +293,14 @@ impl Fit {
                 backoffs: 0,
                 gradients: 0,
                 trace: Vec::new(),
+                resume_step: None,
             });
         }
         let d = model.dim();
         let scratch = vec![Scratch { grad: vec![0.0; d], ..Scratch::default() }; chains.len()];
         Ok(Fit {
+            origin: config.clone(),
+            refit_of: None,
             config,
             model,
             scaling,
@@ -618,7 +679,7 @@ fn advance(sh: &Shared, chain: &mut Chain, scr: &mut Scratch, t: usize) -> Resul
 
 fn start_method(sh: &Shared, chain: &mut Chain) {
     let inf = &sh.config.inference;
-    let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: sh.x.len() };
+    let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: sh.x.len(), resume_step: chain.resume_step };
     chain.method = Some((inf.method.spec().start)(&h));
     // The method's loss (VI: the negative ELBO) is a new baseline.
     chain.best_loss = f64::INFINITY;
@@ -671,7 +732,7 @@ fn unit(sh: &Shared, chain: &mut Chain, scr: &mut Scratch, t: usize) -> Result<(
     }
 
     if chain.method.is_none() {
-        let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: sh.x.len() };
+        let h = Handoff { params: &chain.params, adam: &chain.adam, inf, n: sh.x.len(), resume_step: chain.resume_step };
         chain.method = Some((inf.method.spec().start)(&h));
         chain.best_loss = f64::INFINITY;
     }

@@ -24,6 +24,9 @@ pub struct Handoff<'a> {
     pub inf: &'a InferenceConfig,
     /// Number of training points.
     pub n: usize,
+    /// A refit's previous fit's adapted step size for this chain (NUTS starts its
+    /// adaptation there); None for a fresh fit.
+    pub resume_step: Option<f64>,
 }
 
 /// Where in the fit one unit of work falls.

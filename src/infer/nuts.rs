@@ -45,11 +45,14 @@ pub struct NutsOptions {
     pub target_accept: f64,
     /// Maximum tree depth: at most 2^max_depth - 1 leapfrog steps per draw.
     pub max_depth: u64,
+    /// Where the step-size adaptation starts (None: `nuts-rs`'s default); a refit
+    /// starts from the previous fit's adapted step size.
+    pub initial_step: Option<f64>,
 }
 
 impl Default for NutsOptions {
     fn default() -> Self {
-        NutsOptions { warmup: 1000, draws: 1000, target_accept: 0.8, max_depth: 10 }
+        NutsOptions { warmup: 1000, draws: 1000, target_accept: 0.8, max_depth: 10, initial_step: None }
     }
 }
 
@@ -77,6 +80,9 @@ impl NutsOptions {
         s.num_chains = 1;
         s.store_divergences = true;
         s.adapt_options.step_size_settings.target_accept = self.target_accept;
+        if let Some(step) = self.initial_step.filter(|v| v.is_finite() && *v > 0.0) {
+            s.adapt_options.step_size_settings.initial_step = step;
+        }
         s
     }
 }
@@ -346,7 +352,7 @@ use crate::summary::MethodDiagnostics;
 impl NutsOptions {
     /// NUTS's settings from the fit's.
     pub fn from_config(i: &InferenceConfig) -> NutsOptions {
-        NutsOptions { warmup: i.warmup, draws: i.draws, target_accept: i.target_accept, max_depth: i.max_depth as u64 }
+        NutsOptions { warmup: i.warmup, draws: i.draws, target_accept: i.target_accept, max_depth: i.max_depth as u64, initial_step: None }
     }
 }
 
@@ -367,13 +373,15 @@ pub fn plan(i: &InferenceConfig, warm: usize, _rest: usize) -> (usize, Vec<usize
 #[derive(Clone, Debug)]
 pub struct NutsMethod {
     chain: Arc<Mutex<Option<NutsChain>>>,
+    /// The step size the adaptation starts from (a refit's previous one).
+    initial_step: Option<f64>,
     /// Why the chain could not start, if it could not.
     failed: Option<String>,
 }
 
 impl NutsMethod {
-    pub fn start(_h: &Handoff) -> Box<dyn MethodChain> {
-        Box::new(NutsMethod { chain: Arc::new(Mutex::new(None)), failed: None })
+    pub fn start(h: &Handoff) -> Box<dyn MethodChain> {
+        Box::new(NutsMethod { chain: Arc::new(Mutex::new(None)), initial_step: h.resume_step, failed: None })
     }
     /// The chain's running totals, once it has started.
     pub fn stats(&self) -> Option<ChainStats> {
@@ -408,7 +416,7 @@ impl MethodChain for NutsMethod {
         if slot.is_none() {
             debug_assert!(target.full_batch(), "NUTS needs the full batch (its row says minibatch: false)");
             let seed = rng.next_u64();
-            let opts = NutsOptions::from_config(at.inf);
+            let opts = NutsOptions { initial_step: self.initial_step, ..NutsOptions::from_config(at.inf) };
             match NutsChain::new(target.model.clone(), target.x.to_vec(), target.y.to_vec(), opts, params, seed, 0) {
                 Ok(c) => *slot = Some(c),
                 Err(e) => {

@@ -94,6 +94,9 @@ pub struct PoolSpec {
     /// (the chains wait there for [`Pool::extension`]).
     #[serde(default)]
     pub extend: Option<ExtendSpec>,
+    /// A refit from the previous fit's posterior (`Fit::warm_from`).
+    #[serde(default)]
+    pub warm: bool,
 }
 
 impl PoolSpec {

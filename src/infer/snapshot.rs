@@ -189,6 +189,16 @@ impl Fit {
     pub fn pool_spec(&self) -> PoolSpec {
         let inf = &self.config.inference;
         let mut notes = Vec::new();
+        if let Some(n) = self.refit_of {
+            let i = &self.config.inference;
+            let budget = match i.method.spec().units {
+                crate::config::Units::Draws => format!("{} warm-up + {} draws per chain", i.warmup, i.draws),
+                crate::config::Units::Steps => format!("{} steps per chain", i.steps),
+            };
+            notes.push(format!(
+                "refit from the posterior of the previous fit ({n} points), each chain from its last draw: {budget}"
+            ));
+        }
         notes.extend(self.extend_note.clone());
         if let Some(w) = (inf.method.spec().tempered)(inf) {
             notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
@@ -209,6 +219,7 @@ impl Fit {
             notes,
             fixed_warnings,
             extend: self.extend_spec(),
+            warm: self.refit_of.is_some(),
         }
     }
 
@@ -308,6 +319,7 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
         samples_from_q: chains.iter().filter(|c| c.from_q).map(|c| c.draws.len()).sum(),
         method: MethodDiagnostics::pool(&started),
         notes: spec.notes.clone(),
+        warm: spec.warm,
         function_draws: function_draws(&all),
     }
 }

@@ -94,6 +94,9 @@ pub struct Snapshot {
     /// Facts about the fit that are not problems (e.g. that VI is tempered).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The fit is a refit started from the previous fit's posterior (`Fit::warm_from`).
+    #[serde(default)]
+    pub warm: bool,
     /// The mean functions mu(x) on the grid (data units) of up to
     /// [`bands::FUNCTION_DRAWS`] posterior draws (VI: samples from q), spread evenly over
     /// the pooled draws (`bands::spread_picks`): the plot's thin posterior-draw lines.

@@ -97,7 +97,7 @@ impl Conductor {
             }
         };
         match msg {
-            ToWorker::Start { run, config, data, grid, eval_x, .. } => {
+            ToWorker::Start { run, config, data, grid, eval_x, warm } => {
                 let k = config.inference.chains.max(1);
                 let w = self.workers_for(k);
                 let mut out: Vec<(usize, ToChains)> = (w..self.used).map(|v| (v, ToChains::Stop)).collect();
@@ -110,6 +110,7 @@ impl Conductor {
                         grid: grid.clone(),
                         eval_x: eval_x.clone(),
                         chains: chains.clone(),
+                        warm,
                     };
                     out.push((v, start));
                 }

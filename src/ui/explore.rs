@@ -44,8 +44,6 @@ pub struct Explore {
     pub start: Option<Start>,
     /// Why Measure next or Auto could not go on (shown in the panel).
     pub error: Option<String>,
-    /// The fit of `run` was started from the previous fit's posterior.
-    pub warm_run: Option<u32>,
 }
 
 /// The learning curves' common start: the points and where they came from.
@@ -103,7 +101,6 @@ impl Default for Explore {
             curves: Vec::new(),
             start: None,
             error: None,
-            warm_run: None,
         }
     }
 }
@@ -288,13 +285,13 @@ impl AppState {
         msgs
     }
 
-    /// Train, warm-started from the fit the worker holds when it is of these settings.
+    /// Train, from the posterior of the fit the workers hold when it is of these
+    /// settings (`Fit::warm_from`; the frames say whether it was).
     fn refit(&mut self) -> Vec<ToWorker> {
         let mut msgs = self.train();
         for m in &mut msgs {
-            if let ToWorker::Start { run, warm, .. } = m {
+            if let ToWorker::Start { warm, .. } = m {
                 *warm = true;
-                self.explore.warm_run = Some(*run);
             }
         }
         msgs

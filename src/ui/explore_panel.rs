@@ -251,7 +251,9 @@ pub fn ExplorePanel() -> Html {
         (None, _) if running => "The acquisition appears as the fit forms.".into(),
         (None, _) => "Train to see where to measure next.".into(),
     };
-    let progress = match (e.auto, e.warm_run == Some(s.run) && running) {
+    // Whether the worker refits from the previous posterior (it says so in its frames).
+    let refit = s.current_frame().is_some_and(|f| f.snapshot.warm);
+    let progress = match (e.auto, refit && running) {
         (Some(a), _) => format!(
             "Auto, {}: {} of {} measurements left{}",
             a.kind.name(),

@@ -218,9 +218,18 @@ impl Job {
 /// Apply one message; returns what to post, if anything.
 fn handle(job: &mut Option<Job>, msg: ToChains) -> Option<FromChains> {
     match msg {
-        ToChains::Start { run, config, data, grid, eval_x, chains } => {
-            *job = None;
-            match Fit::new_chains(config, &data, &chains) {
+        ToChains::Start { run, config, data, grid, eval_x, chains, warm } => {
+            let prev = job.take().map(|j| j.fit);
+            // A refit from the previous posterior when asked for and the previous fit is a
+            // finished one of these settings and chains; a fresh fit otherwise.
+            let warm_fit = prev
+                .filter(|p| warm && p.is_finished() && *p.origin() == config && p.chain_indices() == chains)
+                .and_then(|p| Fit::warm_from(&p, &data).ok());
+            let fit = match warm_fit {
+                Some(f) => Ok(f),
+                None => Fit::new_chains(config, &data, &chains),
+            };
+            match fit {
                 Ok(fit) => {
                     *job = Some(Job {
                         run,

@@ -46,6 +46,9 @@ test('the Acquisition picker is there from load, and Measure next adds a point f
   await page.locator('#auto-progress').filter({ hasText: 'starting from the previous posterior' }).waitFor({ timeout: 5000 }).catch(() => {});
   await waitForState(page, 'finished', 90_000);
   assert.equal(await n(page), before + 1);
+  // The workers refitted from the previous posterior, on a quarter of the steps.
+  assert.match(await page.locator('#status').innerText(), new RegExp(`refit from the posterior of the previous fit \\(${before} points\\)`));
+  assert.match(await page.locator('#status').innerText(), /step 625 \/ 625/);
   const next = Number(await page.locator('#acquisition-curve').getAttribute('data-best-x'));
   assert.ok(Number.isFinite(next));
   assert.deepEqual(env.log.errors, []);

@@ -29,7 +29,7 @@ impl Sim {
 
     fn handle(&mut self, msg: ToChains) -> Option<FromChains> {
         match msg {
-            ToChains::Start { run, config, data, grid, eval_x, chains } => match Fit::new_chains(config, &data, &chains) {
+            ToChains::Start { run, config, data, grid, eval_x, chains, .. } => match Fit::new_chains(config, &data, &chains) {
                 Ok(fit) => {
                     self.job = Some((run, fit, vec![], grid, eval_x, true, 0));
                     None
@@ -392,6 +392,6 @@ fn worker_messages_round_trip_through_json() {
     });
     let back: FromChains = serde_json::from_str(&serde_json::to_string(&from).unwrap()).unwrap();
     assert_eq!(format!("{back:?}"), format!("{from:?}"));
-    let to = ToChains::Start { run: 1, config: cfg(2, 400), data: d, grid: vec![0.0], eval_x: vec![], chains: vec![1] };
+    let to = ToChains::Start { run: 1, config: cfg(2, 400), data: d, grid: vec![0.0], eval_x: vec![], chains: vec![1], warm: false };
     assert_eq!(serde_json::from_str::<ToChains>(&serde_json::to_string(&to).unwrap()).unwrap(), to);
 }

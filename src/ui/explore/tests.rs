@@ -84,7 +84,6 @@ fn measure_next_draws_from_the_truth_at_the_suggestion_and_refits_warm() {
     assert!((y - t.f(x)).abs() < 6.0 * t.sigma(x), "y {y} at x {x}");
     let (run, warm, len) = start_of(&msgs).expect("a refit starts");
     assert!(warm && len == n + 1 && run == s.run);
-    assert_eq!(s.explore.warm_run, Some(run));
     assert_eq!(s.status, RunStatus::Running);
     // The same round from the same start measures the same noise.
     let mut again = trained(0.0);
