@@ -331,7 +331,7 @@ pub struct RefitBudget {
     pub steps_frac: f64,
 }
 
-pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 40, nuts_draws: 80, steps_frac: 0.25 };
+pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 30, nuts_draws: 70, steps_frac: 0.25 };
 
 impl InferenceConfig {
     /// The settings of a refit from the previous posterior ([`REFIT`]).
