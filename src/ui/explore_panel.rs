@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use super::context::Ctx;
 use super::controls::{num, InputField, SelectField};
-use super::explore::{ExploreAction, LearningCurve, Suggestion, MAX_ROUNDS};
+use super::explore::{CurvePoint, ExploreAction, LearningCurve, Suggestion, MAX_ROUNDS};
 use super::state::{fmt, Action, AppState, RunStatus};
 use crate::summary::acquisition::{AcquisitionKind, Goal, ACQUISITIONS};
 
@@ -21,8 +21,8 @@ const R: f64 = 16.0;
 const T: f64 = 14.0;
 const B: f64 = 34.0;
 /// The learning curve's box.
-const LW: f64 = 640.0;
-const LH: f64 = 220.0;
+const LW: f64 = 440.0;
+const LH: f64 = 210.0;
 const LL: f64 = 52.0;
 const LB: f64 = 40.0;
 
@@ -97,19 +97,20 @@ fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
-/// RMSE of the mean against the number of points, one line per acquisition run.
-fn learning_svg(curves: &[LearningCurve]) -> Html {
+/// One metric of the learning curves (RMSE of the mean, or the NLL of fresh draws)
+/// against the number of points, one line per acquisition run.
+fn learning_svg(curves: &[LearningCurve], title: &str, metric: fn(&CurvePoint) -> f64) -> Html {
     let pts = curves.iter().flat_map(|c| c.points.iter());
-    let (n0, n1, lo, hi) = pts.fold((usize::MAX, 0usize, f64::INFINITY, 0.0f64), |(a, b, l, h), p| {
-        (a.min(p.n), b.max(p.n), l.min(p.rmse), h.max(p.rmse))
+    let (n0, n1, lo, hi) = pts.fold((usize::MAX, 0usize, f64::INFINITY, f64::NEG_INFINITY), |(a, b, l, h), p| {
+        (a.min(p.n), b.max(p.n), l.min(metric(p)), h.max(metric(p)))
     });
     if n0 > n1 {
         return html! {};
     }
     let n1 = n1.max(n0 + 1);
-    // The RMSE axis spans the curves (padded), so that their differences show.
-    let pad = ((hi - lo) * 0.1).max(hi * 0.02).max(1e-9);
-    let (bot, top) = ((lo - pad).max(0.0), hi + pad);
+    // The axis spans the curves (padded), so that their differences show.
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.02).max(1e-9);
+    let (bot, top) = (if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad }, hi + pad);
     let px = |n: usize| LL + (n - n0) as f64 / (n1 - n0) as f64 * (LW - LL - 16.0);
     let py = |v: f64| LH - LB - (v - bot) / (top - bot) * (LH - 30.0 - LB);
     let yt = [bot, 0.5 * (bot + top), top];
@@ -119,7 +120,7 @@ fn learning_svg(curves: &[LearningCurve]) -> Html {
     };
     html! {
         <svg viewBox={format!("0 0 {LW} {LH}")} class="learning-curve" aria-hidden="true">
-            <text x={LL.to_string()} y="16" class="calib-title">{"Learning curves: RMSE of the mean against the truth"}</text>
+            <text x={LL.to_string()} y="16" class="calib-title">{title.to_string()}</text>
             <line x1={LL.to_string()} y1={py(bot).to_string()} x2={(LW - 16.0).to_string()} y2={py(bot).to_string()} class="calib-axis" />
             <line x1={LL.to_string()} y1={py(bot).to_string()} x2={LL.to_string()} y2={py(top).to_string()} class="calib-axis" />
             { for yt.iter().map(|&t| html! {
@@ -130,12 +131,12 @@ fn learning_svg(curves: &[LearningCurve]) -> Html {
             }) }
             <text x={((LL + LW) / 2.0).to_string()} y={(LH - 6.0).to_string()} class="calib-label" text-anchor="middle">{"points measured (the start's included)"}</text>
             { for curves.iter().map(|c| {
-                let line: Vec<String> = c.points.iter().map(|p| format!("{:.1},{:.1}", px(p.n), py(p.rmse))).collect();
+                let line: Vec<String> = c.points.iter().map(|p| format!("{:.1},{:.1}", px(p.n), py(metric(p)))).collect();
                 html! {
                     <g>
                         <polyline points={line.join(" ")} class="lc-line" style={format!("stroke:{}", colour(c.kind))} />
                         { for c.points.iter().map(|p| html! {
-                            <circle cx={px(p.n).to_string()} cy={py(p.rmse).to_string()} r="2.5" style={format!("fill:{}", colour(c.kind))} />
+                            <circle cx={px(p.n).to_string()} cy={py(metric(p)).to_string()} r="2.5" style={format!("fill:{}", colour(c.kind))} />
                         }) }
                     </g>
                 }
@@ -155,7 +156,7 @@ fn learning_table(curves: &[LearningCurve]) -> Html {
             <tbody>
                 { for curves.iter().enumerate().map(|(i, c)| {
                     let (first, last) = (c.points.first(), c.points.last());
-                    let arrow = |f: &dyn Fn(&super::explore::CurvePoint) -> f64| match (first, last) {
+                    let arrow = |f: &dyn Fn(&CurvePoint) -> f64| match (first, last) {
                         (Some(a), Some(b)) => format!("{} → {}", fmt(f(a)), fmt(f(b))),
                         _ => "…".into(),
                     };
@@ -323,7 +324,10 @@ pub fn ExplorePanel() -> Html {
             }
             if let Some(err) = &e.error { <p class="error" role="alert">{err.clone()}</p> }
             if !e.curves.is_empty() {
-                { learning_svg(&e.curves) }
+                <div class="learning-figs">
+                    { learning_svg(&e.curves, "Learning curves: RMSE of the mean against the truth", |p| p.rmse) }
+                    { learning_svg(&e.curves, "NLL of fresh draws from the truth", |p| p.nll) }
+                </div>
                 { learning_table(&e.curves) }
                 if let Some(n) = start_note { <p class="hint">{n}</p> }
             }
