@@ -1,9 +1,10 @@
-// Gradient throughput of the wasm build: node run.js [seconds per repeat] [kernels: 0 fast, 1 precise, 2 reference]
+// Gradient throughput of a wasm build: node run.js [seconds per repeat] [kernels: 0 fast, 1 precise, 2 reference] [package dir, ./pkg]
 // Prints the median of 5 repeats (wall and process CPU time) and the ratio to NeuroBayes.
-const { Bench } = require('./pkg/bayesband_wasm_bench.js');
+const { Bench } = require(`${process.argv[4] || './pkg'}/bayesband_wasm_bench.js`);
 const { performance } = require('perf_hooks');
 const NB = { 40: 27000, 150: 18500, 500: 9200 };
 const t0 = process.cpuUsage();
+console.log(`node ${process.version}, ${require('os').cpus()[0].model}, load average ${require('os').loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const secs = Number(process.argv[2] || 1.0);
 for (const kernel of (process.argv[3] || '0').split(',').map(Number)) {
   for (const n of [40, 150, 500]) {

@@ -14,10 +14,38 @@ pub fn document() -> web_sys::Document {
     window().document().expect("a document")
 }
 
+/// The smallest module using a relaxed-SIMD opcode: `(func (result v128) i32.const 1
+/// i8x16.splat` three times, then `f32x4.relaxed_madd`, the opcode the relaxed worker's
+/// kernels use). Without the opcode (`i8x16.add` of two splats) it is a valid simd128
+/// module, so `WebAssembly.validate` says exactly whether the engine has relaxed SIMD.
+const RELAXED_PROBE: [u8; 40] = [
+    0, 97, 115, 109, 1, 0, 0, 0, // magic, version 1
+    1, 5, 1, 96, 0, 1, 123, // type: () -> v128
+    3, 2, 1, 0, // one function of that type
+    10, 19, 1, 17, 0, // code: one body of 17 bytes, no locals
+    65, 1, 253, 15, 65, 1, 253, 15, 65, 1, 253, 15, // (i32.const 1, i8x16.splat) x 3
+    253, 133, 2, // f32x4.relaxed_madd (0xfd 0x105)
+    11, // end
+];
+
+/// The kernel build this page's workers run: "relaxed-simd" (worker-relaxed.js, built
+/// with `+relaxed-simd`: fused multiply-adds in the dense tiles and the tanh) where the
+/// engine validates a relaxed-SIMD module, else "simd128" (worker.js). Told to tests
+/// and the curious as `window.bayesbandKernels`.
+pub fn kernel_build() -> &'static str {
+    let probe = js_sys::Uint8Array::from(&RELAXED_PROBE[..]);
+    let relaxed = js_sys::WebAssembly::validate(&probe).unwrap_or(false);
+    let build = if relaxed { "relaxed-simd" } else { "simd128" };
+    let _ = js_sys::Reflect::set(&window(), &JsValue::from_str("bayesbandKernels"), &JsValue::from_str(build));
+    build
+}
+
 /// The worker script next to the app's own files, wherever the site is hosted
 /// (sub-paths included): the app's module URL if Trunk preloads it, else the
-/// document's base URL.
+/// document's base URL. The relaxed-SIMD build where the engine has it
+/// ([`kernel_build`]), else the simd128 one.
 pub fn worker_url() -> String {
+    let script = if kernel_build() == "relaxed-simd" { "worker-relaxed.js" } else { "worker.js" };
     let doc = document();
     let from_preload = doc
         .query_selector("link[rel=modulepreload]")
@@ -26,7 +54,7 @@ pub fn worker_url() -> String {
         .and_then(|l| l.dyn_into::<web_sys::HtmlLinkElement>().ok())
         .map(|l| l.href());
     let base = from_preload.or_else(|| doc.base_uri().ok().flatten()).unwrap_or_else(|| "./".into());
-    web_sys::Url::new_with_base("worker.js", &base).map(|u| u.href()).unwrap_or_else(|_| "worker.js".into())
+    web_sys::Url::new_with_base(script, &base).map(|u| u.href()).unwrap_or_else(|_| script.into())
 }
 
 pub fn load_saved() -> Option<String> {

@@ -64,6 +64,9 @@ impl Kernel {
     pub fn describe(self) -> &'static str {
         match (self, simd()) {
             (Kernel::Fast, Simd::Avx2Fma) => "f32, rational tanh, x86_64 AVX2+FMA (run-time detected)",
+            (Kernel::Fast, Simd::Wasm128) if cfg!(target_feature = "relaxed-simd") => {
+                "f32, rational tanh, wasm simd128 + relaxed-simd (fused multiply-add)"
+            }
             (Kernel::Fast, Simd::Wasm128) => "f32, rational tanh, wasm simd128",
             (Kernel::Fast, Simd::Portable) => "f32, rational tanh, portable auto-vectorised loops",
             (Kernel::Precise, _) => "f64, exact activations, portable loops",

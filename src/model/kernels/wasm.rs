@@ -1,7 +1,12 @@
 //! wasm32 + simd128 kernels (the crate is built with `-C target-feature=+simd128`, see
 //! .cargo/config.toml): the dense tiles, the tanh epilogue and the weight gradient
 //! written with `core::arch::wasm32` 128-bit intrinsics, 8 points = 2 vectors per row.
-//! simd128 has no fused multiply-add, so every product is a mul and an add.
+//! simd128 has no fused multiply-add, so every product is a mul and an add; built with
+//! `+relaxed-simd` as well (the second worker build, benches/wasm/run.sh `relaxed`),
+//! the dense tiles, the weight gradient and the tanh use `f32x4_relaxed_madd`, which
+//! V8 compiles to an FMA where the CPU has one (a mul and an add where not: either
+//! rounding passes the tests against the exact path). The LRT noise parts stay unfused,
+//! bit for bit the generic loops.
 
 use core::arch::wasm32::*;
 
@@ -147,6 +152,20 @@ impl Arch<f32> for Wasm {
     }
 }
 
+/// a * b + c: fused (or not, as the engine's CPU has it) with relaxed SIMD, otherwise a
+/// mul and an add.
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    {
+        f32x4_relaxed_madd(a, b, c)
+    }
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    {
+        f32x4_add(f32x4_mul(a, b), c)
+    }
+}
+
 #[inline(always)]
 unsafe fn load(p: *const f32) -> v128 {
     v128_load(p as *const v128)
@@ -211,7 +230,7 @@ fn tanh4(x: v128) -> v128 {
     let c = f32x4_splat(TANH_CLAMP);
     let x = f32x4_pmax(f32x4_pmin(x, c), f32x4_neg(c));
     let x2 = f32x4_mul(x, x);
-    let m = |p: v128, k: f32| f32x4_add(f32x4_mul(p, x2), f32x4_splat(k));
+    let m = |p: v128, k: f32| madd(p, x2, f32x4_splat(k));
     let mut p = f32x4_splat(-2.760_768_477_423_55e-16);
     p = m(p, 2.000_187_904_824_77e-13);
     p = m(p, -8.604_671_522_137_35e-11);
@@ -257,8 +276,8 @@ unsafe fn tile<const EPI: u8, const KB: usize>(
             let a1 = load(ip.add(j * np + c + 4));
             for kb in 0..KB {
                 let wv = v128_load32_splat(wp.add(j * nout + k0 + kb) as *const u32);
-                acc[kb][0] = f32x4_add(acc[kb][0], f32x4_mul(wv, a0));
-                acc[kb][1] = f32x4_add(acc[kb][1], f32x4_mul(wv, a1));
+                acc[kb][0] = madd(wv, a0, acc[kb][0]);
+                acc[kb][1] = madd(wv, a1, acc[kb][1]);
             }
         }
         for kb in 0..KB {
@@ -320,8 +339,8 @@ unsafe fn wtile<const JB: usize, const KB: usize>(
             let a0 = load(ap.add((j0 + jb) * np + c));
             let a1 = load(ap.add((j0 + jb) * np + c + 4));
             for kb in 0..KB {
-                acc[jb][kb][0] = f32x4_add(acc[jb][kb][0], f32x4_mul(a0, dv[kb][0]));
-                acc[jb][kb][1] = f32x4_add(acc[jb][kb][1], f32x4_mul(a1, dv[kb][1]));
+                acc[jb][kb][0] = madd(a0, dv[kb][0], acc[jb][kb][0]);
+                acc[jb][kb][1] = madd(a1, dv[kb][1], acc[jb][kb][1]);
             }
         }
         c += LANES;
