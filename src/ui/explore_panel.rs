@@ -325,8 +325,8 @@ pub fn ExplorePanel() -> Html {
             if let Some(err) = &e.error { <p class="error" role="alert">{err.clone()}</p> }
             if !e.curves.is_empty() {
                 <div class="learning-figs">
-                    { learning_svg(&e.curves, "Learning curves: RMSE of the mean against the truth", |p| p.rmse) }
-                    { learning_svg(&e.curves, "NLL of fresh draws from the truth", |p| p.nll) }
+                    { learning_svg(&e.curves, "RMSE of the mean (against the truth)", |p| p.rmse) }
+                    { learning_svg(&e.curves, "NLL of fresh draws (from the truth)", |p| p.nll) }
                 </div>
                 { learning_table(&e.curves) }
                 if let Some(n) = start_note { <p class="hint">{n}</p> }
