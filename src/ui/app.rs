@@ -109,6 +109,21 @@ impl Workers {
     }
 }
 
+/// Write what the link and local storage hold (the state changed it).
+fn persist(s: &AppState) {
+    browser::save(&s.saved());
+    browser::replace_query(&s.query());
+}
+
+/// The state's messages for the fit, split by the conductor over the workers.
+fn post(conductor: &RefCell<Conductor>, workers: &RefCell<Workers>, msgs: Vec<crate::protocol::ToWorker>) {
+    for m in msgs {
+        for (w, m) in conductor.borrow_mut().send(m) {
+            workers.borrow_mut().send(w, m);
+        }
+    }
+}
+
 /// Workers the browser's cores allow (`navigator.hardwareConcurrency`, at least 2), or
 /// `window.bayesbandWorkers` when a benchmark set it before the page loaded (1 runs
 /// every chain on one worker, as before issue 11).
@@ -210,16 +225,11 @@ fn App() -> Html {
                             }
                         }
                         if s.link_state() != before {
-                            browser::save(&s.saved());
-                            browser::replace_query(&s.query());
+                            persist(&s);
                             *settings_version.borrow_mut() += 1;
                         }
                         drop(s);
-                        for m in next {
-                            for (v, m) in conductor.borrow_mut().send(m) {
-                                workers_ref.borrow_mut().send(v, m);
-                            }
-                        }
+                        post(&conductor, &workers_ref, next);
                         shown = true;
                     }
                 }
@@ -251,15 +261,10 @@ fn App() -> Html {
                     *timing.borrow_mut() = Timing { train_at: Some(now_ms()), first_plot_ms: None };
                 }
                 if before != s.link_state() {
-                    browser::save(&s.saved());
-                    browser::replace_query(&s.query());
+                    persist(&s);
                 }
                 drop(s);
-                for m in msgs {
-                    for (w, m) in conductor.borrow_mut().send(m) {
-                        workers.borrow_mut().send(w, m);
-                    }
-                }
+                post(&conductor, &workers, msgs);
                 *version.borrow_mut() += 1;
                 *settings_version.borrow_mut() += 1;
                 rerender.force_update();
