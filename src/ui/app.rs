@@ -281,9 +281,7 @@ fn App() -> Html {
     {
         let state = state.clone();
         use_effect_with((), move |_| {
-            let s = state.borrow();
-            browser::replace_query(&s.query());
-            browser::save(&s.saved());
+            persist(&state.borrow());
         });
     }
 
