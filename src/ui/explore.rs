@@ -218,11 +218,6 @@ impl AppState {
         Some(Suggestion { x: bx, value: bv, curve: x.into_iter().zip(scores).collect() })
     }
 
-    /// Whether the shown fit can be measured from: finished, of the current data.
-    pub fn can_measure(&self) -> bool {
-        self.status == RunStatus::Finished && self.suggestion().is_some()
-    }
-
     pub(super) fn explore_action(&mut self, a: ExploreAction) -> Vec<ToWorker> {
         let e = &mut self.explore;
         match a {
@@ -263,17 +258,21 @@ impl AppState {
             self.explore.error = Some("Train first: the next x comes from a finished fit of these data.".into());
             return vec![];
         };
-        match self.data.truth {
-            Some(t) => {
-                let seed = measurement_seed(self.settings.config.inference.seed, self.data.len());
-                let (_, y) = t.fresh_draws(&[sg.x], 1, seed);
-                self.add_and_refit(sg.x, y[0])
-            }
+        match self.measure_from_truth(sg.x) {
+            Some(y) => self.add_and_refit(sg.x, y),
             None => {
                 self.explore.awaiting = Some(sg.x);
                 vec![]
             }
         }
+    }
+
+    /// A measurement at `x` drawn from the data's truth (None without one): the same
+    /// noise for the same round from the same start ([`measurement_seed`]).
+    fn measure_from_truth(&self, x: f64) -> Option<f64> {
+        let t = self.data.truth?;
+        let seed = measurement_seed(self.settings.config.inference.seed, self.data.len());
+        t.fresh_draws(&[x], 1, seed).1.first().copied()
     }
 
     /// Add the measured point and fit again, starting from the current posterior.
@@ -357,14 +356,12 @@ impl AppState {
             self.explore.error = Some("Auto stopped: the fit gave no acquisition to pick from.".into());
             return vec![];
         };
-        let Some(t) = self.data.truth else {
+        let Some(y) = self.measure_from_truth(sg.x) else {
             self.explore.auto = None;
             return vec![];
         };
-        let seed = measurement_seed(self.settings.config.inference.seed, self.data.len());
-        let (_, y) = t.fresh_draws(&[sg.x], 1, seed);
         self.explore.auto = Some(AutoRun { left: run.left - 1, ..run });
-        self.add_and_refit(sg.x, y[0])
+        self.add_and_refit(sg.x, y)
     }
 
     /// The finished fit's point on a learning curve (needs the truth).

@@ -243,7 +243,7 @@ pub fn ExplorePanel() -> Html {
     let optimise = matches!(e.kind, AcquisitionKind::Ucb | AcquisitionKind::Ei);
     let sg = s.suggestion();
     let running = s.is_active();
-    let can = s.can_measure() && e.auto.is_none();
+    let can = sg.is_some() && s.status == RunStatus::Finished && e.auto.is_none();
     let has_truth = s.data.truth.is_some();
     let line = match (&sg, s.status) {
         (Some(g), RunStatus::Finished) => format!("Measure next at x = {} ({}).", fmt(g.x), value_words(e.kind, g.value)),
