@@ -43,7 +43,7 @@ impl std::error::Error for FitError {}
 const EXPLODE_NATS_PER_POINT: f64 = 50.0;
 /// A warm start whose loss explodes goes back to the start of the chunk, halves its
 /// learning rate and goes on, at most this many times per chain (1e-2 -> 1.6e-4).
-const WARM_BACKOFFS: u32 = 6;
+pub(crate) const WARM_BACKOFFS: u32 = 6;
 /// At most this many (step, loss) points are kept for the trace plot.
 pub(crate) const TRACE_POINTS: usize = 400;
 
@@ -64,7 +64,7 @@ pub(crate) struct Chain {
     /// The warm start's Adam learning rate: the configured one, halved at each back-off.
     warm_lr: f64,
     /// How often this chain's warm start has backed off.
-    backoffs: u32,
+    pub(crate) backoffs: u32,
     /// Gradients the method used (the warm start's are one per unit).
     pub(crate) gradients: usize,
     /// (step, loss) of this chain at the steps of the fit's trace (see [`Fit::trace`]).
@@ -140,6 +140,10 @@ pub struct Fit {
     pub(crate) origin: FitConfig,
     /// A refit from the previous fit's posterior: how many points that fit had.
     pub(crate) refit_of: Option<usize>,
+    /// Each chain as it was before its first unit: where a warm start that backs off
+    /// starts again (at half the rate), so the outcome does not depend on how the fit
+    /// was chunked. Emptied once the warm start is over.
+    warm_origins: Vec<Chain>,
 }
 
 /// What decides whether an extending fit draws more at the end of its budget.
@@ -226,6 +230,7 @@ impl Fit {
             c.adam = p.adam.clone();
             c.resume_step = p.method.as_ref().and_then(|m| m.diagnostics().adapted_step_size);
         }
+        fit.warm_origins = fit.chains.clone();
         fit.origin = origin;
         fit.refit_of = Some(prev.data.len());
         Ok(fit)
@@ -318,6 +323,11 @@ impl Fit {
             extend_done: false,
             extend_note: None,
             awaiting_extension: false,
+            warm_origins: Vec::new(),
+        })
+        .map(|mut fit| {
+            fit.warm_origins = fit.chains.clone();
+            fit
         })
     }
 
@@ -419,7 +429,8 @@ impl Fit {
             self.chains.iter().map(|c| (Chain { draws: Vec::new(), ..c.clone() }, c.draws.len())).collect();
         let start = self.step;
         let shared = Shared { model: &self.model, x: &self.x, y: &self.y, config: &self.config, schedule: &self.schedule };
-        let failed = run_chains(&shared, &mut self.chains, &mut self.scratch, &saved, start, n, self.threads);
+        let failed =
+            run_chains(&shared, &mut self.chains, &mut self.scratch, &self.warm_origins, start, n, self.threads);
         if let Some(e) = failed {
             for (c, (s, kept)) in self.chains.iter_mut().zip(saved) {
                 let draws = std::mem::take(&mut c.draws);
@@ -431,6 +442,9 @@ impl Fit {
             return Err(e);
         }
         self.step = start + n;
+        if self.step >= self.schedule.warm {
+            self.warm_origins = Vec::new();
+        }
         if let Some(t) = (start..self.step).find(|t| t % self.trace_stride == 0) {
             // The loss at the end of the chunk stands for the chunk's steps.
             for c in &mut self.chains {
@@ -572,11 +586,12 @@ fn run_chains(
     sh: &Shared,
     chains: &mut [Chain],
     scratch: &mut [Scratch],
-    saved: &[(Chain, usize)],
+    origins: &[Chain],
     start: usize,
     n: usize,
     threads: usize,
 ) -> Option<FitError> {
+    let origin = |i: usize| origins.get(i);
     #[cfg(not(target_arch = "wasm32"))]
     if threads > 1 && chains.len() > 1 {
         let per = chains.len().div_ceil(threads);
@@ -584,12 +599,12 @@ fn run_chains(
             let jobs: Vec<_> = chains
                 .chunks_mut(per)
                 .zip(scratch.chunks_mut(per))
-                .zip(saved.chunks(per))
-                .map(|((cs, ss), sv)| {
+                .enumerate()
+                .map(|(j, (cs, ss))| {
                     s.spawn(move || {
                         let mut out = None;
-                        for ((c, scr), (save, kept)) in cs.iter_mut().zip(ss).zip(sv) {
-                            if let Err(e) = run_chain(sh, c, scr, save, *kept, start, n) {
+                        for (i, (c, scr)) in cs.iter_mut().zip(ss).enumerate() {
+                            if let Err(e) = run_chain(sh, c, scr, origin(j * per + i), start, n) {
                                 out = Some(e);
                                 break;
                             }
@@ -604,44 +619,43 @@ fn run_chains(
         });
     }
     let _ = threads;
-    for ((c, scr), (save, kept)) in chains.iter_mut().zip(scratch.iter_mut()).zip(saved) {
-        if let Err(e) = run_chain(sh, c, scr, save, *kept, start, n) {
+    for (i, (c, scr)) in chains.iter_mut().zip(scratch.iter_mut()).enumerate() {
+        if let Err(e) = run_chain(sh, c, scr, origin(i), start, n) {
             return Some(e);
         }
     }
     None
 }
 
-/// Advance one chain by `n` units from unit `start`. A warm start whose loss explodes
-/// goes back to the chain's state before the chunk (`saved`, which had `kept` draws)
-/// at half the rate, up to `WARM_BACKOFFS` times; any other failure is returned.
+/// Advance one chain from unit `start` to `start + n`. A warm start whose loss
+/// explodes starts again from the chain's state before its first unit (`origin`) at
+/// half the rate, up to `WARM_BACKOFFS` times, and runs on to `start + n`: the same
+/// units in whatever chunks the fit is stepped. Any other failure is returned.
 fn run_chain(
     sh: &Shared,
     c: &mut Chain,
     scr: &mut Scratch,
-    saved: &Chain,
-    kept: usize,
+    origin: Option<&Chain>,
     start: usize,
     n: usize,
 ) -> Result<(), FitError> {
     let warm = sh.schedule.warm;
-    let mut k = 0;
-    while k < n {
-        let t = start + k;
+    let end = start + n;
+    let mut t = start;
+    while t < end {
         let Err(e) = advance(sh, c, scr, t) else {
-            k += 1;
+            t += 1;
             continue;
         };
-        if t < warm && c.backoffs < WARM_BACKOFFS {
-            // Back off: this chain's state before the chunk, half the rate.
-            let (lr, b) = (0.5 * c.warm_lr, c.backoffs + 1);
-            let mut draws = std::mem::take(&mut c.draws);
-            draws.truncate(kept);
-            *c = Chain { draws, warm_lr: lr, backoffs: b, ..saved.clone() };
-            k = 0;
-            continue;
+        match origin {
+            Some(o) if t < warm && c.backoffs < WARM_BACKOFFS => {
+                let (lr, b) = (0.5 * c.warm_lr, c.backoffs + 1);
+                let trace = std::mem::take(&mut c.trace);
+                *c = Chain { warm_lr: lr, backoffs: b, trace, ..o.clone() };
+                t = 0;
+            }
+            _ => return Err(e),
         }
-        return Err(e);
     }
     Ok(())
 }
@@ -769,7 +783,7 @@ fn diverged(chain: &mut Chain) -> Option<&'static str> {
 }
 
 /// Divergence test in the warm start. `Fit::step` backs off (half the rate, from the
-/// chunk's start) up to `WARM_BACKOFFS` times; this message is for when that did not help.
+/// chain's first state) up to `WARM_BACKOFFS` times; this message is for when that did not help.
 fn check_warm(chain: &mut Chain, t: usize, configured_lr: f64, raw: bool) -> Result<(), FitError> {
     let Some(how) = diverged(chain) else { return Ok(()) };
     let advice = if raw {

@@ -2,6 +2,7 @@
 //! message that names the formula, the operation, its column and the place, instead of
 //! blaming the step size, and keeps its last good state.
 
+use super::fit::WARM_BACKOFFS;
 use super::{Fit, FitError};
 use crate::config::{FitConfig, ModelKind, NoiseLawKind};
 use crate::data::Synthetic;
@@ -49,12 +50,32 @@ fn a_formula_that_overflows_in_the_sampler_is_blamed_by_name_and_the_last_good_s
 }
 
 #[test]
-fn a_formula_that_overflows_in_the_warm_start_is_blamed_after_the_back_offs() {
+fn a_formula_that_overflows_in_the_warm_start_is_blamed_once_the_back_offs_are_spent() {
     let data = Synthetic::NbExp.generate(40, 1);
     let mut fit = Fit::new(custom("a*exp(b*x)", "a ~ positive"), &data).unwrap();
-    // Past the hand-off (step 600 of a 1200-step warm start), before the sampler.
+    // Past the hand-off (step 600 of a 1200-step warm start), before the sampler,
+    // with every back-off spent.
     fit.step(800).unwrap();
+    for c in &mut fit.chains {
+        c.backoffs = WARM_BACKOFFS;
+    }
     poison(&mut fit);
     let Err(FitError::Diverged(msg)) = fit.step(10) else { panic!("no divergence") };
     assert!(msg.contains("the noise formula a*exp(b*x): exp at column 3 gives inf (exp overflows above 709) at x = "), "{msg}");
+}
+
+#[test]
+fn a_back_off_in_the_warm_start_leaves_an_overflowing_state_behind() {
+    // A back-off starts the chain again from its first state at half the rate: the
+    // overflowing state reached mid-way is not where it starts again.
+    let data = Synthetic::NbExp.generate(40, 1);
+    let mut fit = Fit::new(custom("a*exp(b*x)", "a ~ positive"), &data).unwrap();
+    fit.step(800).unwrap();
+    poison(&mut fit);
+    fit.step(10).unwrap();
+    assert_eq!(fit.steps_done(), 810);
+    for c in &fit.chains {
+        assert_eq!(c.backoffs, 1);
+        assert!(c.params.iter().all(|p| p.is_finite()));
+    }
 }
