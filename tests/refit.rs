@@ -52,16 +52,29 @@ fn a_refit_after_one_point_is_close_to_a_fresh_fit_for_at_most_a_third_of_its_gr
     eprintln!("refit {gw} gradients per chain ({} kept), fresh {gf} ({} kept)", warm.draws_kept(), fresh.draws_kept());
     assert!(3 * gw <= gf, "refit {gw} gradients per chain, fresh {gf}");
 
+    // A second fresh fit of another seed: the Monte Carlo spread between two fits.
+    let mut other = cfg.clone();
+    other.inference.seed += 100;
+    let mut fresh2 = finish(Fit::new(other, &data2).unwrap());
     let grid = data2.grid(60, 0.0);
-    let (sw, sf) = (warm.snapshot(&grid), fresh.snapshot(&grid));
+    let (sw, sf, s2) = (warm.snapshot(&grid), fresh.snapshot(&grid), fresh2.snapshot(&grid));
     assert!(sw.warm && !sf.warm);
     assert!(sw.notes.iter().any(|n| n.starts_with("refit from the posterior of the previous fit (80 points)")), "{:?}", sw.notes);
     let (w, f) = (&sw.summary, &sf.summary);
-    // The mean within a fifth of the posterior's total sd on average, nowhere beyond 0.6.
-    let z: Vec<f64> = (0..grid.len()).map(|i| (w.mean[i] - f.mean[i]).abs() / f.sd_total[i]).collect();
-    let mean_z = z.iter().sum::<f64>() / z.len() as f64;
-    let max_z = z.iter().cloned().fold(0.0, f64::max);
-    assert!(mean_z < 0.2 && max_z < 0.6, "|mean difference| / sd: mean {mean_z:.3}, max {max_z:.3}");
+    // The mean within a fifth of the posterior's total sd on average, and nowhere beyond
+    // 0.6 sd or 1.5 times the largest gap between the two fresh fits (the seed-to-seed
+    // spread, which on some seeds alone reaches 0.56: measured over seeds 0-7).
+    let gap = |a: &[f64], b: &[f64]| -> (f64, f64) {
+        let z: Vec<f64> = (0..grid.len()).map(|i| (a[i] - b[i]).abs() / f.sd_total[i]).collect();
+        (z.iter().sum::<f64>() / z.len() as f64, z.iter().cloned().fold(0.0, f64::max))
+    };
+    let (mean_z, max_z) = gap(&w.mean, &f.mean);
+    let (_, max_seeds) = gap(&s2.summary.mean, &f.mean);
+    eprintln!("|mean difference| / sd: mean {mean_z:.3}, max {max_z:.3}; fresh vs fresh max {max_seeds:.3}");
+    assert!(
+        mean_z < 0.2 && max_z < f64::max(0.6, 1.5 * max_seeds),
+        "|mean difference| / sd: mean {mean_z:.3}, max {max_z:.3} (fresh vs fresh: max {max_seeds:.3})"
+    );
     // The bands as wide: the noise sd and the epistemic sd within 30% / a factor 1.6 (median).
     let mut ra: Vec<f64> = (0..grid.len()).map(|i| w.sd_aleatoric[i] / f.sd_aleatoric[i]).collect();
     let mut re: Vec<f64> = (0..grid.len()).map(|i| w.sd_epistemic[i] / f.sd_epistemic[i]).collect();
