@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, waitForState, SHOTS } from './harness.mjs';
+import { start, open, external, waitForFinish, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -57,7 +57,7 @@ test('pasted data hold out 20% by default; after the fit the Held-out section an
   // No results before a fit.
   assert.equal(await page.getByRole('heading', { name: 'Held-out', exact: true }).count(), 0);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   await page.getByRole('heading', { name: 'Held-out', exact: true }).waitFor();
   const fig = page.getByRole('img', { name: 'Calibration', exact: true });
   await fig.waitFor();
@@ -80,7 +80,7 @@ test('pasted data hold out 20% by default; after the fit the Held-out section an
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   // Train drops the old fit's results at once; then wait for the new fit to finish.
   await page.getByRole('heading', { name: 'Held-out', exact: true }).waitFor({ state: 'detached' });
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   assert.equal(await page.getByRole('heading', { name: 'Held-out', exact: true }).count(), 0);
   // A refused value is named beside the field and changes nothing.
   await holdout.fill('150');
@@ -94,7 +94,7 @@ test('generated data: the Calibration figure uses fresh draws from the truth, wi
   const page = await open(env.context, 'v=2&data=bump&steps=1500&holdout_frac=0.2');
   assert.equal(await page.getByLabel('Hold out (%)').inputValue(), '20', 'the link carries the hold-out');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   await page.getByRole('img', { name: 'Calibration', exact: true }).waitFor();
   const { heads, rows } = await heldOut(page);
   assert.equal(heads.length, 2, heads.join(' | '));
@@ -111,7 +111,7 @@ test('on a phone the Calibration panels stack and stay inside the screen', async
   try {
     const page = await open(phone.context, 'steps=1000');
     await page.getByRole('button', { name: 'Train', exact: true }).click();
-    await waitForState(page, 'finished', 120_000);
+    await waitForFinish(page, 120_000);
     const fig = page.getByRole('img', { name: 'Calibration', exact: true });
     await fig.scrollIntoViewIfNeeded();
     const boxes = await fig.locator('svg').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, open, external, waitForState, pixelCounts, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
+import { start, open, external, waitForFinish, pixelCounts, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -38,14 +38,14 @@ test('Compare keeps fit A, fit B trains on the same data, the table and verdict 
   const compare = page.getByRole('button', { name: /^Compare/ });
   assert.equal(await compare.isDisabled(), true, 'nothing to keep before a fit');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   await page.getByRole('button', { name: 'Compare with another fit', exact: true }).click();
   await page.locator('#plot-main-a').waitFor();
   await page.getByText('Now change the model or method and press Train').waitFor();
   assert.equal(await page.locator('#plot-sigma-a').count(), 1, 'both sigma(x) panels');
   await page.getByLabel('Model', { exact: true }).selectOption('two_head');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   const table = page.getByRole('table', { name: 'Comparison' });
   await table.waitFor();
   const rows = await comparison(page);
@@ -134,7 +134,7 @@ test('an unknown scenario is named in an alert', async () => {
 test('the legend switches each band off and on; posterior draws are drawn on request', async () => {
   const page = await open(env.context, 'v=2&steps=2000');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   const count = () => pixelCounts(page, MAIN, { total: BAND_COLOURS.total, epistemic: BAND_COLOURS.epistemic, mean: BAND_COLOURS.mean });
   const redraw = () => page.waitForTimeout(400);
   const all = await count();

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, pixelCounts, OKABE_ITO, ROOT, SUBPATH, SHOTS } from './harness.mjs';
+import { start, open, external, status, waitForFinish, pixelCounts, OKABE_ITO, ROOT, SUBPATH, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -23,7 +23,7 @@ test('uploading a CSV replaces the data and trains on it', async () => {
   await page.locator('#data-summary').filter({ hasText: `N = ${rows}` }).waitFor();
   assert.equal(await page.getByLabel('Dataset', { exact: true }).inputValue(), 'custom');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const px = await pixelCounts(page, '#plot-main', { mean: [...OKABE_ITO.blue, 40] });
   assert.ok(px.mean > 300, `mean drawn (${px.mean} px)`);
   await page.screenshot({ path: join(SHOTS, 'uploaded-1280.png') });
@@ -52,7 +52,7 @@ test('a malformed CSV shows an alert with the line and keeps the previous data',
 test('the predictions download parses: documented header, one row per grid point', async () => {
   const page = await open(env.context, 'steps=2000');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Download predictions (CSV)', exact: true }).click(),
@@ -115,7 +115,7 @@ test('a copied link opened in a new page restores every setting', async () => {
 test('the build served from a sub-path works (worker found next to the page)', async () => {
   const page = await open(env.context, 'steps=2000', SUBPATH);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const px = await pixelCounts(page, '#plot-main', { mean: [...OKABE_ITO.blue, 40] });
   assert.ok(px.mean > 300, `mean drawn (${px.mean} px)`);
   assert.ok(env.log.requests.some((u) => u.startsWith(SUBPATH) && /worker(-relaxed)?\.js$/.test(u)), 'worker loaded from the sub-path');
@@ -150,7 +150,7 @@ test('a file with more than two columns offers a column picker; axis labels foll
   await page.getByLabel('y column').selectOption('2');
   await page.locator('#data-summary').filter({ hasText: 'time from 0 to 3.9' }).waitFor();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.match(await page.locator('#fit-summary').innerText(), /40 data points, time from 0 to 3.9/);
   await page.close();
 });
@@ -160,7 +160,7 @@ test('VI and SGLD train too; a saved project opens with its data', async () => {
   for (const method of ['vi', 'sgld']) {
     await page.getByLabel('Method', { exact: true }).selectOption(method);
     await page.getByRole('button', { name: 'Train', exact: true }).click();
-    await waitForState(page, 'finished', 90_000);
+    await waitForFinish(page, 90_000);
   }
   await page.locator('#plot-main').click({ position: { x: 300, y: 150 } }); // hand-edited data
   const summary = await page.locator('#data-summary').innerText();

@@ -4,7 +4,7 @@
 // to pSGLD, and unchecking "Draw more while the chains disagree" gives exactly the draws asked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, open, external, status, waitForState, waitForStep, pixelCounts, MAIN, BAND_COLOURS } from './harness.mjs';
+import { start, open, external, status, waitForFinish, waitForStep, pixelCounts, MAIN, BAND_COLOURS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -27,7 +27,7 @@ test('a first visit trains the default NUTS fit: bands while it warms up, then i
   assert.ok(early.step < 200 || early.state === 'finished', `still warming up (${early.text})`);
   const live = await pixelCounts(page, MAIN, BAND_COLOURS);
   assert.ok(live.mean > 300, `a mean line during the warm-up (${live.mean} px)`);
-  await waitForState(page, 'finished', 180_000);
+  await waitForFinish(page, 180_000);
   const secs = (Date.now() - t0) / 1000;
   const s = await status(page);
   assert.match(s.text, /Finished/);
@@ -52,7 +52,7 @@ test('an old default link (v=2) opens to pSGLD; without extending, a NUTS fit ke
   assert.match(page.url(), /extend=true/, 'the choice goes into the link');
   await extend.uncheck();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   assert.match((await status(page)).text, /60 draws kept/);
   assert.deepEqual(env.log.errors, []);
   await page.close();

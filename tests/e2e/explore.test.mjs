@@ -6,7 +6,7 @@
 // curves. Small pSGLD budgets (URL settings) keep it quick.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, open, external, waitForState, SHOTS } from './harness.mjs';
+import { start, open, external, waitForFinish, SHOTS } from './harness.mjs';
 import { join } from 'node:path';
 
 let env;
@@ -30,7 +30,7 @@ test('the Acquisition picker is there from load, and Measure next adds a point f
   assert.ok(await measure.isDisabled(), 'nothing to measure from before a fit');
 
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const curve = page.locator('#acquisition-curve');
   await curve.waitFor();
   const best = Number(await curve.getAttribute('data-best-x'));
@@ -44,7 +44,7 @@ test('the Acquisition picker is there from load, and Measure next adds a point f
   // The point is there at once, before the refit finishes.
   await page.locator('#data-summary').filter({ hasText: `N = ${before + 1}` }).waitFor({ timeout: 2000 });
   await page.locator('#auto-progress').filter({ hasText: 'starting from the previous posterior' }).waitFor({ timeout: 5000 }).catch(() => {});
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.equal(await n(page), before + 1);
   // The workers refitted from the previous posterior, on a quarter of the steps.
   assert.match(await page.locator('#status').innerText(), new RegExp(`refit from the posterior of the previous fit \\(${before} points\\)`));
@@ -85,7 +85,7 @@ test('Auto runs its rounds, and a second acquisition from the same start draws a
   await page.getByRole('button', { name: 'Auto', exact: true }).click();
   const table = page.getByRole('table', { name: 'Learning curves' });
   await rowDone(0, start + 2);
-  await waitForState(page, 'finished', 60_000);
+  await waitForFinish(page, 60_000);
   assert.equal(await n(page), start + 2);
   const row1 = await table.locator('tbody tr').nth(0).innerText();
   assert.match(row1, new RegExp(`epistemic\\s+${start} → ${start + 2}`));
@@ -94,7 +94,7 @@ test('Auto runs its rounds, and a second acquisition from the same start draws a
   await page.getByRole('button', { name: 'Auto', exact: true }).click();
   // It went back to the start's points: its row starts there too.
   await rowDone(1, start + 2);
-  await waitForState(page, 'finished', 60_000);
+  await waitForFinish(page, 60_000);
   const rows = await table.locator('tbody tr').allInnerTexts();
   assert.equal(rows.length, 2);
   assert.match(rows[1], new RegExp(`random\\s+${start} → ${start + 2}`));
@@ -112,13 +112,13 @@ test('for uploaded data, Measure next asks for the y measured and adds it', asyn
   await page.locator('#data-summary').filter({ hasText: 'N = 30' }).waitFor();
   assert.ok(await page.getByRole('button', { name: 'Auto', exact: true }).isDisabled(), 'Auto needs a known truth');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   await page.getByRole('button', { name: 'Measure next', exact: true }).click();
   const y = page.getByLabel(/^Measured y at x = /);
   await y.fill('0.25');
   await page.getByRole('button', { name: 'Add measured point', exact: true }).click();
   await page.locator('#data-summary').filter({ hasText: 'N = 31' }).waitFor({ timeout: 2000 });
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.deepEqual(env.log.errors, []);
   await page.close();
 });

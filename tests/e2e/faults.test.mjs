@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, pixelCounts, MAIN, BAND_COLOURS, BASE, SHOTS } from './harness.mjs';
+import { start, open, external, status, waitForState, waitForFinish, pixelCounts, MAIN, BAND_COLOURS, BASE, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -87,7 +87,7 @@ test('refused settings typed into their fields are named beside them and Train f
   // steps= came without a method): the refused values are not in it.
   assert.equal(link.search, '?v=3&draws=100&method=psgld&steps=2000');
   await train(page).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.match((await status(page)).text, /Finished/);
   assert.equal(await page.getByRole('alert').filter({ hasText: /diverged|crashed|Cannot train/ }).count(), 0);
   assert.deepEqual(errorsSince(mark), []);
@@ -184,7 +184,7 @@ test('after a worker panic the data, the changed settings and the last plot are 
     await field(page, l).press('Enter');
   }
   await train(page).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const plotted = await pixelCounts(page, MAIN, bandColours);
   assert.ok(plotted.mean > 300, `mean drawn before the crash (${plotted.mean} px)`);
   await page.evaluate(() => window.bayesbandTestPanic());
@@ -199,7 +199,7 @@ test('after a worker panic the data, the changed settings and the last plot are 
   assert.ok(after.mean > 300, `last plot kept (${after.mean} px)`);
   // Train again, without a reload, with the same data and settings.
   await train(page).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.match((await status(page)).text, /2,500/);
   assert.equal(await summary(page), data);
   assert.deepEqual(env.log.errors, []);
@@ -243,7 +243,7 @@ test('a value far outside the others is named with its line at load, Train refus
   const page = await open(env.context, 'steps=2000');
   // A fit of the previous data first: the outlier's file replaces it, never fits.
   await train(page).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   await page.getByLabel('Upload CSV').setInputFiles({ name: 'outlier.csv', mimeType: 'text/csv', buffer: Buffer.from(withOutlier('1e12')) });
   const atLoad = page.getByRole('alert').filter({ hasText: 'line 18: y = 1e12 lies far outside the other values' });
   await atLoad.waitFor();
@@ -276,7 +276,7 @@ test('a value far outside the others is named with its line at load, Train refus
   await page.getByLabel('Upload CSV').setInputFiles({ name: 'fixed.csv', mimeType: 'text/csv', buffer: Buffer.from(withOutlier('0.9')) });
   await page.waitForFunction(() => ![...document.querySelectorAll('[role=alert]')].some((a) => /far outside/.test(a.textContent)));
   await train(page).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.doesNotMatch(await page.locator('body').innerText(), /NaN/);
   assert.deepEqual(errorsSince(mark), []);
   await page.close();

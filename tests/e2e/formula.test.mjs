@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, SHOTS, BASE } from './harness.mjs';
+import { start, open, external, status, waitForFinish, SHOTS, BASE } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -62,7 +62,7 @@ test('a formula typed on the notebook data fits, and a and b come with intervals
   assert.match(await rows.nth(1).locator('td.numbers').innerText(), /^normal\(0, 0\.5\)$/);
   assert.equal(await page.locator('.law > [role="alert"]').count(), 0);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   assert.match((await status(page)).text, /Finished/);
   const params = page.locator('.params table tbody tr');
   assert.deepEqual(await params.locator('th').allInnerTexts(), ['a', 'b']);
@@ -113,7 +113,7 @@ test('hostile formulas are refused before Train, the previous formula is kept, n
   }
   // Train fits the last good formula.
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   assert.deepEqual(await page.locator('.params table tbody tr th').allInnerTexts(), ['a', 'b']);
   assert.ok(!(await page.locator('body').innerText()).includes('NaN'), 'no NaN on screen');
   assert.deepEqual(env.log.errors, []);

@@ -1,6 +1,7 @@
 // Shared set-up for the browser tests: Debian's Chromium driven by playwright-core,
 // a fresh profile per test file, and a record of every request and console error.
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -64,6 +65,19 @@ export async function status(page) {
 
 export async function waitForState(page, state, timeout = 60_000) {
   await page.waitForFunction((s) => document.querySelector('#status')?.dataset.state === s, state, { timeout });
+}
+
+/**
+ * Wait until a fit ends (Finished or failed) and assert it finished; a failed fit
+ * fails the test with the page's alert and status line, not with a timeout.
+ */
+export async function waitForFinish(page, timeout = 90_000) {
+  await page.waitForFunction(() => ['finished', 'failed'].includes(document.querySelector('#status')?.dataset.state), null, { timeout });
+  const state = await page.locator('#status').getAttribute('data-state');
+  if (state !== 'finished') {
+    const alert = await page.getByRole('alert').allInnerTexts().catch(() => []);
+    assert.fail(`the fit ${state}: ${(await status(page)).text} | ${alert.join(' | ')}`);
+  }
 }
 
 export async function waitForStep(page, atLeast, timeout = 60_000) {

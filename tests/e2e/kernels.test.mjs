@@ -3,7 +3,7 @@
 // worker.js (simd128) where it does not; window.bayesbandKernels says which.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, open, external, status, waitForState } from './harness.mjs';
+import { start, open, external, status, waitForFinish } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -16,7 +16,7 @@ const wasmFetched = (log, name) => log.requests.some((u) => new URL(u).pathname.
 
 async function trainShort(page) {
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.match((await status(page)).text, /Finished/);
 }
 

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, waitForState, SHOTS } from './harness.mjs';
+import { start, open, external, waitForFinish, SHOTS } from './harness.mjs';
 
 const envs = [];
 after(async () => {
@@ -18,7 +18,7 @@ test('desktop 1280x800: trained page, HiDPI canvas backing store', async () => {
   envs.push(env);
   const page = await open(env.context, 'steps=4000&kind=noise_model&noise_law=bump');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const { w, cw } = await page.evaluate(() => {
     const c = document.querySelector('#plot-main');
     return { w: c.width, cw: c.clientWidth };
@@ -37,7 +37,7 @@ test('phone 390 px wide: settings first, then the fit; no horizontal scrolling',
   const fit = await page.getByRole('region', { name: 'Fit', exact: true }).boundingBox();
   assert.ok(settings.y < fit.y, `settings (y = ${settings.y}) above the fit (y = ${fit.y})`);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
   await page.screenshot({ path: join(SHOTS, 'phone-390.png') });

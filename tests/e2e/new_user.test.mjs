@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, waitForStep, pixelCounts, MAIN, BAND_COLOURS, BASE, SHOTS } from './harness.mjs';
+import { start, open, external, status, waitForState, waitForFinish, waitForStep, pixelCounts, MAIN, BAND_COLOURS, BASE, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -20,7 +20,7 @@ const words = (page) => page.locator('#fit-summary');
 test('a change of the data clears the fit: bands, Finished, noise table and In words go; the axes follow the new points', async () => {
   const page = await open(env.context, 'steps=2000&kind=noise_model');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.match((await status(page)).text, /Finished/);
   await noiseTable(page).waitFor();
   assert.match(await words(page).innerText(), /widest/);
@@ -43,7 +43,7 @@ test('a change of the data clears the fit: bands, Finished, noise table and In w
   assert.equal(px.mean, 0, 'no mean line of the old fit');
   // Another data set, Regenerate: the same.
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   await page.getByLabel('Dataset', { exact: true }).selectOption('linear');
   await page.waitForFunction(() => document.querySelector('#plot-main').dataset.hasFit === 'false');
   assert.equal((await status(page)).state, 'idle');
@@ -60,7 +60,7 @@ test('a change of the data clears the fit: bands, Finished, noise table and In w
 test('a click on the plot greys the old fit as the fit of the previous data until Train', async () => {
   const page = await open(env.context, 'steps=2000');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const n = Number((await page.locator('#data-summary').innerText()).match(/N = (\d+)/)[1]);
   const box = await page.locator(MAIN).boundingBox();
   await page.locator(MAIN).click({ position: { x: box.width * 0.6, y: box.height * 0.5 } });
@@ -76,7 +76,7 @@ test('a click on the plot greys the old fit as the fit of the previous data unti
   assert.ok(px.grey > 200, `the old fit is drawn grey (${px.grey} px)`);
   await page.screenshot({ path: join(SHOTS, 'stale-fit-1280.png') });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   assert.equal(await page.locator(MAIN).getAttribute('data-stale'), 'false');
   assert.ok((await pixelCounts(page, MAIN, BAND_COLOURS)).mean > 300, 'the new fit in colour');
   await page.close();
@@ -200,7 +200,7 @@ test('the status line shows the elapsed time and one spelling of R-hat; the nois
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await waitForStep(page, 1);
   assert.match((await status(page)).text, /elapsed \d+\.\d s/, 'while running');
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const s = (await status(page)).text;
   assert.match(s, /elapsed \d+\.\d s|elapsed \d+ min/, s);
   assert.match(s, /R-hat \d/, s);

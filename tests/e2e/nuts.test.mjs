@@ -3,7 +3,7 @@
 // advances by draws. Divergences are a diagnostic: never an alert.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, open, external, status, waitForState, waitForStep, pixelCounts, MAIN, BAND_COLOURS } from './harness.mjs';
+import { start, open, external, status, waitForState, waitForFinish, waitForStep, pixelCounts, MAIN, BAND_COLOURS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -22,7 +22,7 @@ test('NUTS trains with a small budget, draws its bands and states its divergence
   await page.getByLabel('Max tree depth').waitFor();
   assert.equal(await page.getByLabel('Steps', { exact: true }).count(), 0);
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 120_000);
+  await waitForFinish(page, 120_000);
   const px = await pixelCounts(page, MAIN, BAND_COLOURS);
   assert.ok(px.mean > 300, `mean line drawn (${px.mean} px)`);
   assert.ok(px.epistemic > 100, `epistemic band drawn (${px.epistemic} px)`);

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { start, open, external, status, waitForState, waitForStep, pixelCounts, BASE, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
+import { start, open, external, status, waitForState, waitForFinish, waitForStep, pixelCounts, BASE, MAIN, BAND_COLOURS, SHOTS } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -21,7 +21,7 @@ for (const [value, label] of [['homoskedastic', 'homoskedastic'], ['two_head', '
     const before = await pixelCounts(page, MAIN, bandColours);
     assert.equal(before.mean, 0, 'no mean before training');
     await page.getByRole('button', { name: 'Train', exact: true }).click();
-    await waitForState(page, 'finished', 90_000);
+    await waitForFinish(page, 90_000);
     const px = await pixelCounts(page, MAIN, bandColours);
     assert.ok(px.mean > 300, `mean line drawn (${px.mean} px)`);
     // Where the noise dominates, the total band hides under the aleatoric one.
@@ -116,7 +116,7 @@ test('a worker panic shows an alert and Train works again without a reload', asy
   // The panic is logged by the dead worker; it is expected here.
   env.log.errors.length = 0;
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   await page.close();
 });
 
@@ -201,7 +201,7 @@ test('a fit runs on one worker per chain: bands form live, Pause holds every cha
 test('more chains than workers: a worker runs several, the fit finishes with every chain', async () => {
   const page = await withCores(2, 'chains=3&steps=3000');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const s = await poolStats(page);
   assert.equal(s.workers, 2, 'two workers for three chains on two cores');
   assert.equal(page.workers().length, 2);
@@ -216,7 +216,7 @@ test('more chains than workers: a worker runs several, the fit finishes with eve
 test('VI chains run on their workers too, with no R-hat anywhere', async () => {
   const page = await withCores(2, 'method=vi&kind=noise_model&noise_law=exponential&steps=3000');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   const s = await poolStats(page);
   assert.ok(s.perWorker.length === 2 && s.perWorker.every((n) => n > 0), `both workers posted (${s.perWorker})`);
   // The link names no draws: the v=3 default's 200 per chain (the page does not switch
@@ -237,7 +237,7 @@ test('NUTS with extend on two workers: the page decides from every chain, each d
     new MutationObserver(() => window.__states.push([el.dataset.state, el.innerText])).observe(el, { attributes: true, childList: true, subtree: true, characterData: true });
   });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await waitForState(page, 'finished', 90_000);
+  await waitForFinish(page, 90_000);
   await page.waitForTimeout(500);
   const s = await status(page);
   const states = await page.evaluate(() => window.__states);
