@@ -199,6 +199,8 @@ fn bad_input_gives_one_line_and_a_nonzero_exit_never_a_panic() {
         (vec!["generate", "sine"], "unknown data set"),
         (vec!["generate", "bump", "--n", "1"], "--n"),
         (vec![], "subcommand"),
+        // A missing flag is named, not only "required arguments were not provided".
+        (vec!["fit", "--data", d, "--out", o], "not provided: --grid <GRID.csv>"),
     ];
     for (args, word) in cases {
         let out = run(bin().args(&args));

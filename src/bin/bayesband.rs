@@ -248,8 +248,13 @@ mod cli {
                     eprintln!("error: missing subcommand: use `bayesband fit`, `bayesband suggest` or `bayesband generate` (see bayesband --help)");
                     return 2;
                 }
+                // One line: clap's first paragraph, e.g. "the following required arguments
+                // were not provided: --grid <GRID.csv>" (it lists them on lines of their own).
                 let msg = e.to_string();
-                let first = msg.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+                let head: Vec<&str> = msg.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+                let first = head.join(" ");
+                let first = first.trim_start_matches("error: ");
+                let first = if first.is_empty() { "bad arguments" } else { first };
                 eprintln!("error: {first} (see bayesband --help)");
                 return 2;
             }
