@@ -23,6 +23,8 @@
 // Index loops over fixed-size lane arrays are what the vectorisers handle best here.
 #![allow(clippy::needless_range_loop)]
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod dense;
 mod normal;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -62,7 +64,8 @@ impl Default for Kernel {
 impl Kernel {
     /// What this kernel runs as on this machine, for benchmark reports.
     pub fn describe(self) -> &'static str {
-        match (self, simd()) {
+        match (self, mlp_simd()) {
+            (Kernel::Fast, Simd::Avx512) => "f32, rational tanh, x86_64 AVX-512 (run-time detected)",
             (Kernel::Fast, Simd::Avx2Fma) => "f32, rational tanh, x86_64 AVX2+FMA (run-time detected)",
             (Kernel::Fast, Simd::Wasm128) if cfg!(target_feature = "relaxed-simd") => {
                 "f32, rational tanh, wasm simd128 + relaxed-simd (fused multiply-add)"
@@ -83,6 +86,10 @@ pub(crate) enum Simd {
     /// x86_64 with AVX2 and FMA, detected at run time.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     Avx2Fma,
+    /// x86_64 with AVX-512 (avx512f + avx512vl) besides AVX2+FMA, detected at run time:
+    /// the MLP kernels only ([`mlp_simd`]); bit for bit the AVX2 kernels' results.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx512,
     /// wasm32 built with `+simd128`: explicit `core::arch::wasm32` kernels.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Wasm128,
@@ -103,6 +110,24 @@ pub(crate) fn simd() -> Simd {
     }
     #[allow(unreachable_code)]
     Simd::Portable
+}
+
+/// The instruction set of the MLP forward/backward kernels: [`simd`], but AVX-512 where
+/// the CPU has it (unless `BAYESBAND_NO_AVX512=1`, for comparisons). The other
+/// vectorised parts (likelihood, Adam, words) keep asking [`simd`] for AVX2.
+#[inline]
+pub(crate) fn mlp_simd() -> Simd {
+    let s = simd();
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if s == Simd::Avx2Fma
+            && *AVX512.get_or_init(|| avx512::detected() && std::env::var_os("BAYESBAND_NO_AVX512").is_none_or(|v| v != "1"))
+        {
+            return Simd::Avx512;
+        }
+    }
+    s
 }
 
 /// Floating-point types the kernels run in.
@@ -275,7 +300,7 @@ pub(crate) fn fast_tanh_with<const FMA: bool>(x: f32) -> f32 {
 /// Forward pass of `widths` (layer l: `widths[l]` -> `widths[l+1]`, weights row-major
 /// inputs x outputs then biases, consecutive in `p`) at `x`; writes `out` (rows x outputs).
 pub(crate) fn forward_f32(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b: &mut Bufs<f32>, out: &mut Array2<f64>) {
-    forward_f32_with(simd(), widths, act, p, x, b, out)
+    forward_f32_with(mlp_simd(), widths, act, p, x, b, out)
 }
 
 pub(crate) fn forward_f32_with(
@@ -295,6 +320,12 @@ pub(crate) fn forward_f32_with(
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             unsafe { x86::forward_avx2(widths, act, p, x, b, out) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::forward(widths, act, p, x, b, out) }
+        }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::forward(widths, act, p, x, b, out),
         _ => dense::forward::<f32, dense::Generic<false>>(widths, act, p, x, b, out),
@@ -303,7 +334,7 @@ pub(crate) fn forward_f32_with(
 
 /// Backward pass after [`forward_f32`]: adds d objective / d params to `grad`.
 pub(crate) fn backward_f32(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
-    backward_f32_with(simd(), widths, p, d_out, b, grad)
+    backward_f32_with(mlp_simd(), widths, p, d_out, b, grad)
 }
 
 pub(crate) fn backward_f32_with(
@@ -320,6 +351,12 @@ pub(crate) fn backward_f32_with(
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             // SAFETY: the features were just checked.
             unsafe { x86::backward_avx2(widths, p, d_out, b, grad) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::backward(widths, p, d_out, b, grad) }
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::backward(widths, p, d_out, b, grad),
@@ -380,7 +417,7 @@ pub(crate) fn forward_lrt_f32<R: RngCore>(
     b: &mut Bufs<f32>,
     out: &mut Array2<f64>,
 ) {
-    forward_lrt_f32_with(simd(), widths, act, m, v, x, rng, b, out)
+    forward_lrt_f32_with(mlp_simd(), widths, act, m, v, x, rng, b, out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -403,6 +440,12 @@ pub(crate) fn forward_lrt_f32_with<R: RngCore>(
             // SAFETY: the features were just checked.
             unsafe { x86::forward_lrt_avx2(widths, act, m, v, x, b, out) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::forward_lrt(widths, act, m, v, x, b, out) }
+        }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::forward_lrt(widths, act, m, v, x, b, out),
         _ => dense::forward_lrt::<f32, dense::Generic<false>>(widths, act, m, v, x, b, out),
@@ -412,7 +455,7 @@ pub(crate) fn forward_lrt_f32_with<R: RngCore>(
 /// Backward pass after [`forward_lrt_f32`]: adds d objective / d means to `gm` and
 /// d objective / d variances to `gv`.
 pub(crate) fn backward_lrt_f32(widths: &[usize], m: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, gm: &mut [f64], gv: &mut [f64]) {
-    backward_lrt_f32_with(simd(), widths, m, d_out, b, gm, gv)
+    backward_lrt_f32_with(mlp_simd(), widths, m, d_out, b, gm, gv)
 }
 
 pub(crate) fn backward_lrt_f32_with(
@@ -430,6 +473,12 @@ pub(crate) fn backward_lrt_f32_with(
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             // SAFETY: the features were just checked.
             unsafe { x86::backward_lrt_avx2(widths, m, d_out, b, gm, gv) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::backward_lrt(widths, m, d_out, b, gm, gv) }
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::backward_lrt(widths, m, d_out, b, gm, gv),
@@ -855,7 +904,7 @@ mod x86 {
 
     /// Sum of 8 f32 lanes in f64.
     #[inline(always)]
-    unsafe fn hsum(v: __m256) -> f64 {
+    pub(super) unsafe fn hsum(v: __m256) -> f64 {
         let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
         let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
         let s = _mm256_add_pd(lo, hi);
@@ -889,7 +938,7 @@ mod x86 {
     }
 
     #[inline(always)]
-    unsafe fn tile<const JB: usize, const KB: usize>(
+    pub(super) unsafe fn tile<const JB: usize, const KB: usize>(
         a: &[f32],
         dz: &[f32],
         nout: usize,
