@@ -24,7 +24,7 @@ use ndarray::Array2;
 
 use super::dense::{self, code_act, Arch, Bufs};
 use super::x86::{hsum, tile as tile8, Avx2};
-use super::{Real, TANH_CLAMP};
+use super::{Real, TANH_CLAMP, TANH_P, TANH_Q};
 use crate::config::Activation;
 
 /// Whether this CPU runs these kernels (cached by std).
@@ -133,27 +133,27 @@ const HALF: __mmask16 = 0x00ff;
 /// The rational tanh of [`super::fast_tanh`] in 16 lanes, bit for bit `x86::tanh8` on
 /// each half (its 256-bit reciprocal estimate, then the same Newton step).
 #[inline(always)]
-#[allow(clippy::excessive_precision)]
 unsafe fn tanh16(x: __m512) -> __m512 {
     let c = _mm512_set1_ps(TANH_CLAMP);
     let x = _mm512_max_ps(_mm512_min_ps(x, c), _mm512_sub_ps(_mm512_setzero_ps(), c));
     let x2 = _mm512_mul_ps(x, x);
-    let m = |p: __m512, k: f32| _mm512_fmadd_ps(p, x2, _mm512_set1_ps(k));
-    let mut p = _mm512_set1_ps(-2.760_768_477_423_55e-16);
-    p = m(p, 2.000_187_904_824_77e-13);
-    p = m(p, -8.604_671_522_137_35e-11);
-    p = m(p, 5.122_297_090_371_14e-8);
-    p = m(p, 1.485_722_357_179_79e-5);
-    p = m(p, 6.372_619_288_754_36e-4);
-    p = m(p, 4.893_524_558_917_86e-3);
-    p = _mm512_mul_ps(p, x);
-    let mut q = _mm512_set1_ps(1.198_258_394_667_02e-6);
-    q = m(q, 1.185_347_056_866_54e-4);
-    q = m(q, 2.268_434_632_439e-3);
-    q = m(q, 4.893_525_185_543_85e-3);
+    let p = _mm512_mul_ps(horner16(&TANH_P, x2), x);
+    let q = horner16(&TANH_Q, x2);
     let r = join(_mm256_rcp_ps(low(q)), _mm256_rcp_ps(high(q)));
     let r = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(q, r, _mm512_set1_ps(1.0)), r);
     _mm512_mul_ps(p, r)
+}
+
+/// Horner's rule in fused multiply-adds, highest power first. A loop, not a closure:
+/// a closure does not inherit the caller's target features, so left out of line by
+/// LLVM it would call every intrinsic.
+#[inline(always)]
+unsafe fn horner16(c: &[f32], x: __m512) -> __m512 {
+    let mut p = _mm512_set1_ps(c[0]);
+    for &k in &c[1..] {
+        p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(k));
+    }
+    p
 }
 
 #[inline(always)]
