@@ -23,6 +23,8 @@
 // Index loops over fixed-size lane arrays are what the vectorisers handle best here.
 #![allow(clippy::needless_range_loop)]
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod dense;
 mod normal;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -62,7 +64,8 @@ impl Default for Kernel {
 impl Kernel {
     /// What this kernel runs as on this machine, for benchmark reports.
     pub fn describe(self) -> &'static str {
-        match (self, simd()) {
+        match (self, mlp_simd()) {
+            (Kernel::Fast, Simd::Avx512) => "f32, rational tanh, x86_64 AVX-512 (run-time detected)",
             (Kernel::Fast, Simd::Avx2Fma) => "f32, rational tanh, x86_64 AVX2+FMA (run-time detected)",
             (Kernel::Fast, Simd::Wasm128) if cfg!(target_feature = "relaxed-simd") => {
                 "f32, rational tanh, wasm simd128 + relaxed-simd (fused multiply-add)"
@@ -83,6 +86,10 @@ pub(crate) enum Simd {
     /// x86_64 with AVX2 and FMA, detected at run time.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     Avx2Fma,
+    /// x86_64 with AVX-512 (avx512f + avx512vl) besides AVX2+FMA, detected at run time:
+    /// the MLP kernels only ([`mlp_simd`]); bit for bit the AVX2 kernels' results.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Avx512,
     /// wasm32 built with `+simd128`: explicit `core::arch::wasm32` kernels.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Wasm128,
@@ -103,6 +110,24 @@ pub(crate) fn simd() -> Simd {
     }
     #[allow(unreachable_code)]
     Simd::Portable
+}
+
+/// The instruction set of the MLP forward/backward kernels: [`simd`], but AVX-512 where
+/// the CPU has it (unless `BAYESBAND_NO_AVX512=1`, for comparisons). The other
+/// vectorised parts (likelihood, Adam, words) keep asking [`simd`] for AVX2.
+#[inline]
+pub(crate) fn mlp_simd() -> Simd {
+    let s = simd();
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if s == Simd::Avx2Fma
+            && *AVX512.get_or_init(|| avx512::detected() && std::env::var_os("BAYESBAND_NO_AVX512").is_none_or(|v| v != "1"))
+        {
+            return Simd::Avx512;
+        }
+    }
+    s
 }
 
 /// Floating-point types the kernels run in.
@@ -204,6 +229,22 @@ impl Real for f32 {
 /// Clamp of the rational tanh: beyond it tanh rounds to +-1 in f32.
 pub const TANH_CLAMP: f32 = 7.905_311;
 
+/// The rational tanh's numerator (times x) and denominator, polynomials in x^2, highest
+/// power first (Eigen's / XLA's coefficients): every kernel evaluates them by Horner's
+/// rule in this order, so the fast paths agree bit for bit where they fuse alike.
+#[allow(clippy::excessive_precision)]
+pub(crate) const TANH_P: [f32; 7] = [
+    -2.760_768_477_423_55e-16,
+    2.000_187_904_824_77e-13,
+    -8.604_671_522_137_35e-11,
+    5.122_297_090_371_14e-8,
+    1.485_722_357_179_79e-5,
+    6.372_619_288_754_36e-4,
+    4.893_524_558_917_86e-3,
+];
+#[allow(clippy::excessive_precision)]
+pub(crate) const TANH_Q: [f32; 4] = [1.198_258_394_667_02e-6, 1.185_347_056_866_54e-4, 2.268_434_632_439e-3, 4.893_525_185_543_85e-3];
+
 /// The wasm tests' check (tests/e2e/wasm) of the simd128 parts of the LRT pass against
 /// the generic loops they replace: the normal draws and the noise step, bit for bit, on
 /// random words and variances (negative, zero, tiny and large among them). `Err` says
@@ -251,31 +292,18 @@ pub fn fast_tanh(x: f32) -> f32 {
 
 /// [`fast_tanh`] with fused multiply-adds in the polynomials when `FMA`.
 #[inline(always)]
-#[allow(clippy::excessive_precision)]
 pub(crate) fn fast_tanh_with<const FMA: bool>(x: f32) -> f32 {
     let x = if x > TANH_CLAMP { TANH_CLAMP } else { x };
     let x = if x < -TANH_CLAMP { -TANH_CLAMP } else { x };
     let x2 = x * x;
-    let m = <f32 as Real>::madd::<FMA>;
-    let mut p = -2.760_768_477_423_55e-16_f32;
-    p = m(p, x2, 2.000_187_904_824_77e-13);
-    p = m(p, x2, -8.604_671_522_137_35e-11);
-    p = m(p, x2, 5.122_297_090_371_14e-8);
-    p = m(p, x2, 1.485_722_357_179_79e-5);
-    p = m(p, x2, 6.372_619_288_754_36e-4);
-    p = m(p, x2, 4.893_524_558_917_86e-3);
-    p *= x;
-    let mut q = 1.198_258_394_667_02e-6_f32;
-    q = m(q, x2, 1.185_347_056_866_54e-4);
-    q = m(q, x2, 2.268_434_632_439e-3);
-    q = m(q, x2, 4.893_525_185_543_85e-3);
-    p / q
+    let horner = |c: &[f32]| c[1..].iter().fold(c[0], |p, &k| <f32 as Real>::madd::<FMA>(p, x2, k));
+    horner(&TANH_P) * x / horner(&TANH_Q)
 }
 
 /// Forward pass of `widths` (layer l: `widths[l]` -> `widths[l+1]`, weights row-major
 /// inputs x outputs then biases, consecutive in `p`) at `x`; writes `out` (rows x outputs).
 pub(crate) fn forward_f32(widths: &[usize], act: Activation, p: &[f64], x: &[f64], b: &mut Bufs<f32>, out: &mut Array2<f64>) {
-    forward_f32_with(simd(), widths, act, p, x, b, out)
+    forward_f32_with(mlp_simd(), widths, act, p, x, b, out)
 }
 
 pub(crate) fn forward_f32_with(
@@ -295,6 +323,12 @@ pub(crate) fn forward_f32_with(
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             unsafe { x86::forward_avx2(widths, act, p, x, b, out) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::forward(widths, act, p, x, b, out) }
+        }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::forward(widths, act, p, x, b, out),
         _ => dense::forward::<f32, dense::Generic<false>>(widths, act, p, x, b, out),
@@ -303,7 +337,7 @@ pub(crate) fn forward_f32_with(
 
 /// Backward pass after [`forward_f32`]: adds d objective / d params to `grad`.
 pub(crate) fn backward_f32(widths: &[usize], p: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, grad: &mut [f64]) {
-    backward_f32_with(simd(), widths, p, d_out, b, grad)
+    backward_f32_with(mlp_simd(), widths, p, d_out, b, grad)
 }
 
 pub(crate) fn backward_f32_with(
@@ -320,6 +354,12 @@ pub(crate) fn backward_f32_with(
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             // SAFETY: the features were just checked.
             unsafe { x86::backward_avx2(widths, p, d_out, b, grad) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::backward(widths, p, d_out, b, grad) }
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::backward(widths, p, d_out, b, grad),
@@ -380,7 +420,7 @@ pub(crate) fn forward_lrt_f32<R: RngCore>(
     b: &mut Bufs<f32>,
     out: &mut Array2<f64>,
 ) {
-    forward_lrt_f32_with(simd(), widths, act, m, v, x, rng, b, out)
+    forward_lrt_f32_with(mlp_simd(), widths, act, m, v, x, rng, b, out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -403,6 +443,12 @@ pub(crate) fn forward_lrt_f32_with<R: RngCore>(
             // SAFETY: the features were just checked.
             unsafe { x86::forward_lrt_avx2(widths, act, m, v, x, b, out) }
         }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::forward_lrt(widths, act, m, v, x, b, out) }
+        }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::forward_lrt(widths, act, m, v, x, b, out),
         _ => dense::forward_lrt::<f32, dense::Generic<false>>(widths, act, m, v, x, b, out),
@@ -412,7 +458,7 @@ pub(crate) fn forward_lrt_f32_with<R: RngCore>(
 /// Backward pass after [`forward_lrt_f32`]: adds d objective / d means to `gm` and
 /// d objective / d variances to `gv`.
 pub(crate) fn backward_lrt_f32(widths: &[usize], m: &[f64], d_out: &Array2<f64>, b: &mut Bufs<f32>, gm: &mut [f64], gv: &mut [f64]) {
-    backward_lrt_f32_with(simd(), widths, m, d_out, b, gm, gv)
+    backward_lrt_f32_with(mlp_simd(), widths, m, d_out, b, gm, gv)
 }
 
 pub(crate) fn backward_lrt_f32_with(
@@ -430,6 +476,12 @@ pub(crate) fn backward_lrt_f32_with(
             assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
             // SAFETY: the features were just checked.
             unsafe { x86::backward_lrt_avx2(widths, m, d_out, b, gm, gv) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => {
+            assert!(avx512::detected());
+            // SAFETY: the features were just checked.
+            unsafe { avx512::backward_lrt(widths, m, d_out, b, gm, gv) }
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Simd::Wasm128 => wasm::backward_lrt(widths, m, d_out, b, gm, gv),
@@ -602,8 +654,10 @@ mod x86 {
         let w1 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(bits.add(4) as *const __m256i), idx);
         let lo = _mm256_permute2x128_si256::<0x20>(w0, w1);
         let hi = _mm256_permute2x128_si256::<0x31>(w0, w1);
-        let f = |v: f32| _mm256_set1_ps(v);
-        let u1 = _mm256_mul_ps(_mm256_add_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<9>(hi)), f(0.5)), f(1.0 / 8_388_608.0));
+        // No closures or iterator folds around the intrinsics: a closure does not
+        // inherit this function's target features, so where LLVM leaves it out of line
+        // (it did once the AVX-512 kernels shared it) every `_mm256_*` became a call.
+        let u1 = _mm256_mul_ps(_mm256_add_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<9>(hi)), splat8(0.5)), splat8(1.0 / 8_388_608.0));
         // ln u1 (Cephes logf, as normal::ln_f32).
         let ub = _mm256_castps_si256(u1);
         let e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32::<23>(ub), _mm256_set1_epi32(127)));
@@ -611,33 +665,32 @@ mod x86 {
             _mm256_and_si256(ub, _mm256_set1_epi32(0x007f_ffff)),
             _mm256_set1_epi32(0x3f80_0000),
         ));
-        let big = _mm256_cmp_ps::<_CMP_GT_OQ>(mant, f(std::f32::consts::SQRT_2));
-        let mant = _mm256_blendv_ps(mant, _mm256_mul_ps(mant, f(0.5)), big);
-        let e = _mm256_add_ps(e, _mm256_and_ps(big, f(1.0)));
-        let x = _mm256_sub_ps(mant, f(1.0));
+        let big = _mm256_cmp_ps::<_CMP_GT_OQ>(mant, splat8(std::f32::consts::SQRT_2));
+        let mant = _mm256_blendv_ps(mant, _mm256_mul_ps(mant, splat8(0.5)), big);
+        let e = _mm256_add_ps(e, _mm256_and_ps(big, splat8(1.0)));
+        let x = _mm256_sub_ps(mant, splat8(1.0));
         let z = _mm256_mul_ps(x, x);
-        let m = |p: __m256, v: __m256, k: f32| _mm256_fmadd_ps(p, v, f(k));
-        let p = LOGF_P[1..].iter().fold(f(LOGF_P[0]), |p, &k| m(p, x, k));
+        let p = horner8(&LOGF_P, x);
         let mut y = _mm256_mul_ps(_mm256_mul_ps(p, x), z);
-        y = _mm256_fmadd_ps(e, f(LN2_LO), y);
-        y = _mm256_fmadd_ps(z, f(-0.5), y);
-        let ln = _mm256_fmadd_ps(e, f(LN2_HI), _mm256_add_ps(x, y));
-        let t = _mm256_mul_ps(f(-2.0), ln);
+        y = _mm256_fmadd_ps(e, splat8(LN2_LO), y);
+        y = _mm256_fmadd_ps(z, splat8(-0.5), y);
+        let ln = _mm256_fmadd_ps(e, splat8(LN2_HI), _mm256_add_ps(x, y));
+        let t = _mm256_mul_ps(splat8(-2.0), ln);
         // t >= 1.1e-7 (u1 <= 1 - 2^-24): sqrt as t / sqrt(t).
         let r = _mm256_mul_ps(t, rsqrt8(t));
         // The angle: quadrant q and phi in (-pi/4, pi/4).
         let a = _mm256_srli_epi32::<8>(lo);
         let q = _mm256_srli_epi32::<22>(a);
         let frac = _mm256_mul_ps(
-            _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_and_si256(a, _mm256_set1_epi32(0x003f_ffff))), f(0.5)),
-            f(1.0 / 4_194_304.0),
+            _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_and_si256(a, _mm256_set1_epi32(0x003f_ffff))), splat8(0.5)),
+            splat8(1.0 / 4_194_304.0),
         );
-        let phi = _mm256_mul_ps(_mm256_sub_ps(frac, f(0.5)), f(std::f32::consts::FRAC_PI_2));
+        let phi = _mm256_mul_ps(_mm256_sub_ps(frac, splat8(0.5)), splat8(std::f32::consts::FRAC_PI_2));
         let z = _mm256_mul_ps(phi, phi);
-        let sp = SINF_P[1..].iter().fold(f(SINF_P[0]), |s, &k| m(s, z, k));
+        let sp = horner8(&SINF_P, z);
         let sin = _mm256_fmadd_ps(_mm256_mul_ps(sp, z), phi, phi);
-        let cp = COSF_P[1..].iter().fold(f(COSF_P[0]), |c, &k| m(c, z, k));
-        let cos = _mm256_fmadd_ps(_mm256_mul_ps(cp, z), z, _mm256_fmadd_ps(z, f(-0.5), f(1.0)));
+        let cp = horner8(&COSF_P, z);
+        let cos = _mm256_fmadd_ps(_mm256_mul_ps(cp, z), z, _mm256_fmadd_ps(z, splat8(-0.5), splat8(1.0)));
         // Rotate by q quarter turns: swap on odd q, negate cos on q = 1, 2, sin on q = 2, 3.
         let one = _mm256_set1_epi32(1);
         let swap = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(q, one), one));
@@ -650,6 +703,22 @@ mod x86 {
         let s2 = _mm256_xor_ps(s1, _mm256_castsi256_ps(neg_s));
         _mm256_storeu_ps(out, _mm256_mul_ps(r, c2));
         _mm256_storeu_ps(out.add(8), _mm256_mul_ps(r, s2));
+    }
+
+    #[inline(always)]
+    unsafe fn splat8(v: f32) -> __m256 {
+        _mm256_set1_ps(v)
+    }
+
+    /// c[0] x^(n-1) + ... + c[n-1] by Horner's rule in fused multiply-adds (as the
+    /// scalar `normal` functions' folds, lane by lane).
+    #[inline(always)]
+    unsafe fn horner8(c: &[f32], x: __m256) -> __m256 {
+        let mut p = _mm256_set1_ps(c[0]);
+        for &k in &c[1..] {
+            p = _mm256_fmadd_ps(p, x, _mm256_set1_ps(k));
+        }
+        p
     }
 
     /// 1/sqrt(q) by `rsqrt` and one Newton step (relative error ~1e-7, as the division
@@ -717,24 +786,12 @@ mod x86 {
     /// The rational tanh of [`fast_tanh`], 8 lanes, 1/q by `rcp` and one Newton step
     /// (relative error ~1e-7 on top of the approximation's).
     #[inline(always)]
-    #[allow(clippy::excessive_precision)]
     pub(super) unsafe fn tanh8(x: __m256) -> __m256 {
         let c = _mm256_set1_ps(TANH_CLAMP);
         let x = _mm256_max_ps(_mm256_min_ps(x, c), _mm256_sub_ps(_mm256_setzero_ps(), c));
         let x2 = _mm256_mul_ps(x, x);
-        let m = |p: __m256, k: f32| _mm256_fmadd_ps(p, x2, _mm256_set1_ps(k));
-        let mut p = _mm256_set1_ps(-2.760_768_477_423_55e-16);
-        p = m(p, 2.000_187_904_824_77e-13);
-        p = m(p, -8.604_671_522_137_35e-11);
-        p = m(p, 5.122_297_090_371_14e-8);
-        p = m(p, 1.485_722_357_179_79e-5);
-        p = m(p, 6.372_619_288_754_36e-4);
-        p = m(p, 4.893_524_558_917_86e-3);
-        p = _mm256_mul_ps(p, x);
-        let mut q = _mm256_set1_ps(1.198_258_394_667_02e-6);
-        q = m(q, 1.185_347_056_866_54e-4);
-        q = m(q, 2.268_434_632_439e-3);
-        q = m(q, 4.893_525_185_543_85e-3);
+        let p = _mm256_mul_ps(horner8(&TANH_P, x2), x);
+        let q = horner8(&TANH_Q, x2);
         let r = _mm256_rcp_ps(q);
         let r = _mm256_fmadd_ps(r, _mm256_fnmadd_ps(q, r, _mm256_set1_ps(1.0)), r);
         _mm256_mul_ps(p, r)
@@ -855,7 +912,7 @@ mod x86 {
 
     /// Sum of 8 f32 lanes in f64.
     #[inline(always)]
-    unsafe fn hsum(v: __m256) -> f64 {
+    pub(super) unsafe fn hsum(v: __m256) -> f64 {
         let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
         let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
         let s = _mm256_add_pd(lo, hi);
@@ -889,7 +946,7 @@ mod x86 {
     }
 
     #[inline(always)]
-    unsafe fn tile<const JB: usize, const KB: usize>(
+    pub(super) unsafe fn tile<const JB: usize, const KB: usize>(
         a: &[f32],
         dz: &[f32],
         nout: usize,

@@ -447,3 +447,56 @@ fn box_muller_parts_match_the_exact_functions() {
     }
     assert!(bins.iter().all(|&c| (c as f64 - total as f64 / 8.0).abs() < 300.0), "{bins:?}");
 }
+
+/// The AVX-512 kernels (where this CPU has them) against the exact path, as every fast
+/// kernel is; the next test holds them to the AVX2 kernels' bits.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn fast_avx512_kernels_agree_with_the_precise_ones() {
+    if !avx512::detected() {
+        eprintln!("no avx512f/avx512vl here: the AVX-512 kernels are not tested");
+        return;
+    }
+    check_fast_against_precise(Simd::Avx512);
+    check_fast_lrt_against_precise(Simd::Avx512);
+}
+
+/// Bit for bit the AVX2 kernels' outputs and gradients (point and LRT passes), over
+/// nets whose widths leave every tile remainder and batch sizes that leave every chunk
+/// remainder (the 48-point chunks, a half-full last vector): a machine gives the same
+/// fit on either path, so the pinned fingerprints keep meaning.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx512_kernels_equal_the_avx2_ones_bit_for_bit() {
+    if !avx512::detected() {
+        eprintln!("no avx512f/avx512vl here: the AVX-512 kernels are not tested");
+        return;
+    }
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let mut nets = nets();
+    nets.push((vec![9, 33, 17], 5));
+    for (hidden, outs) in nets {
+        for act in ACTS {
+            for n in [1, 7, 8, 9, 16, 24, 40, 47, 48, 49, 56, 64, 88, 96, 151, 500] {
+                let (mlp, p, x, d) = setup(&hidden, outs, act, n, 300 + n as u64);
+                let mut res = Vec::new();
+                for s in [Simd::Avx2Fma, Simd::Avx512] {
+                    let mut b = Bufs::default();
+                    let mut o = Array2::zeros((0, 0));
+                    forward_f32_with(s, &mlp.widths, act, &p, &x, &mut b, &mut o);
+                    let mut g = vec![0.0; mlp.dim()];
+                    backward_f32_with(s, &mlp.widths, &p, &d, &mut b, &mut g);
+                    res.push((bits(o.as_slice().unwrap()), bits(&g)));
+                }
+                assert!(res[0] == res[1], "{hidden:?}/{outs}/{act:?}/n={n}: AVX-512 differs from AVX2");
+                let (mlp, m, v, x, d) = setup_lrt(&hidden, outs, act, n, 400 + n as u64);
+                let a = run_lrt(&mlp, Kernel::Fast, Simd::Avx2Fma, &m, &v, &x, &d, 5);
+                let b = run_lrt(&mlp, Kernel::Fast, Simd::Avx512, &m, &v, &x, &d, 5);
+                assert!(
+                    bits(a.0.as_slice().unwrap()) == bits(b.0.as_slice().unwrap()) && bits(&a.1) == bits(&b.1) && bits(&a.2) == bits(&b.2),
+                    "{hidden:?}/{outs}/{act:?}/n={n}: the AVX-512 LRT pass differs from AVX2"
+                );
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use ndarray::Array2;
 
 use super::dense::{self, code_act, Arch, Bufs, LINEAR, MUL, TANH};
 use super::normal::{COSF_P, LN2_HI, LN2_LO, LOGF_P, SINF_P};
-use super::{Real, LANES, TANH_CLAMP};
+use super::{Real, LANES, TANH_CLAMP, TANH_P, TANH_Q};
 use crate::config::Activation;
 
 const _: () = assert!(LANES == 8);
@@ -225,25 +225,12 @@ unsafe fn normals4(bits: *const u64) -> (v128, v128) {
 
 /// The rational tanh of [`super::fast_tanh`], four lanes at a time.
 #[inline(always)]
-#[allow(clippy::excessive_precision)]
 fn tanh4(x: v128) -> v128 {
     let c = f32x4_splat(TANH_CLAMP);
     let x = f32x4_pmax(f32x4_pmin(x, c), f32x4_neg(c));
     let x2 = f32x4_mul(x, x);
-    let m = |p: v128, k: f32| madd(p, x2, f32x4_splat(k));
-    let mut p = f32x4_splat(-2.760_768_477_423_55e-16);
-    p = m(p, 2.000_187_904_824_77e-13);
-    p = m(p, -8.604_671_522_137_35e-11);
-    p = m(p, 5.122_297_090_371_14e-8);
-    p = m(p, 1.485_722_357_179_79e-5);
-    p = m(p, 6.372_619_288_754_36e-4);
-    p = m(p, 4.893_524_558_917_86e-3);
-    p = f32x4_mul(p, x);
-    let mut q = f32x4_splat(1.198_258_394_667_02e-6);
-    q = m(q, 1.185_347_056_866_54e-4);
-    q = m(q, 2.268_434_632_439e-3);
-    q = m(q, 4.893_525_185_543_85e-3);
-    f32x4_div(p, q)
+    let horner = |c: &[f32]| c[1..].iter().fold(f32x4_splat(c[0]), |p, &k| madd(p, x2, f32x4_splat(k)));
+    f32x4_div(f32x4_mul(horner(&TANH_P), x), horner(&TANH_Q))
 }
 
 #[inline(always)]
