@@ -204,6 +204,40 @@ fn cpu_time() -> f64 {
     }
 }
 
+/// The x86 SIMD intrinsics this binary calls as functions of their own (their mangled
+/// names in its symbol table). Inlined into the kernels they leave no symbol; one left
+/// out of line (a closure or fold around it that LLVM did not inline does not inherit the
+/// kernel's target features) costs a call per instruction, as VI's LRT pass showed once.
+fn out_of_line_intrinsics() -> String {
+    let Ok(bin) = std::fs::read("/proc/self/exe") else { return "intrinsics check: cannot read this binary".into() };
+    let pat = b"9core_arch3x86"; // core::core_arch::x86, legacy or v0 mangling
+    let mut found = std::collections::BTreeSet::new();
+    for i in 0..bin.len().saturating_sub(pat.len()) {
+        if &bin[i..i + pat.len()] != pat {
+            continue;
+        }
+        // <len>module<len>name: e.g. 3fma15_mm256_fmadd_ps (v0: 3fma15__mm256_fmadd_ps).
+        let mut parts = Vec::new();
+        let mut j = i + pat.len();
+        for _ in 0..2 {
+            let digits = bin[j..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let Some(len) = std::str::from_utf8(&bin[j..j + digits]).ok().and_then(|d| d.parse::<usize>().ok()) else { break };
+            // v0 mangling puts a `_` between the length and a name that starts with `_`.
+            j += usize::from(bin[j + digits..].starts_with(b"__mm"));
+            parts.push(String::from_utf8_lossy(&bin[j + digits..(j + digits + len).min(bin.len())]).into_owned());
+            j += digits + len;
+        }
+        if parts.len() == 2 && parts[1].starts_with("_mm") {
+            found.insert(format!("{}::{}", parts[0], parts[1]));
+        }
+    }
+    if found.is_empty() {
+        "intrinsics check: every x86 SIMD intrinsic is inlined into its kernel".into()
+    } else {
+        format!("warning: x86 SIMD intrinsics called out of line (slow): {}", found.into_iter().collect::<Vec<_>>().join(", "))
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let has = |f: &str| args.iter().any(|a| a == f);
@@ -241,6 +275,7 @@ fn main() {
     println!("net-only: CPU microseconds per MLP forward + backward alone; the rest of us/grad is");
     println!("Model::log_lik_from_outputs and the priors (src/model/mod.rs). LRT net: the same for");
     println!("VI's local-reparameterisation forward + backward (means and variances, with its draws).\n");
+    println!("{}\n", out_of_line_intrinsics());
     if has("--fit") {
         println!("whole default fit (pSGLD, 2 chains x 20,000 gradients):");
         for n in [40, 200] {
