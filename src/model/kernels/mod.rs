@@ -296,8 +296,14 @@ pub(crate) fn fast_tanh_with<const FMA: bool>(x: f32) -> f32 {
     let x = if x > TANH_CLAMP { TANH_CLAMP } else { x };
     let x = if x < -TANH_CLAMP { -TANH_CLAMP } else { x };
     let x2 = x * x;
-    let horner = |c: &[f32]| c[1..].iter().fold(c[0], |p, &k| <f32 as Real>::madd::<FMA>(p, x2, k));
-    horner(&TANH_P) * x / horner(&TANH_Q)
+    let (mut p, mut q) = (TANH_P[0], TANH_Q[0]);
+    for &k in &TANH_P[1..] {
+        p = <f32 as Real>::madd::<FMA>(p, x2, k);
+    }
+    for &k in &TANH_Q[1..] {
+        q = <f32 as Real>::madd::<FMA>(q, x2, k);
+    }
+    p * x / q
 }
 
 /// Forward pass of `widths` (layer l: `widths[l]` -> `widths[l+1]`, weights row-major

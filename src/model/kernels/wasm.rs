@@ -223,14 +223,23 @@ unsafe fn normals4(bits: *const u64) -> (v128, v128) {
     (f32x4_mul(r, c2), f32x4_mul(r, s2))
 }
 
+/// c[0] x^(n-1) + ... + c[n-1] by Horner's rule (fused where relaxed SIMD fuses).
+#[inline(always)]
+fn horner4(c: &[f32], x: v128) -> v128 {
+    let mut p = f32x4_splat(c[0]);
+    for &k in &c[1..] {
+        p = madd(p, x, f32x4_splat(k));
+    }
+    p
+}
+
 /// The rational tanh of [`super::fast_tanh`], four lanes at a time.
 #[inline(always)]
 fn tanh4(x: v128) -> v128 {
     let c = f32x4_splat(TANH_CLAMP);
     let x = f32x4_pmax(f32x4_pmin(x, c), f32x4_neg(c));
     let x2 = f32x4_mul(x, x);
-    let horner = |c: &[f32]| c[1..].iter().fold(f32x4_splat(c[0]), |p, &k| madd(p, x2, f32x4_splat(k)));
-    f32x4_div(f32x4_mul(horner(&TANH_P), x), horner(&TANH_Q))
+    f32x4_div(f32x4_mul(horner4(&TANH_P, x2), x), horner4(&TANH_Q, x2))
 }
 
 #[inline(always)]
