@@ -333,7 +333,38 @@ pub struct RefitBudget {
 
 pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 30, nuts_draws: 70, steps_frac: 0.25 };
 
+/// Small data's extra room in an extending fit's gradient cap: `extend_gradients` x
+/// clamp(`n0` / (N + `n1`), 1, `most`) per chain on N points ([`InferenceConfig::extend_cap`]).
+/// A gradient is cheap on few points, and NeuroBayes's time does not shrink as fast:
+/// its ~2 million gradients cost about 60 + 0.32 N CPU-s (72-76 at N = 40, 105-111 at
+/// 150, 118-126 at 200; `benches/reference`), so 1/20 of it is 3 + 0.016 N, while a
+/// default NUTS fit here costs about 2 x (6 + 0.09 N) CPU-us per gradient of a chain
+/// (both chains; AMD EPYC, 2026-12-03: 1.9 CPU-s for 98,000 at N = 40, 3.1-4.8 for
+/// 100,000 at 150). 1.5 x 100,000 at N <= 40 is 3.0 CPU-s of the 3.6 allowed, and
+/// about 2.4 of 2.45 at N = 20; from N = 150 the cap is `extend_gradients` itself.
+/// Measured: the nb_exp exponential law, which warned on every seed at 100,000 (R-hat
+/// 1.06-1.09, the fit stopping at its cap after 200 draws), agreed after 300 draws
+/// with 122,000 gradients per chain (R-hat 1.006-1.035, 2.2-2.3 CPU-s).
+pub const EXTEND_SMALL_DATA: ExtendSmallData = ExtendSmallData { n0: 330.0, n1: 180.0, most: 1.5 };
+
+/// See [`EXTEND_SMALL_DATA`].
+#[derive(Clone, Copy, Debug)]
+pub struct ExtendSmallData {
+    pub n0: f64,
+    pub n1: f64,
+    pub most: f64,
+}
+
 impl InferenceConfig {
+    /// The gradients per chain an extending fit on `n` points stays within:
+    /// `extend_gradients`, up to 1.5 times that on fewer than 150 points
+    /// ([`EXTEND_SMALL_DATA`]).
+    pub fn extend_cap(&self, n: usize) -> usize {
+        let k = EXTEND_SMALL_DATA;
+        let f = (k.n0 / (n as f64 + k.n1)).clamp(1.0, k.most);
+        (self.extend_gradients as f64 * f).round() as usize
+    }
+
     /// The settings of a refit from the previous posterior ([`REFIT`]).
     pub fn for_refit(&self) -> InferenceConfig {
         let mut i = self.clone();
@@ -523,7 +554,8 @@ pub struct InferenceConfig {
     /// or when the CLI is given `--draws` (an explicit budget is honoured exactly):
     /// exactly `warmup + draws`.
     pub extend: bool,
-    /// Gradient evaluations per chain an extending fit stays within (warm-up included).
+    /// Gradient evaluations per chain an extending fit stays within (warm-up included),
+    /// on 150 points or more; fewer points get up to 1.5 times it ([`Self::extend_cap`]).
     /// 100,000: a default fit's CPU time then stays within 1/20 of NeuroBayes's on the
     /// reference sets (a NUTS gradient cost ~11 us at N = 40, ~25 us at 150 and ~31 us
     /// at 500 on the 2-core reference machine; NeuroBayes took 72-126 CPU-s there).
@@ -760,6 +792,21 @@ pub fn parse_hidden(s: &str) -> Result<Vec<usize>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_extend_cap_gives_small_data_up_to_half_again_and_large_data_the_setting() {
+        let mut i = FitConfig::default().inference;
+        assert_eq!(i.extend_cap(20), 150_000);
+        assert_eq!(i.extend_cap(40), 150_000);
+        assert_eq!(i.extend_cap(100), 117_857);
+        for n in [150, 200, 500, 5000] {
+            assert_eq!(i.extend_cap(n), 100_000, "N = {n}");
+        }
+        let caps: Vec<usize> = (1..400).map(|n| i.extend_cap(n)).collect();
+        assert!(caps.windows(2).all(|w| w[0] >= w[1]), "the cap never grows with N");
+        i.extend_gradients = 3000;
+        assert_eq!((i.extend_cap(10), i.extend_cap(300)), (4500, 3000));
+    }
 
     #[test]
     fn default_config_is_valid_and_round_trips_through_json() {

@@ -153,7 +153,7 @@ pub struct ExtendSpec {
     pub planned: usize,
     /// Draws per chain at the end of the budget, extensions included.
     pub drawn: usize,
-    /// `InferenceConfig::extend_gradients`.
+    /// `InferenceConfig::extend_cap` of the fit's points.
     pub gradients_cap: usize,
 }
 
@@ -504,7 +504,7 @@ impl Fit {
         self.may_extend().then(|| ExtendSpec {
             planned: inf.draws,
             drawn: self.schedule.keep.len(),
-            gradients_cap: inf.extend_gradients,
+            gradients_cap: inf.extend_cap(self.x.len()),
         })
     }
 

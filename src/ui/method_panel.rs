@@ -281,7 +281,7 @@ pub fn MethodPanel() -> Html {
                     <label for="extend">{"Draw more while the chains disagree"}</label>
                 </div>
                 <p id="extend-hint" class="hint">{format!(
-                    "half the draws again at a time, up to {} gradients per chain; a note says why it stopped",
+                    "half the draws again at a time, up to {} gradients per chain (up to 1.5 times that on fewer than 150 points); a note says why it stopped",
                     super::status::thousands(c.inference.extend_gradients)
                 )}</p>
             }
