@@ -333,35 +333,23 @@ pub struct RefitBudget {
 
 pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 30, nuts_draws: 70, steps_frac: 0.25 };
 
-/// Small data's extra room in an extending fit's gradient cap: `extend_gradients` x
-/// clamp(`n0` / (N + `n1`), 1, `most`) per chain on N points ([`InferenceConfig::extend_cap`]).
-/// A gradient is cheap on few points, and NeuroBayes's time does not shrink as fast:
-/// its ~2 million gradients cost about 60 + 0.32 N CPU-s (72-76 at N = 40, 105-111 at
-/// 150, 118-126 at 200; `benches/reference`), so 1/20 of it is 3 + 0.016 N, while a
-/// default NUTS fit here costs about 2 x (6 + 0.09 N) CPU-us per gradient of a chain
-/// (both chains; AMD EPYC, 2026-12-03: 1.9 CPU-s for 98,000 at N = 40, 3.1-4.8 for
-/// 100,000 at 150). 1.5 x 100,000 at N <= 40 is 3.0 CPU-s of the 3.6 allowed, and
-/// about 2.4 of 2.45 at N = 20; from N = 150 the cap is `extend_gradients` itself.
-/// Measured: the nb_exp exponential law, which warned on every seed at 100,000 (R-hat
-/// 1.06-1.09, the fit stopping at its cap after 200 draws), agreed after 300 draws
-/// with 122,000 gradients per chain (R-hat 1.006-1.035, 2.2-2.3 CPU-s).
-pub const EXTEND_SMALL_DATA: ExtendSmallData = ExtendSmallData { n0: 330.0, n1: 180.0, most: 1.5 };
-
-/// See [`EXTEND_SMALL_DATA`].
-#[derive(Clone, Copy, Debug)]
-pub struct ExtendSmallData {
-    pub n0: f64,
-    pub n1: f64,
-    pub most: f64,
-}
-
 impl InferenceConfig {
     /// The gradients per chain an extending fit on `n` points stays within:
-    /// `extend_gradients`, up to 1.5 times that on fewer than 150 points
-    /// ([`EXTEND_SMALL_DATA`]).
+    /// `extend_gradients` x clamp(330 / (N + 180), 1, 1.5), so up to 1.5 times the
+    /// setting on fewer than 150 points.
+    ///
+    /// A gradient is cheap on few points, and NeuroBayes's time does not shrink as fast:
+    /// its ~2 million gradients cost about 60 + 0.32 N CPU-s (72-76 at N = 40, 105-111 at
+    /// 150, 118-126 at 200; `benches/reference`), so 1/20 of it is 3 + 0.016 N, while a
+    /// default NUTS fit here costs about 2 x (6 + 0.09 N) CPU-us per gradient of a chain
+    /// (both chains; AMD EPYC, 2026-12-03: 1.9 CPU-s for 98,000 at N = 40, 3.1-4.8 for
+    /// 100,000 at 150). 1.5 x 100,000 at N <= 40 is 3.0 CPU-s of the 3.6 allowed, and
+    /// about 2.4 of 2.45 at N = 20; from N = 150 the cap is `extend_gradients` itself.
+    /// Measured: the nb_exp exponential law, which warned on every seed at 100,000 (R-hat
+    /// 1.06-1.09, the fit stopping at its cap after 200 draws), agreed after 300 draws
+    /// with 122,000 gradients per chain (R-hat 1.006-1.035, 2.2-2.3 CPU-s).
     pub fn extend_cap(&self, n: usize) -> usize {
-        let k = EXTEND_SMALL_DATA;
-        let f = (k.n0 / (n as f64 + k.n1)).clamp(1.0, k.most);
+        let f = (330.0 / (n as f64 + 180.0)).clamp(1.0, 1.5);
         (self.extend_gradients as f64 * f).round() as usize
     }
 

@@ -312,7 +312,6 @@ impl Fit {
             x,
             y,
             data: data.clone(),
-            chains,
             schedule,
             step: 0,
             trace_stride: 1,
@@ -323,11 +322,8 @@ impl Fit {
             extend_done: false,
             extend_note: None,
             awaiting_extension: false,
-            warm_origins: Vec::new(),
-        })
-        .map(|mut fit| {
-            fit.warm_origins = fit.chains.clone();
-            fit
+            warm_origins: chains.clone(),
+            chains,
         })
     }
 
