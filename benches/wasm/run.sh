@@ -14,6 +14,7 @@ cargo build --release --target wasm32-unknown-unknown
 wasm-bindgen --target nodejs --out-dir pkg target/wasm32-unknown-unknown/release/bayesband_wasm_bench.wasm
 node -e "console.log(require('./pkg/bayesband_wasm_bench.js').check())"
 node -e "console.log(require('./pkg/bayesband_wasm_bench.js').check_lrt_parts())"
+node -e "console.log(require('./pkg/bayesband_wasm_bench.js').check_loglik())"
 if [ "${RELAXED:-1}" != 0 ]; then
   # Its own target directory: the flags differ, so every crate is built again once.
   RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
@@ -21,6 +22,7 @@ if [ "${RELAXED:-1}" != 0 ]; then
   wasm-bindgen --target nodejs --out-dir pkg-relaxed target-relaxed/wasm32-unknown-unknown/release/bayesband_wasm_bench.wasm
   node --experimental-wasm-relaxed-simd -e "console.log(require('./pkg-relaxed/bayesband_wasm_bench.js').check())"
   node --experimental-wasm-relaxed-simd -e "console.log(require('./pkg-relaxed/bayesband_wasm_bench.js').check_lrt_parts())"
+  node --experimental-wasm-relaxed-simd -e "console.log(require('./pkg-relaxed/bayesband_wasm_bench.js').check_loglik())"
 fi
 case ",$kernels," in *,0,*) node run.js "${1:-1}" 0 ./pkg ;; esac
 case ",$kernels," in *,0,*) [ "${RELAXED:-1}" = 0 ] || node --experimental-wasm-relaxed-simd run.js "${1:-1}" 0 ./pkg-relaxed ;; esac

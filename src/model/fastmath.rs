@@ -12,13 +12,13 @@
 
 /// ln 2 = LN2_HI + LN2_LO, the high part with trailing zero bits so k LN2_HI is exact
 /// (fdlibm's split).
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-const LOG2_E: f64 = std::f64::consts::LOG2_E;
+pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+pub(crate) const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// 1.5 * 2^52: adding it rounds to an integer held in the low mantissa bits.
-const ROUNDER: f64 = 6_755_399_441_055_744.0;
+pub(crate) const ROUNDER: f64 = 6_755_399_441_055_744.0;
 /// 2^52: an 11-bit integer or'ed into its mantissa reads back exactly after subtracting it.
-const TWO_52: f64 = 4_503_599_627_370_496.0;
+pub(crate) const TWO_52: f64 = 4_503_599_627_370_496.0;
 
 /// e^x for x in [-708, 709] (clamped there: the result stays a normal number).
 #[inline(always)]

@@ -14,6 +14,9 @@ pub mod formula;
 pub mod kernels;
 mod loglik;
 pub mod mlp;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[doc(hidden)]
+pub use loglik::wasm_pass_matches_the_scalar_pass as wasm_loglik_matches_the_scalar_pass;
 pub mod noise_law;
 
 use ndarray::Array2;

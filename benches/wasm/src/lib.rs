@@ -58,6 +58,15 @@ pub fn check_lrt_parts() -> String {
     }
 }
 
+/// The f64x2 two-head likelihood against the scalar pass (`Ok` or where they differ).
+#[wasm_bindgen]
+pub fn check_loglik() -> String {
+    match bayesband::model::wasm_loglik_matches_the_scalar_pass() {
+        Ok(()) => "simd128 two-head likelihood: bit-identical to the scalar pass".into(),
+        Err(e) => format!("simd128 two-head likelihood DIFFERS: {e}"),
+    }
+}
+
 #[wasm_bindgen]
 pub fn check() -> String {
     use bayesband::config::Activation;

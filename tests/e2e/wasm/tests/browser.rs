@@ -217,3 +217,9 @@ fn the_simd128_parts_of_the_lrt_pass_match_the_generic_loops_bit_for_bit() {
     // noise step in simd128 (issue 9, item 16) against the portable loops they replace.
     bayesband::model::kernels::wasm_lrt_parts_match_the_generic_loops().unwrap();
 }
+
+#[wasm_bindgen_test]
+fn the_simd128_two_head_likelihood_matches_the_scalar_pass_bit_for_bit() {
+    // The default model's likelihood in f64x2 lanes (issue 15) against the scalar pass.
+    bayesband::model::wasm_loglik_matches_the_scalar_pass().unwrap();
+}
