@@ -42,6 +42,32 @@ impl Bench {
         }
         s
     }
+    /// Microseconds per call of the network's forward pass, the likelihood and the
+    /// backward pass (the prior is the rest), over `calls` gradients: where a gradient's
+    /// time goes in this engine.
+    pub fn parts(&mut self, calls: usize) -> String {
+        let nd = self.model.mlp.dim();
+        let opts = EvalOptions::default();
+        let mut d_out = ndarray::Array2::zeros((self.x.len(), self.model.mlp.outputs()));
+        let mut terms = Vec::new();
+        let mut t = [0.0f64; 3];
+        for k in 0..calls {
+            self.p[k % 8] += 1e-12;
+            let t0 = perf_now();
+            let out = self.model.mlp.forward(&self.p, &self.x, &mut self.ws.mlp).clone();
+            let t1 = perf_now();
+            let (noise_p, g_noise) = (&self.p[nd..], &mut self.g[nd..]);
+            self.model.log_lik_from_outputs(noise_p, &self.x, &self.y, &out, 1.0, &opts, &mut d_out, g_noise, &mut terms);
+            let t2 = perf_now();
+            self.model.mlp.backward(&self.p, &d_out, &mut self.ws.mlp, &mut self.g[..nd]);
+            let t3 = perf_now();
+            t[0] += t1 - t0;
+            t[1] += t2 - t1;
+            t[2] += t3 - t2;
+        }
+        let us = |v: f64| 1000.0 * v / calls as f64;
+        format!("forward {:.2} us, likelihood {:.2} us, backward {:.2} us", us(t[0]), us(t[1]), us(t[2]))
+    }
     pub fn describe(&self) -> String {
         format!("{:?}: {}", self.model.mlp.kernel, self.model.mlp.kernel.describe())
     }
@@ -132,4 +158,6 @@ pub fn fit_ms(method: &str) -> f64 {
 extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     fn js_sys_now() -> f64;
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn perf_now() -> f64;
 }
