@@ -142,12 +142,14 @@ impl Arch<f32> for Wasm {
         assert!(a.len() >= nin * np && dz.len() >= nout * np && g.len() >= nin * nout && np % LANES == 0);
         // SAFETY (all tiles): j0 + JB <= nin, k0 + KB <= nout, c + 8 <= np, lengths asserted.
         let mut j0 = 0;
-        while j0 + 2 <= nin {
-            unsafe { wrow::<2>(a, dz, nout, np, j0, g) };
-            j0 += 2;
+        while j0 + 3 <= nin {
+            unsafe { wrow::<3>(a, dz, nout, np, j0, g) };
+            j0 += 3;
         }
-        if j0 < nin {
-            unsafe { wrow::<1>(a, dz, nout, np, j0, g) };
+        match nin - j0 {
+            2 => unsafe { wrow::<2>(a, dz, nout, np, j0, g) },
+            1 => unsafe { wrow::<1>(a, dz, nout, np, j0, g) },
+            _ => {}
         }
     }
 }
@@ -306,15 +308,19 @@ unsafe fn tile<const EPI: u8, const KB: usize>(
 #[inline(always)]
 unsafe fn wrow<const JB: usize>(a: &[f32], dz: &[f32], nout: usize, np: usize, j0: usize, g: &mut [f64]) {
     let mut k0 = 0;
-    while k0 + 2 <= nout {
-        wtile::<JB, 2>(a, dz, nout, np, j0, k0, g);
-        k0 += 2;
+    while k0 + 3 <= nout {
+        wtile::<JB, 3>(a, dz, nout, np, j0, k0, g);
+        k0 += 3;
     }
-    if k0 < nout {
-        wtile::<JB, 1>(a, dz, nout, np, j0, k0, g);
+    match nout - k0 {
+        2 => wtile::<JB, 2>(a, dz, nout, np, j0, k0, g),
+        1 => wtile::<JB, 1>(a, dz, nout, np, j0, k0, g),
+        _ => {}
     }
 }
 
+/// g[j][k] += sum over the batch of a[j] dz[k] for a JB x KB tile, four points at a
+/// time (JB KB accumulators, KB dz vectors and one a vector in registers).
 #[inline(always)]
 unsafe fn wtile<const JB: usize, const KB: usize>(
     a: &[f32],
@@ -326,30 +332,22 @@ unsafe fn wtile<const JB: usize, const KB: usize>(
     g: &mut [f64],
 ) {
     let (ap, dp) = (a.as_ptr(), dz.as_ptr());
-    let mut acc = [[[f32x4_splat(0.0); 2]; KB]; JB];
+    let mut acc = [[f32x4_splat(0.0); KB]; JB];
     let mut c = 0;
     while c < np {
-        let dv: [[v128; 2]; KB] =
-            core::array::from_fn(|kb| [load(dp.add((k0 + kb) * np + c)), load(dp.add((k0 + kb) * np + c + 4))]);
+        let dv: [v128; KB] = core::array::from_fn(|kb| load(dp.add((k0 + kb) * np + c)));
         for jb in 0..JB {
-            let a0 = load(ap.add((j0 + jb) * np + c));
-            let a1 = load(ap.add((j0 + jb) * np + c + 4));
+            let av = load(ap.add((j0 + jb) * np + c));
             for kb in 0..KB {
-                acc[jb][kb][0] = madd(a0, dv[kb][0], acc[jb][kb][0]);
-                acc[jb][kb][1] = madd(a1, dv[kb][1], acc[jb][kb][1]);
+                acc[jb][kb] = madd(av, dv[kb], acc[jb][kb]);
             }
         }
-        c += LANES;
+        c += 4;
     }
     for jb in 0..JB {
         for kb in 0..KB {
-            let [u, v] = acc[jb][kb];
-            let lo = f64x2_add(f64x2_promote_low_f32x4(u), f64x2_promote_low_f32x4(v));
-            let hi = f64x2_add(
-                f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(u, u)),
-                f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(v, v)),
-            );
-            let s = f64x2_add(lo, hi);
+            let u = acc[jb][kb];
+            let s = f64x2_add(f64x2_promote_low_f32x4(u), f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(u, u)));
             g[(j0 + jb) * nout + k0 + kb] += f64x2_extract_lane::<0>(s) + f64x2_extract_lane::<1>(s);
         }
     }
