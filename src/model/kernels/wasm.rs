@@ -1,6 +1,9 @@
 //! wasm32 + simd128 kernels (the crate is built with `-C target-feature=+simd128`, see
 //! .cargo/config.toml): the dense tiles, the tanh epilogue and the weight gradient
-//! written with `core::arch::wasm32` 128-bit intrinsics, 8 points = 2 vectors per row.
+//! written with `core::arch::wasm32` 128-bit intrinsics. The dense tiles hold up to 4
+//! outputs x 8 points (2 vectors) in accumulators; the weight gradient holds 3 inputs x 3
+//! outputs of one vector each (4 points a step: 9 accumulators, 3 dz vectors and one a
+//! vector fit V8's 16 xmm registers; 3 x 4 and 4 x 3 spilled and ran 1.2x slower).
 //! simd128 has no fused multiply-add, so every product is a mul and an add; built with
 //! `+relaxed-simd` as well (the second worker build, benches/wasm/run.sh `relaxed`),
 //! the dense tiles, the weight gradient and the tanh use `f32x4_relaxed_madd`, which
