@@ -302,7 +302,7 @@ pub const METHODS: [MethodSpec; 4] = [
         description: "The No-U-Turn Sampler that NeuroBayes uses, with its own step-size and mass-matrix adaptation during the warm-up draws and exact full-batch gradients. While its chains still disagree it draws more, within a budget. With 1000 warm-up + 1000 draws and depth 10 (NeuroBayes's settings) it is the reference.",
         rate: None,
         rate_hint: "",
-        default_draws: 200,
+        default_draws: 300,
         units: Units::Draws,
         minibatch: false,
         keeps: Keeps::Draws,
@@ -520,13 +520,19 @@ pub struct InferenceConfig {
     /// others 100: [`MethodSpec::default_draws`]); NeuroBayes draws 1000.
     pub draws: usize,
     /// NUTS: warm-up draws per chain (step size and mass matrix adapt; none is kept).
-    /// 200 (NeuroBayes: 1000): see `max_depth` for what was measured.
+    /// 300 (NeuroBayes: 1000): see `max_depth` for what was measured.
     pub warmup: usize,
     /// NUTS: target mean acceptance probability of the step-size adaptation.
     pub target_accept: f64,
     /// NUTS: maximum tree depth (at most 2^max_depth - 1 leapfrog steps per draw).
-    /// 8 (NeuroBayes: 10). Measured with `benches/warnings.sh` on the four reference sets x
-    /// {homoskedastic, two-head, matching law} x seeds 0-2 (Intel Xeon, 2 cores, load ~10,
+    /// 7 (NeuroBayes: 10), with 300 warm-up + 300 draws (v=4 links; issue 11, session 11):
+    /// `benches/warnings.sh 0 1 2` on the 2-core AMD EPYC (2026-12-03) warned on 2 of 36
+    /// fits (noise-law R-hat 1.07-1.11 on nb_exp's law seed 1 and bump's seed 1, both at
+    /// their extend cap), against 5 of 36 with v=3's 200 + 200 at depth 8, at 1.2-2.7
+    /// CPU-s a fit on 40 points, 1.9-5.0 on bump and 2.4-4.4 on linear (v=3's: 1.5-2.9,
+    /// 3.1-5.1, 4.1-6.0). The trees still reach depth 7 on 47-97% of draws; more and
+    /// shorter trajectories after a longer warm-up lowered the law R-hat on each of the 5
+    /// fits that warned at v=3 (bump's law seed 0: amp 1.185 -> 1.025). Before (Intel Xeon, 2 cores, load ~10,
     /// 2026-12-02): 200 warm-up + 200 draws at depth 8, extending, warned on 3 of 36 fits
     /// (pSGLD's 2 x 20,000 steps: 36 of 36) at 1.9-8.6 CPU-s a fit. The trees reach the
     /// maximum depth on 77-99% of draws (NeuroBayes's own at depth 10: 83-96%), so a draw
@@ -586,10 +592,10 @@ impl Default for InferenceConfig {
             sgld_decay_offset: 1000.0,
             cycles: 0,
             burn_in_frac: 0.3,
-            draws: 200,
-            warmup: 200,
+            draws: 300,
+            warmup: 300,
             target_accept: 0.8,
-            max_depth: 8,
+            max_depth: 7,
             extend: true,
             extend_gradients: 100_000,
             vi_lr: 1e-3,

@@ -16,7 +16,7 @@ fn finish(mut fit: Fit) -> Fit {
     fit
 }
 
-/// The default NUTS fit (2 chains x (200 warm-up + 200 draws), depth 8, extending) on a
+/// The default NUTS fit (2 chains x (300 warm-up + 300 draws), depth 7, extending) on a
 /// smaller network, so that a test takes seconds.
 fn config() -> FitConfig {
     let mut c = FitConfig::default();

@@ -469,7 +469,7 @@ pub fn reliability_warnings(r: &Reliability) -> Vec<String> {
         .collect();
     if !bad.is_empty() {
         let names = bad.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
-        let vals = bad.iter().map(|(_, v)| format!("{v:.2}")).collect::<Vec<_>>().join(", ");
+        let vals = bad.iter().map(|(_, v)| format!("{v:.3}")).collect::<Vec<_>>().join(", ");
         let (s, its) = if bad.len() == 1 { ("", "its interval is") } else { ("s", "their intervals are") };
         w.push(format!(
             "the chains disagree on the noise parameter{s} {names} (R-hat {vals} > {THETA_RHAT_WARN}): {its} \
@@ -533,11 +533,11 @@ mod reliability_tests {
         let longer = "train longer (more Steps)";
         let r = Reliability { theta_rhat: &ok, chain_spread: Some(0.1), loss_trend: Some(0.9), longer };
         assert!(reliability_warnings(&r).is_empty());
-        let bad = [("a".to_string(), Some(1.2)), ("b".to_string(), Some(1.07))];
+        let bad = [("a".to_string(), Some(1.2)), ("b".to_string(), Some(1.055))];
         let r = Reliability { theta_rhat: &bad, chain_spread: Some(0.4), loss_trend: Some(-2.0), longer };
         let w = reliability_warnings(&r);
         assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w[0].contains("noise parameters a, b (R-hat 1.20, 1.07 > 1.05)") && w[0].contains("train longer"), "{}", w[0]);
+        assert!(w[0].contains("noise parameters a, b (R-hat 1.200, 1.055 > 1.05)") && w[0].contains("train longer"), "{}", w[0]);
         assert!(w[1].contains("0.40 predictive sd"), "{}", w[1]);
         assert!(w[2].contains("fell"), "{}", w[2]);
         let nuts = crate::config::Method::Nuts.spec().longer;

@@ -73,8 +73,9 @@ const HIDDEN: [&str; 1] = ["fixed_sigma"];
 
 /// The version of the page's links. A link carries only the settings that differ
 /// from the defaults of its version, frozen in [`link_defaults`]; links without a
-/// version (before v=2) spell out every setting. v=3: NUTS became the default method.
-pub const LINK_VERSION: u32 = 3;
+/// version (before v=2) spell out every setting. v=3: NUTS became the default method;
+/// v=4: its default became 300 warm-up + 300 draws at depth 7.
+pub const LINK_VERSION: u32 = 4;
 
 /// The defaults behind `v=2` links, frozen: `Settings::default()` when v=2 was made.
 /// Whoever changes a default adds a v=3 snapshot (and keeps this one for old links);
@@ -82,9 +83,13 @@ pub const LINK_VERSION: u32 = 3;
 const LINK_DEFAULTS_V2: &str = include_str!("link_defaults_v2.json");
 
 /// The defaults behind `v=3` links, frozen: `Settings::default()` when NUTS (200 warm-up
-/// + 200 draws, depth 8, extending) became the default method. Whoever changes a default
-/// adds a v=4 snapshot and keeps this one.
+/// + 200 draws, depth 8, extending) became the default method.
 const LINK_DEFAULTS_V3: &str = include_str!("link_defaults_v3.json");
+
+/// The defaults behind `v=4` links, frozen: NUTS with 300 warm-up + 300 draws at depth 7,
+/// extending (issue 11: 2 of 36 default fits warned, against 5 of 36 at v=3's). Whoever
+/// changes a default adds a v=5 snapshot and keeps this one.
+const LINK_DEFAULTS_V4: &str = include_str!("link_defaults_v4.json");
 
 /// Settings added after the v=2 snapshot was frozen, with the value (as JSON) a v=2 link
 /// (which cannot name them) means by them: their default, which is therefore frozen too
@@ -97,6 +102,7 @@ pub fn link_defaults(version: u32) -> Option<Settings> {
     let text = match version {
         2 => LINK_DEFAULTS_V2,
         3 => LINK_DEFAULTS_V3,
+        4 => LINK_DEFAULTS_V4,
         _ => return None,
     };
     Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
@@ -107,6 +113,7 @@ pub fn link_defaults_json(version: u32) -> Option<Value> {
     let text = match version {
         2 => LINK_DEFAULTS_V2,
         3 => LINK_DEFAULTS_V3,
+        4 => LINK_DEFAULTS_V4,
         _ => return None,
     };
     Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
@@ -217,8 +224,10 @@ impl Settings {
         }
         // A budget in steps (or a step size) without a method is a step sampler's, and
         // draws without `extend` are honoured exactly, as on the CLI.
-        if (named("steps") || named("step_size")) && !named("method") {
-            config.inference.method_for_step_budget();
+        // Its draws are that method's default unless the link names them (the link's base
+        // may be an older version's NUTS draws, which the current default need not equal).
+        if (named("steps") || named("step_size")) && !named("method") && config.inference.method_for_step_budget() && !named("draws") {
+            config.inference.draws = config.inference.method.spec().default_draws;
         }
         if named("draws") && !named("extend") && config.inference.method.spec().extends {
             config.inference.extend = false;
@@ -482,15 +491,15 @@ mod tests {
 
     #[test]
     fn a_link_names_only_the_settings_that_differ_from_the_defaults() {
-        assert_eq!(Settings::default().to_query(), "v=3");
+        assert_eq!(Settings::default().to_query(), "v=4");
         let mut s = Settings::default();
-        s.config.inference.draws = 300;
+        s.config.inference.draws = 400;
         s.config.model.kind = ModelKind::NoiseModel;
-        assert_eq!(s.to_query(), "v=3&kind=noise_model&draws=300&extend=true");
+        assert_eq!(s.to_query(), "v=4&kind=noise_model&draws=400&extend=true");
         s.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 1 };
-        assert_eq!(s.to_query(), "v=3&data=linear&n=77&dseed=1&kind=noise_model&draws=300&extend=true");
+        assert_eq!(s.to_query(), "v=4&data=linear&n=77&dseed=1&kind=noise_model&draws=400&extend=true");
         let mut back = Settings::default();
-        back.config.inference.seed = 99; // what the page held: a v=3 link does not keep it
+        back.config.inference.seed = 99; // what the page held: a v=4 link does not keep it
         back.apply_query(&s.to_query()).unwrap();
         assert_eq!(back, s);
         // The full form is the links made before v=2.
@@ -507,7 +516,7 @@ mod tests {
         let q = s.to_query();
         assert_eq!(
             q,
-            "v=3&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
+            "v=4&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
              &noise_priors=a%20~%20lognormal%28log%28sd_y%29,%202%29%3B%20p%20~%20normal%281,%200.5%29"
         );
         let mut back = Settings::default();
@@ -548,13 +557,18 @@ mod tests {
         let mut s = Settings::default();
         s.config.inference.steps = 4000;
         let q = s.to_query();
-        assert_eq!(q, "v=3&steps=4000&method=nuts");
+        assert_eq!(q, "v=4&steps=4000&method=nuts");
         let mut back = Settings::default();
         back.apply_query(&q).unwrap();
         assert_eq!(back, s);
         // A v=2 link of the defaults opens to what it meant: pSGLD, not the new default.
         assert_eq!(opened("v=2").method, Method::Psgld);
         assert_eq!(opened("v=3").method, Method::Nuts);
+        // A v=3 link of the defaults keeps v=3's NUTS budget: 200 + 200 draws at depth 8.
+        let v3 = opened("v=3");
+        assert_eq!((v3.warmup, v3.draws, v3.max_depth, v3.extend), (200, 200, 8, true));
+        let v4 = opened("v=4");
+        assert_eq!((v4.warmup, v4.draws, v4.max_depth, v4.extend), (300, 300, 7, true));
     }
 
     #[test]
@@ -572,7 +586,7 @@ mod tests {
         let mut s = Settings::default();
         s.config.inference.steps = 1234;
         let before = s.clone();
-        assert!(s.apply_query("v=4&steps=500").unwrap_err().contains("version 4"));
+        assert!(s.apply_query("v=5&steps=500").unwrap_err().contains("version 5"));
         assert!(s.apply_query("v=two").unwrap_err().contains("v"));
         assert_eq!(s, before);
     }
