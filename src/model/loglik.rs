@@ -118,25 +118,17 @@ mod wasm {
         core::array::from_fn(|k| op(a[k], b[k]))
     }
 
-    #[inline(always)]
-    fn add(a: V, b: V) -> V {
-        bin(a, b, |a, b| f64x2_add(a, b))
+    /// `add`, `sub`, `mul`, `div` over all K vectors (closures: an intrinsic with target
+    /// features is not `Fn`).
+    macro_rules! lanewise {
+        ($($name:ident => $op:ident),*) => {$(
+            #[inline(always)]
+            fn $name(a: V, b: V) -> V {
+                bin(a, b, |a, b| $op(a, b))
+            }
+        )*};
     }
-
-    #[inline(always)]
-    fn sub(a: V, b: V) -> V {
-        bin(a, b, |a, b| f64x2_sub(a, b))
-    }
-
-    #[inline(always)]
-    fn mul(a: V, b: V) -> V {
-        bin(a, b, |a, b| f64x2_mul(a, b))
-    }
-
-    #[inline(always)]
-    fn div(a: V, b: V) -> V {
-        bin(a, b, |a, b| f64x2_div(a, b))
-    }
+    lanewise!(add => f64x2_add, sub => f64x2_sub, mul => f64x2_mul, div => f64x2_div);
 
     /// Where `m` is set, `a`, else `b`.
     #[inline(always)]
