@@ -130,7 +130,7 @@ mod cli {
         #[arg(long)]
         max_depth: Option<usize>,
         /// NUTS: while the chains disagree after --draws (a noise parameter's R-hat > 1.05,
-        /// chains whose mean curves part, a loss still moving), draw --draws/2 more per
+        /// chains whose mean curves or bands part, a loss still moving), draw --draws/2 more per
         /// chain at a time, within 100,000 gradients per chain (up to 1.5 times that on
         /// fewer than 150 points, where a gradient is cheap); a note says why it stopped.
         /// On by default; needed only with an explicit --draws
@@ -671,6 +671,9 @@ mod cli {
         }
         if let Some(rh) = s.rhat_max {
             let _ = writeln!(r, "max split R-hat (noise parameters and the mean at 5 x): {rh:.3}");
+        }
+        if let Some(b) = s.chain_band {
+            let _ = writeln!(r, "narrowest chain's band of the mean: {b:.2} of the pooled band's width");
         }
         let d = &s.method;
         if let Some(n) = d.divergences {

@@ -15,7 +15,7 @@ use crate::config::{Keeps, ModelKind};
 use crate::model::{Model, ModelWorkspace, Noise};
 use crate::summary::bands::{bands, function_draws, quantile, DrawPrediction};
 use crate::summary::acquisition::{Acquisition, AcquisitionKind, CandidateMoments};
-use crate::summary::diagnostics::{chain_spread, loss_trend, reliability_warnings, Reliability};
+use crate::summary::diagnostics::{chain_band, chain_spread, loss_trend, reliability_warnings, Reliability};
 use crate::summary::{ess, split_rhat, MethodDiagnostics, ParamSummary, Phase, PredictiveSummary, Snapshot};
 
 /// R-hat above this is "not converged" (Vehtari et al. 2021 suggest 1.01 for final
@@ -280,8 +280,10 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
     let traces: Vec<&[(usize, f64)]> = chains.iter().map(|c| c.figures.trace.as_slice()).collect();
     let trace = pool_traces(&traces);
     let mut warnings = Vec::new();
+    let mut narrowest_chain_band = None;
     if phase == Phase::Finished {
         warnings.extend(reliability(spec, grid, &per_chain, &summary, &params, &trace));
+        narrowest_chain_band = chain_band_of(spec, grid, &per_chain, &summary);
     }
     let mala: Vec<f64> = chains.iter().filter_map(|c| c.figures.mala).collect();
     let mala_accept = (!mala.is_empty()).then(|| mala.iter().sum::<f64>() / mala.len() as f64);
@@ -321,6 +323,7 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
         notes: spec.notes.clone(),
         warm: spec.warm,
         function_draws: function_draws(&all),
+        chain_band: narrowest_chain_band,
     }
 }
 
@@ -359,7 +362,7 @@ fn param_summaries(names: &[String], per_chain: &[&[DrawPrediction]], chains_com
 }
 
 /// The warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
-/// parameters' R-hat, chains whose mean curves part, a loss (the pooled `trace`) still
+/// parameters' R-hat, chains whose mean curves or bands part, a loss (the pooled `trace`) still
 /// moving over the kept draws. The R-hat of the mean at five x stays a figure
 /// (`rhat_max`): network posteriors have many modes and the pooled bands allow for them.
 fn reliability(
@@ -394,8 +397,26 @@ fn reliability(
         chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
         // VI's loss (its negative ELBO) moves with the KL ramp by design.
         loss_trend: if spec.compare_chains { loss_trend(&kept_losses) } else { None },
+        chain_band: chain_band_of(spec, grid, per_chain, summary),
         longer: &spec.longer,
     })
+}
+
+/// [`chain_band`] of chains to compare (`spec.compare_chains`; samples from one q per
+/// chain are not): each chain's epistemic sd on `grid` against the pooled `summary`'s,
+/// inside the data's x range.
+fn chain_band_of(spec: &PoolSpec, grid: &[f64], per_chain: &[&[DrawPrediction]], summary: &PredictiveSummary) -> Option<f64> {
+    if !spec.compare_chains {
+        return None;
+    }
+    let (lo, hi) = spec.x_range;
+    let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
+    let sd: Vec<Vec<f64>> = per_chain
+        .iter()
+        .filter(|c| c.len() >= 2)
+        .map(|c| bands(grid, &c.iter().collect::<Vec<_>>()).sd_epistemic)
+        .collect();
+    chain_band(&sd, &summary.sd_epistemic, &inside)
 }
 
 fn nearest(grid: &[f64], x: f64) -> Option<usize> {

@@ -406,6 +406,14 @@ pub const CHAIN_SPREAD_WARN: f64 = 0.25;
 /// quarter's by more than this many sds of the phase's loss earns a warning (a steady
 /// chain gives well under 1; a pure linear drift gives 2.6).
 pub const LOSS_TREND_WARN: f64 = 1.5;
+/// A chain whose epistemic band (sd of the mean over its own draws) is narrower than
+/// this share of the pooled band's, averaged over the data's x range, earns a warning.
+/// The pooled band is wider than each chain's when the chains sit apart (two chains of
+/// band s whose means differ by d pool to sqrt(s^2 + d^2/4): 0.8 is d = 1.5 s, the
+/// chains' mean curves a band and a half apart) or when one barely moved (a stuck
+/// chain, e.g. a NUTS chain whose step size collapsed, is far below 1). Healthy default
+/// fits measure 0.90-0.99 (`benches/warnings.sh`, README).
+pub const CHAIN_BAND_WARN: f64 = 0.8;
 
 /// For each chain, the mean over the grid points flagged `inside` of
 /// |chain mean − pooled mean| / pooled sd_total; the largest over the chains. `None`
@@ -432,6 +440,32 @@ pub fn chain_spread(chain_means: &[Vec<f64>], mean: &[f64], sd_total: &[f64], in
     worst
 }
 
+/// For each chain, the mean over the grid points flagged `inside` of its own epistemic
+/// sd / the pooled epistemic sd; the smallest over the chains (the narrowest chain's
+/// band as a share of the pooled one's). `None` with fewer than two chains or no usable
+/// point (a pooled sd of 0 has no share).
+pub fn chain_band(chain_sd: &[Vec<f64>], pooled_sd: &[f64], inside: &[bool]) -> Option<f64> {
+    if chain_sd.len() < 2 {
+        return None;
+    }
+    let mut narrowest: Option<f64> = None;
+    for c in chain_sd {
+        let (mut s, mut k) = (0.0, 0usize);
+        for i in 0..pooled_sd.len().min(c.len()).min(inside.len()) {
+            let r = c[i] / pooled_sd[i];
+            if inside[i] && pooled_sd[i] > 0.0 && r.is_finite() {
+                s += r;
+                k += 1;
+            }
+        }
+        if k > 0 {
+            let v = s / k as f64;
+            narrowest = Some(narrowest.map_or(v, |w: f64| w.min(v)));
+        }
+    }
+    narrowest
+}
+
 /// The loss's trend over a phase: (mean of its last quarter − mean of its first
 /// quarter) / sd of all its values. `None` with fewer than 8 values or no spread.
 pub fn loss_trend(losses: &[f64]) -> Option<f64> {
@@ -454,6 +488,8 @@ pub struct Reliability<'a> {
     pub chain_spread: Option<f64>,
     /// [`loss_trend`] over the kept phase.
     pub loss_trend: Option<f64>,
+    /// [`chain_band`] of the fit.
+    pub chain_band: Option<f64>,
     /// How to give this method more time, in the page's words (its registry row's
     /// `longer`: "train longer (more Steps)", NUTS's "draw more (more Draws kept / chain)").
     pub longer: &'a str,
@@ -481,6 +517,14 @@ pub fn reliability_warnings(r: &Reliability) -> Vec<String> {
         w.push(format!(
             "the chains found different mean curves (a chain's differs from the pooled mean by {d:.2} predictive \
              sd on average): the bands mix them; {} or run more Chains",
+            r.longer
+        ));
+    }
+    if let Some(b) = r.chain_band.filter(|&b| b < CHAIN_BAND_WARN) {
+        w.push(format!(
+            "the chains disagree on the bands (a chain's band of the mean is {b:.2} of the pooled band's width: \
+             they explored different parts of the posterior, or one barely moved): the bands are not reliable \
+             yet; {} or run more Chains",
             r.longer
         ));
     }
@@ -513,6 +557,62 @@ mod reliability_tests {
     }
 
     #[test]
+    fn chain_band_is_the_narrowest_chains_share_of_the_pooled_band_inside_the_range() {
+        let pooled = vec![1.0, 2.0, 0.0, 1.0];
+        let inside = vec![true, true, true, false];
+        // a: half the pooled band at the first two points (the third has no pooled
+        // width, the fourth is outside).
+        let a = vec![0.5, 1.0, 3.0, 0.0];
+        let b = vec![1.0, 2.0, 3.0, 0.0];
+        assert!((chain_band(&[a.clone(), b.clone()], &pooled, &inside).unwrap() - 0.5).abs() < 1e-12);
+        assert!((chain_band(&[b.clone(), b.clone()], &pooled, &inside).unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(chain_band(&[a], &pooled, &inside), None, "one chain has no other to rest on");
+        assert_eq!(chain_band(&[vec![1.0; 4], vec![1.0; 4]], &[0.0; 4], &inside), None);
+    }
+
+    /// From draws: two chains from the same distribution keep bands near the pooled
+    /// one's; a chain that stays put (a stuck sampler) is flagged, whatever the other does.
+    #[test]
+    fn chain_band_flags_a_stuck_chain_of_draws_and_not_two_healthy_ones() {
+        use crate::summary::bands::{bands, DrawPrediction};
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let grid = [0.0, 1.0, 2.0];
+        let inside = [true; 3];
+        let draw = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus, s: f64| DrawPrediction {
+            mu: grid.iter().map(|&x| x + s * Normal::new(0.0, 1.0 + x).unwrap().sample(rng)).collect(),
+            sigma: vec![0.1; 3],
+            theta: vec![],
+        };
+        let share = |chains: &[Vec<DrawPrediction>]| {
+            let all: Vec<&DrawPrediction> = chains.iter().flatten().collect();
+            let pooled = bands(&grid, &all).sd_epistemic;
+            let sd: Vec<Vec<f64>> =
+                chains.iter().map(|c| bands(&grid, &c.iter().collect::<Vec<_>>()).sd_epistemic).collect();
+            chain_band(&sd, &pooled, &inside).unwrap()
+        };
+        let healthy: Vec<Vec<DrawPrediction>> = (0..2).map(|_| (0..300).map(|_| draw(&mut rng, 1.0)).collect()).collect();
+        let h = share(&healthy);
+        assert!(h > 0.85 && h < 1.05, "two healthy chains: {h}");
+        assert!(h >= CHAIN_BAND_WARN);
+        let stuck: Vec<DrawPrediction> = (0..300).map(|_| draw(&mut rng, 0.05)).collect();
+        let s = share(&[healthy[0].clone(), stuck]);
+        assert!(s < 0.1, "a chain that stays put: {s}");
+        // Two chains of the same band whose means sit two bands apart pool to
+        // sqrt(1 + 1) of it: 0.71.
+        let apart: Vec<DrawPrediction> = healthy[1]
+            .iter()
+            .map(|d| DrawPrediction {
+                mu: d.mu.iter().zip(&grid).map(|(m, &x)| m + 2.0 * (1.0 + x)).collect(),
+                ..d.clone()
+            })
+            .collect();
+        let a = share(&[healthy[0].clone(), apart]);
+        assert!((a - 0.71).abs() < 0.05 && a < CHAIN_BAND_WARN, "chains apart: {a}");
+    }
+
+    #[test]
     fn loss_trend_separates_a_drift_from_a_steady_noisy_loss() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
@@ -531,15 +631,28 @@ mod reliability_tests {
     fn warnings_fire_only_past_their_thresholds_and_say_what_to_do() {
         let ok = [("a".to_string(), Some(1.02)), ("b".to_string(), None)];
         let longer = "train longer (more Steps)";
-        let r = Reliability { theta_rhat: &ok, chain_spread: Some(0.1), loss_trend: Some(0.9), longer };
+        let r = Reliability {
+            theta_rhat: &ok,
+            chain_spread: Some(0.1),
+            loss_trend: Some(0.9),
+            chain_band: Some(0.85),
+            longer,
+        };
         assert!(reliability_warnings(&r).is_empty());
         let bad = [("a".to_string(), Some(1.2)), ("b".to_string(), Some(1.055))];
-        let r = Reliability { theta_rhat: &bad, chain_spread: Some(0.4), loss_trend: Some(-2.0), longer };
+        let r = Reliability {
+            theta_rhat: &bad,
+            chain_spread: Some(0.4),
+            loss_trend: Some(-2.0),
+            chain_band: Some(0.3),
+            longer,
+        };
         let w = reliability_warnings(&r);
-        assert_eq!(w.len(), 3, "{w:?}");
+        assert_eq!(w.len(), 4, "{w:?}");
         assert!(w[0].contains("noise parameters a, b (R-hat 1.200, 1.055 > 1.05)") && w[0].contains("train longer"), "{}", w[0]);
         assert!(w[1].contains("0.40 predictive sd"), "{}", w[1]);
-        assert!(w[2].contains("fell"), "{}", w[2]);
+        assert!(w[2].contains("0.30 of the pooled band") && w[2].contains("disagree on the bands"), "{}", w[2]);
+        assert!(w[3].contains("fell"), "{}", w[3]);
         let nuts = crate::config::Method::Nuts.spec().longer;
         let w = reliability_warnings(&Reliability { longer: nuts, ..r });
         assert!(w.iter().all(|w| w.contains("more Draws") && !w.contains("Steps")), "{w:?}");

@@ -102,4 +102,9 @@ pub struct Snapshot {
     /// the pooled draws (`bands::spread_picks`): the plot's thin posterior-draw lines.
     #[serde(default)]
     pub function_draws: Vec<Vec<f64>>,
+    /// Finished fits of chains to compare: the narrowest chain's epistemic band as a
+    /// share of the pooled one's, averaged over the data's x range
+    /// (`diagnostics::chain_band`; a stuck chain is far below 1).
+    #[serde(default)]
+    pub chain_band: Option<f64>,
 }
