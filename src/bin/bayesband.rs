@@ -679,6 +679,10 @@ mod cli {
         if let Some(n) = d.divergences {
             // Always stated for a method that counts them (also when 0).
             let _ = writeln!(r, "divergences: {n}");
+            if d.chain_divergences.len() > 1 {
+                let each: Vec<String> = d.chain_divergences.iter().map(|c| c.to_string()).collect();
+                let _ = writeln!(r, "divergences per chain: {}", each.join(", "));
+            }
         }
         let mut parts = Vec::new();
         if let Some(v) = d.mean_tree_depth {

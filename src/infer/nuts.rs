@@ -27,8 +27,16 @@ pub fn divergence_note(d: &crate::summary::MethodDiagnostics, x_range: Option<(f
     let at = x_range
         .and_then(|(lo, hi)| crate::summary::diagnostics::divergence_where(&d.divergence_x, lo, hi))
         .map_or(String::new(), |w| format!(" ({w})"));
+    // A chain that holds most of them (of 10 or more) may be stuck where its step could
+    // not follow.
+    let most = d.chain_divergences.iter().copied().max().unwrap_or(0);
+    let one = if d.chain_divergences.len() >= 2 && divergences >= 10 && most as f64 > 0.6 * divergences as f64 {
+        format!(", {most} of them in one chain")
+    } else {
+        String::new()
+    };
     Some(format!(
-        "{divergences} NUTS trajectories diverged{at}: the sampler met curvature its adapted step could not follow, \
+        "{divergences} NUTS trajectories diverged{at}{one}: the sampler met curvature its adapted step could not follow, \
          so the posterior there may be under-explored. The draws are kept; to reduce divergences raise the \
          target acceptance (e.g. 0.9 or 0.95: smaller steps) or lower the prior scale."
     ))
@@ -448,6 +456,37 @@ impl MethodChain for NutsMethod {
             adapted_step_size: (s.step_size > 0.0).then_some(s.step_size),
             // In fitting units here; the fit maps them to data units.
             divergence_x: s.divergence_x,
+            // Per chain: the pooled figure lists the chains' counts.
+            chain_divergences: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::divergence_note;
+    use crate::summary::MethodDiagnostics;
+
+    #[test]
+    fn the_divergence_note_says_where_and_names_a_chain_that_holds_most_of_them() {
+        assert_eq!(divergence_note(&MethodDiagnostics { divergences: Some(0), ..Default::default() }, None), None);
+        let d = MethodDiagnostics::pool(&[
+            MethodDiagnostics { divergences: Some(3), divergence_x: vec![0.1, 0.2, 0.3], ..Default::default() },
+            MethodDiagnostics { divergences: Some(27), divergence_x: vec![0.2; 27], ..Default::default() },
+        ]);
+        let n = divergence_note(&d, Some((0.0, 4.0))).unwrap();
+        assert!(n.starts_with("30 NUTS trajectories diverged (100% of them at x between 0 and 1)"), "{n}");
+        assert!(n.contains(", 27 of them in one chain:"), "{n}");
+        // Shared evenly, or too few to tell, no chain is named.
+        let even = MethodDiagnostics::pool(&[
+            MethodDiagnostics { divergences: Some(15), ..Default::default() },
+            MethodDiagnostics { divergences: Some(15), ..Default::default() },
+        ]);
+        assert!(!divergence_note(&even, None).unwrap().contains("one chain"));
+        let few = MethodDiagnostics::pool(&[
+            MethodDiagnostics { divergences: Some(0), ..Default::default() },
+            MethodDiagnostics { divergences: Some(9), ..Default::default() },
+        ]);
+        assert!(!divergence_note(&few, None).unwrap().contains("one chain"));
     }
 }

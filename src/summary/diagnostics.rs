@@ -258,6 +258,9 @@ pub struct MethodDiagnostics {
     /// Where in x (data units) the divergences happened, where it could be told (all
     /// chains; see [`divergence_where`]).
     pub divergence_x: Vec<f64>,
+    /// Each chain's divergences, in chain order (pooled figures only: [`Self::pool`]
+    /// keeps the counts it adds up), so a chain that holds most of them shows.
+    pub chain_divergences: Vec<usize>,
 }
 
 impl MethodDiagnostics {
@@ -270,11 +273,12 @@ impl MethodDiagnostics {
         }
         let div: Vec<usize> = chains.iter().filter_map(|c| c.divergences).collect();
         MethodDiagnostics {
-            divergences: (!div.is_empty()).then(|| div.iter().sum()),
+            divergences: (!div.is_empty()).then(|| div.iter().sum::<usize>()),
             mean_tree_depth: mean(chains.iter().map(|c| c.mean_tree_depth)),
             max_depth_share: mean(chains.iter().map(|c| c.max_depth_share)),
             adapted_step_size: mean(chains.iter().map(|c| c.adapted_step_size)),
             divergence_x: chains.iter().flat_map(|c| c.divergence_x.iter().copied()).collect(),
+            chain_divergences: div,
         }
     }
 }
@@ -346,6 +350,7 @@ mod method_diagnostics_tests {
         };
         let p = MethodDiagnostics::pool(&[a, b]);
         assert_eq!(p.divergences, Some(3));
+        assert_eq!(p.chain_divergences, vec![2, 1]);
         assert_eq!(p.mean_tree_depth, Some(5.0));
         assert_eq!(p.adapted_step_size, Some(0.1));
         assert_eq!(p.max_depth_share, None);
