@@ -424,25 +424,8 @@ pub const CHAIN_BAND_WARN: f64 = 0.8;
 /// |chain mean − pooled mean| / pooled sd_total; the largest over the chains. `None`
 /// with fewer than two chains or no usable point.
 pub fn chain_spread(chain_means: &[Vec<f64>], mean: &[f64], sd_total: &[f64], inside: &[bool]) -> Option<f64> {
-    if chain_means.len() < 2 {
-        return None;
-    }
-    let mut worst: Option<f64> = None;
-    for c in chain_means {
-        let (mut s, mut k) = (0.0, 0usize);
-        for i in 0..mean.len().min(c.len()).min(sd_total.len()).min(inside.len()) {
-            let d = (c[i] - mean[i]).abs() / sd_total[i];
-            if inside[i] && d.is_finite() {
-                s += d;
-                k += 1;
-            }
-        }
-        if k > 0 {
-            let v = s / k as f64;
-            worst = Some(worst.map_or(v, |w: f64| w.max(v)));
-        }
-    }
-    worst
+    let d = |c: &[f64], i: usize| (c[i] - mean[i]).abs() / sd_total[i];
+    per_chain_mean_inside(chain_means, inside, d, mean.len().min(sd_total.len())).reduce(f64::max)
 }
 
 /// For each chain, the mean over the grid points flagged `inside` of its own epistemic
@@ -450,25 +433,24 @@ pub fn chain_spread(chain_means: &[Vec<f64>], mean: &[f64], sd_total: &[f64], in
 /// band as a share of the pooled one's). `None` with fewer than two chains or no usable
 /// point (a pooled sd of 0 has no share).
 pub fn chain_band(chain_sd: &[Vec<f64>], pooled_sd: &[f64], inside: &[bool]) -> Option<f64> {
-    if chain_sd.len() < 2 {
-        return None;
-    }
-    let mut narrowest: Option<f64> = None;
-    for c in chain_sd {
-        let (mut s, mut k) = (0.0, 0usize);
-        for i in 0..pooled_sd.len().min(c.len()).min(inside.len()) {
-            let r = c[i] / pooled_sd[i];
-            if inside[i] && pooled_sd[i] > 0.0 && r.is_finite() {
-                s += r;
-                k += 1;
-            }
-        }
-        if k > 0 {
-            let v = s / k as f64;
-            narrowest = Some(narrowest.map_or(v, |w: f64| w.min(v)));
-        }
-    }
-    narrowest
+    let share = |c: &[f64], i: usize| if pooled_sd[i] > 0.0 { c[i] / pooled_sd[i] } else { f64::NAN };
+    per_chain_mean_inside(chain_sd, inside, share, pooled_sd.len()).reduce(f64::min)
+}
+
+/// With two chains or more: for each chain `c` (a value per grid point), the mean of the
+/// finite `f(c, i)` over the points `i < len` flagged `inside`; chains without such a
+/// point are left out. Nothing with fewer than two chains.
+fn per_chain_mean_inside<'a>(
+    chains: &'a [Vec<f64>],
+    inside: &'a [bool],
+    f: impl Fn(&[f64], usize) -> f64 + 'a,
+    len: usize,
+) -> impl Iterator<Item = f64> + 'a {
+    chains.iter().filter(move |_| chains.len() >= 2).filter_map(move |c| {
+        let n = len.min(c.len()).min(inside.len());
+        let v: Vec<f64> = (0..n).filter(|&i| inside[i]).map(|i| f(c, i)).filter(|d| d.is_finite()).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    })
 }
 
 /// The loss's trend over a phase: (mean of its last quarter − mean of its first
