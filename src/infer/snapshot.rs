@@ -282,8 +282,9 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
     let mut warnings = Vec::new();
     let mut narrowest_chain_band = None;
     if phase == Phase::Finished {
-        warnings.extend(reliability(spec, grid, &per_chain, &summary, &params, &trace));
-        narrowest_chain_band = chain_band_of(spec, grid, &per_chain, &summary);
+        let (w, band) = reliability(spec, grid, &per_chain, &summary, &params, &trace);
+        warnings.extend(w);
+        narrowest_chain_band = band;
     }
     let mala: Vec<f64> = chains.iter().filter_map(|c| c.figures.mala).collect();
     let mala_accept = (!mala.is_empty()).then(|| mala.iter().sum::<f64>() / mala.len() as f64);
@@ -337,7 +338,7 @@ pub(crate) fn pool_reliability(spec: &PoolSpec, grid: &[f64], chains: &[ChainVie
     let summary = bands(grid, &all);
     let params = param_summaries(&spec.names, &per_chain, spec.compare_chains);
     let traces: Vec<&[(usize, f64)]> = chains.iter().map(|c| c.figures.trace.as_slice()).collect();
-    reliability(spec, grid, &per_chain, &summary, &params, &pool_traces(&traces))
+    reliability(spec, grid, &per_chain, &summary, &params, &pool_traces(&traces)).0
 }
 
 /// Each noise parameter (`names`) in data units, pooled over the chains (split R-hat
@@ -363,8 +364,9 @@ fn param_summaries(names: &[String], per_chain: &[&[DrawPrediction]], chains_com
 
 /// The warnings that mean the answer is unreliable (ARCHITECTURE §4): the noise
 /// parameters' R-hat, chains whose mean curves or bands part, a loss (the pooled `trace`) still
-/// moving over the kept draws. The R-hat of the mean at five x stays a figure
-/// (`rhat_max`): network posteriors have many modes and the pooled bands allow for them.
+/// moving over the kept draws; with the fit's [`chain_band`] they rest on (the snapshot
+/// reports it). The R-hat of the mean at five x stays a figure (`rhat_max`): network
+/// posteriors have many modes and the pooled bands allow for them.
 fn reliability(
     spec: &PoolSpec,
     grid: &[f64],
@@ -372,7 +374,7 @@ fn reliability(
     summary: &PredictiveSummary,
     params: &[ParamSummary],
     trace: &[(usize, f64)],
-) -> Vec<String> {
+) -> (Vec<String>, Option<f64>) {
     let (lo, hi) = spec.x_range;
     let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
     let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
@@ -392,31 +394,27 @@ fn reliability(
         .collect();
     let kept_from = spec.phase_ends.1;
     let kept_losses: Vec<f64> = trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
-    reliability_warnings(&Reliability {
+    // Chains to compare only (samples from one q per chain are not): each chain's
+    // epistemic sd against the pooled one's.
+    let band = if spec.compare_chains {
+        let sd: Vec<Vec<f64>> = per_chain
+            .iter()
+            .filter(|c| c.len() >= 2)
+            .map(|c| bands(grid, &c.iter().collect::<Vec<_>>()).sd_epistemic)
+            .collect();
+        chain_band(&sd, &summary.sd_epistemic, &inside)
+    } else {
+        None
+    };
+    let warnings = reliability_warnings(&Reliability {
         theta_rhat: &theta_rhat,
         chain_spread: chain_spread(&chain_means, &summary.mean, &summary.sd_total, &inside),
         // VI's loss (its negative ELBO) moves with the KL ramp by design.
         loss_trend: if spec.compare_chains { loss_trend(&kept_losses) } else { None },
-        chain_band: chain_band_of(spec, grid, per_chain, summary),
+        chain_band: band,
         longer: &spec.longer,
-    })
-}
-
-/// [`chain_band`] of chains to compare (`spec.compare_chains`; samples from one q per
-/// chain are not): each chain's epistemic sd on `grid` against the pooled `summary`'s,
-/// inside the data's x range.
-fn chain_band_of(spec: &PoolSpec, grid: &[f64], per_chain: &[&[DrawPrediction]], summary: &PredictiveSummary) -> Option<f64> {
-    if !spec.compare_chains {
-        return None;
-    }
-    let (lo, hi) = spec.x_range;
-    let inside: Vec<bool> = grid.iter().map(|&x| x >= lo && x <= hi).collect();
-    let sd: Vec<Vec<f64>> = per_chain
-        .iter()
-        .filter(|c| c.len() >= 2)
-        .map(|c| bands(grid, &c.iter().collect::<Vec<_>>()).sd_epistemic)
-        .collect();
-    chain_band(&sd, &summary.sd_epistemic, &inside)
+    });
+    (warnings, band)
 }
 
 fn nearest(grid: &[f64], x: f64) -> Option<usize> {
