@@ -366,12 +366,18 @@ fn a_warm_start_that_backs_off_gives_the_same_fit_in_any_chunks() {
             i += 1;
             let _ = fit.chain_posts(&grid, &mut sent, &[]);
         }
-        (fit.snapshot(&grid).summary, fit.warm_start_rates())
+        let s = fit.snapshot(&grid);
+        (s.summary, fit.warm_start_rates(), s.trace, s.warnings)
     };
-    let (a, rates) = predict(&[2000], &[0, 1]);
+    let (a, rates, trace, warnings) = predict(&[2000], &[0, 1]);
     assert!(rates.iter().any(|&r| r < FitConfig::default().inference.warm_start_lr), "a chain backed off: {rates:?}");
-    assert_eq!(predict(&[137, 3, 999], &[0, 1]).0, a);
-    assert_eq!(predict(&[1, 50, 7], &[0, 1]).0, a);
+    assert!(trace.windows(2).all(|w| w[0].0 < w[1].0), "the loss trace runs forward in steps: {trace:?}");
+    for chunks in [&[137, 3, 999][..], &[1, 50, 7]] {
+        let (b, _, t, w) = predict(chunks, &[0, 1]);
+        assert_eq!(b, a, "{chunks:?}");
+        // The loss trace, and so the loss-trend warning, too.
+        assert_eq!((t, w), (trace.clone(), warnings.clone()), "{chunks:?}");
+    }
     // A chain run alone (the page's worker) backs off as it does in the whole fit.
     let alone = |chunks: &[usize]| predict(chunks, &[0]).0.mean;
     assert_eq!(alone(&[2000]), alone(&[13, 77]));
@@ -390,12 +396,15 @@ fn same_seed_gives_bit_identical_predictions_and_another_seed_differs() {
         while !fit.is_finished() {
             fit.step(chunk).unwrap();
         }
-        fit.snapshot(&grid).summary
+        let s = fit.snapshot(&grid);
+        (s.summary, s.trace)
     };
     let a = predict(4, 500);
-    // Chunking must not matter either: the worker steps in time-sized chunks.
+    // Chunking must not matter either: the worker steps in time-sized chunks. Nor for
+    // the loss trace, whose trend over the kept draws can warn.
     let b = predict(4, 137);
     assert_eq!(a, b);
+    assert!(a.1.len() > 100, "{} trace points", a.1.len());
     let c = predict(5, 500);
-    assert_ne!(a.mean, c.mean);
+    assert_ne!(a.0.mean, c.0.mean);
 }

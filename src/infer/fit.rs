@@ -122,7 +122,7 @@ pub struct Fit {
     pub(crate) chains: Vec<Chain>,
     pub(crate) schedule: Schedule,
     step: usize,
-    /// Every `trace_stride`-th step's chunk adds a point to each chain's trace.
+    /// Every step that is a multiple of `trace_stride` adds a point to each chain's trace.
     trace_stride: usize,
     error: Option<FitError>,
     /// One per chain.
@@ -424,7 +424,14 @@ impl Fit {
         let saved: Vec<(Chain, usize)> =
             self.chains.iter().map(|c| (Chain { draws: Vec::new(), ..c.clone() }, c.draws.len())).collect();
         let start = self.step;
-        let shared = Shared { model: &self.model, x: &self.x, y: &self.y, config: &self.config, schedule: &self.schedule };
+        let shared = Shared {
+            model: &self.model,
+            x: &self.x,
+            y: &self.y,
+            config: &self.config,
+            schedule: &self.schedule,
+            trace_stride: self.trace_stride,
+        };
         let failed =
             run_chains(&shared, &mut self.chains, &mut self.scratch, &self.warm_origins, start, n, self.threads);
         if let Some(e) = failed {
@@ -441,13 +448,10 @@ impl Fit {
         if self.step >= self.schedule.warm {
             self.warm_origins = Vec::new();
         }
-        if let Some(t) = (start..self.step).find(|t| t % self.trace_stride == 0) {
-            // The loss at the end of the chunk stands for the chunk's steps.
-            for c in &mut self.chains {
-                c.trace.push((t + 1, c.loss));
-            }
-        }
-        if self.chains.first().is_some_and(|c| c.trace.len() > TRACE_POINTS) {
+        // Each chain's trace holds its loss after every step that is a multiple of the
+        // stride (`run_chain`); thinned to every other point (the multiples of twice the
+        // stride) while too long, it is the same however the steps were chunked.
+        while self.chains.first().is_some_and(|c| c.trace.len() > TRACE_POINTS) {
             for c in &mut self.chains {
                 c.trace = c.trace.iter().step_by(2).copied().collect();
             }
@@ -533,8 +537,9 @@ impl Fit {
     }
 
     /// (step, loss) pairs, the loss averaged over the chains, thinned to at most
-    /// `TRACE_POINTS`: one point per chunk of [`Fit::step`] (the loss at the chunk's
-    /// end), every second one dropped whenever there are too many.
+    /// `TRACE_POINTS`: the loss after every step that is a multiple of the trace
+    /// stride, the stride doubled (every second point dropped) whenever there are too
+    /// many; the same however [`Fit::step`] was chunked.
     pub fn trace(&self) -> Vec<(usize, f64)> {
         let t: Vec<&[(usize, f64)]> = self.chains.iter().map(|c| c.trace.as_slice()).collect();
         super::pool::pool_traces(&t)
@@ -561,6 +566,8 @@ struct Shared<'a> {
     y: &'a [f64],
     config: &'a FitConfig,
     schedule: &'a Schedule,
+    /// Every step `t` with `t % trace_stride == 0` adds the chain's loss after it to its trace.
+    trace_stride: usize,
 }
 
 /// One chain's working memory: gradient, model workspace, minibatch.
@@ -640,14 +647,17 @@ fn run_chain(
     let mut t = start;
     while t < end {
         let Err(e) = advance(sh, c, scr, t) else {
+            if t % sh.trace_stride == 0 {
+                c.trace.push((t + 1, c.loss));
+            }
             t += 1;
             continue;
         };
         match origin {
             Some(o) if t < warm && c.backoffs < WARM_BACKOFFS => {
                 let (lr, b) = (0.5 * c.warm_lr, c.backoffs + 1);
-                let trace = std::mem::take(&mut c.trace);
-                *c = Chain { warm_lr: lr, backoffs: b, trace, ..o.clone() };
+                // Its trace starts again with it, at the steps the other chains' have.
+                *c = Chain { warm_lr: lr, backoffs: b, trace: Vec::new(), ..o.clone() };
                 t = 0;
             }
             _ => return Err(e),
