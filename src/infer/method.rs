@@ -76,6 +76,13 @@ pub trait MethodChain: std::fmt::Debug + Send + Sync {
     fn q_moments(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         None
     }
+    /// A fresh chain of the method that starts again from the chain's current point
+    /// with a warm-up of `warmup` units of its own (adaptation from scratch), for a
+    /// chain whose adapted settings do not fit where it is (`Extension::Restart`);
+    /// None for a method that cannot.
+    fn restart(&self, _warmup: usize) -> Option<Box<dyn MethodChain>> {
+        None
+    }
 }
 
 impl Clone for Box<dyn MethodChain> {

@@ -385,11 +385,13 @@ pub struct NutsMethod {
     initial_step: Option<f64>,
     /// Why the chain could not start, if it could not.
     failed: Option<String>,
+    /// The warm-up of a restarted chain ([`MethodChain::restart`]); None: the fit's.
+    warmup: Option<usize>,
 }
 
 impl NutsMethod {
     pub fn start(h: &Handoff) -> Box<dyn MethodChain> {
-        Box::new(NutsMethod { chain: Arc::new(Mutex::new(None)), initial_step: h.resume_step, failed: None })
+        Box::new(NutsMethod { chain: Arc::new(Mutex::new(None)), initial_step: h.resume_step, failed: None, warmup: None })
     }
     /// The chain's running totals, once it has started.
     pub fn stats(&self) -> Option<ChainStats> {
@@ -424,7 +426,8 @@ impl MethodChain for NutsMethod {
         if slot.is_none() {
             debug_assert!(target.full_batch(), "NUTS needs the full batch (its row says minibatch: false)");
             let seed = rng.next_u64();
-            let opts = NutsOptions { initial_step: self.initial_step, ..NutsOptions::from_config(at.inf) };
+            let mut opts = NutsOptions { initial_step: self.initial_step, ..NutsOptions::from_config(at.inf) };
+            opts.warmup = self.warmup.unwrap_or(opts.warmup);
             match NutsChain::new(target.model.clone(), target.x.to_vec(), target.y.to_vec(), opts, params, seed, 0) {
                 Ok(c) => *slot = Some(c),
                 Err(e) => {
@@ -445,6 +448,12 @@ impl MethodChain for NutsMethod {
                 nan
             }
         }
+    }
+
+    /// A new `nuts-rs` chain from the current point: step size and mass matrix adapt
+    /// afresh over `warmup` draws (the stuck chain's adapted ones are what failed).
+    fn restart(&self, warmup: usize) -> Option<Box<dyn MethodChain>> {
+        Some(Box::new(NutsMethod { chain: Arc::new(Mutex::new(None)), initial_step: None, failed: None, warmup: Some(warmup) }))
     }
 
     fn diagnostics(&self) -> MethodDiagnostics {

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{ExtendSpec, Extension, Fit, TRACE_POINTS};
+use super::fit::{stuck_chains, ExtendSpec, Extension, Fit, TRACE_POINTS};
 use super::snapshot::{pool_reliability, pool_snapshot};
 use crate::summary::bands::{bands, DrawPrediction};
 use crate::summary::{MethodDiagnostics, Phase, PredictiveSummary, Snapshot};
@@ -111,10 +111,20 @@ impl PoolSpec {
                 }
             }
             Extension::Done(note) => {
+                let restarted = self.extend.as_ref().is_some_and(|x| x.restarted);
                 self.extend = None;
                 if let Some(n) = note {
-                    self.notes.insert(0, n.clone());
+                    self.notes.insert(restarted as usize, n.clone());
                 }
+            }
+            Extension::Restart { add, note, .. } => {
+                self.total_steps += add;
+                if let Some(x) = &mut self.extend {
+                    x.drawn += add;
+                    x.restarted = true;
+                }
+                // Before the extend decision's note, as the fit's own spec has them.
+                self.notes.insert(0, note.clone());
             }
         }
     }
@@ -137,6 +147,10 @@ pub struct ChainFigures {
     pub mala: Option<f64>,
     /// Draws kept so far.
     pub kept: usize,
+    /// The unit from which the chain keeps draws, when it restarted (its kept draws
+    /// were dropped): the loss trend looks at the units after every chain's.
+    #[serde(default)]
+    pub keep_from: usize,
     /// The error that stopped the chain's fit.
     pub error: Option<String>,
 }
@@ -181,6 +195,8 @@ impl Fit {
             .map(|(i, draws)| {
                 let figures = self.chain_figures(i);
                 let (kept_from, kept, live) = if live {
+                    // Nothing kept (or a restarted chain's kept draws dropped).
+                    sent[i] = 0;
                     (0, Vec::new(), draws.clone())
                 } else {
                     let from = sent[i].min(draws.len());
@@ -279,7 +295,8 @@ impl Pool {
         let views = self.views();
         let reliable = pool_reliability(spec, &self.grid, &views).is_empty();
         let used = self.chains.iter().flatten().map(|c| c.figures.gradients).max().unwrap_or(0);
-        let e = x.decide(reliable, used, spec.total_steps);
+        let figures: Vec<&ChainFigures> = self.chains.iter().flatten().map(|c| &c.figures).collect();
+        let e = x.decide(reliable, used, spec.total_steps, &stuck_chains(&figures));
         self.spec.as_mut().expect("checked").extended(&e);
         Some(e)
     }

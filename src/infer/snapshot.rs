@@ -89,7 +89,13 @@ impl Fit {
             return (preds, false);
         }
         if self.draws_kept() == 0 {
-            let preds = self.chains.iter().map(|c| vec![self.predict_draw(&c.params, &grid_fit, &mut ws)]).collect();
+            // Each chain's current point stands for it; a restarted chain's does not (its
+            // kept draws were dropped for where it stood).
+            let preds = self
+                .chains
+                .iter()
+                .map(|c| if c.restarted { vec![] } else { vec![self.predict_draw(&c.params, &grid_fit, &mut ws)] })
+                .collect();
             return (preds, false);
         }
         if self.cache.grid != grid || self.cache.per_chain.len() != self.chains.len() {
@@ -199,6 +205,7 @@ impl Fit {
                 "refit from the posterior of the previous fit ({n} points), each chain from its last draw: {budget}"
             ));
         }
+        notes.extend(self.restart_note.clone());
         notes.extend(self.extend_note.clone());
         if let Some(w) = (inf.method.spec().tempered)(inf) {
             notes.push(format!("VI with KL weight {w} is tempered: its bands are narrower than the exact posterior's"));
@@ -241,6 +248,7 @@ impl Fit {
             }),
             mala: c.method.as_ref().and_then(|m| m.mala()).filter(|m| m.moves >= 100).map(|m| m.mean_accept),
             kept: c.draws.len(),
+            keep_from: c.keep_from,
             error: self.error().map(|e| e.to_string()),
         }
     }
@@ -252,7 +260,8 @@ impl Fit {
 /// own chains at one step give its [`Fit::snapshot`]; the same chains run apart
 /// (`Fit::new_chains`) and stepped in the same chunks give the same snapshot, bit for bit.
 pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Snapshot {
-    let per_chain: Vec<&[DrawPrediction]> = chains.iter().map(|c| c.draws).collect();
+    // A chain with no draws (restarted, in its fresh warm-up) has nothing to compare.
+    let per_chain: Vec<&[DrawPrediction]> = chains.iter().map(|c| c.draws).filter(|d| !d.is_empty()).collect();
     let all: Vec<&DrawPrediction> = per_chain.iter().copied().flatten().collect();
     let summary = bands(grid, &all);
     let step = chains.iter().map(|c| c.figures.step).min().unwrap_or(0);
@@ -282,7 +291,7 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
     let mut warnings = Vec::new();
     let mut narrowest_chain_band = None;
     if phase == Phase::Finished {
-        let (w, band) = reliability(spec, grid, &per_chain, &summary, &params, &trace);
+        let (w, band) = reliability(spec, grid, &per_chain, &summary, &params, &trace, kept_from(spec, chains));
         warnings.extend(w);
         narrowest_chain_band = band;
     }
@@ -333,12 +342,19 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
 /// whether an extendable fit draws more, for a fit's own chains (`Fit::unreliable_now`)
 /// and for chains run apart ([`super::pool::Pool`]).
 pub(crate) fn pool_reliability(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Vec<String> {
-    let per_chain: Vec<&[DrawPrediction]> = chains.iter().map(|c| c.draws).collect();
+    // A chain with no draws (restarted, in its fresh warm-up) has nothing to compare.
+    let per_chain: Vec<&[DrawPrediction]> = chains.iter().map(|c| c.draws).filter(|d| !d.is_empty()).collect();
     let all: Vec<&DrawPrediction> = per_chain.iter().copied().flatten().collect();
     let summary = bands(grid, &all);
     let params = param_summaries(&spec.names, &per_chain, spec.compare_chains);
     let traces: Vec<&[(usize, f64)]> = chains.iter().map(|c| c.figures.trace.as_slice()).collect();
-    reliability(spec, grid, &per_chain, &summary, &params, &pool_traces(&traces)).0
+    reliability(spec, grid, &per_chain, &summary, &params, &pool_traces(&traces), kept_from(spec, chains)).0
+}
+
+/// The unit after which every chain keeps its draws: the end of the burn-in, or a
+/// restarted chain's fresh warm-up.
+fn kept_from(spec: &PoolSpec, chains: &[ChainView]) -> usize {
+    chains.iter().map(|c| c.figures.keep_from).fold(spec.phase_ends.1, usize::max)
 }
 
 /// Each noise parameter (`names`) in data units, pooled over the chains (split R-hat
@@ -374,6 +390,7 @@ fn reliability(
     summary: &PredictiveSummary,
     params: &[ParamSummary],
     trace: &[(usize, f64)],
+    kept_from: usize,
 ) -> (Vec<String>, Option<f64>) {
     let (lo, hi) = spec.x_range;
     let theta_rhat: Vec<(String, Option<f64>)> = params.iter().map(|p| (p.name.clone(), p.rhat)).collect();
@@ -392,7 +409,6 @@ fn reliability(
             m
         })
         .collect();
-    let kept_from = spec.phase_ends.1;
     let kept_losses: Vec<f64> = trace.iter().filter(|(t, _)| *t > kept_from).map(|&(_, l)| l).collect();
     // Chains to compare only (samples from one q per chain are not): each chain's
     // epistemic sd against the pooled one's.

@@ -1,7 +1,7 @@
 //! Convergence diagnostics of MCMC draws: split R-hat and bulk effective sample size.
 //!
 //! Both take one vector of draws per chain. Chains of unequal length are cut to the
-//! shortest; every chain is split into halves (the middle draw of an odd length is
+//! shortest (each keeps its last draws); every chain is split into halves (the middle draw of an odd length is
 //! dropped) so that a trend within a chain shows up as disagreement between halves.
 
 use super::metrics::normal_quantile;
@@ -47,11 +47,19 @@ pub fn ess(chains: &[Vec<f64>]) -> Option<f64> {
 /// empty or not finite.
 fn split_halves(chains: &[Vec<f64>]) -> Option<Vec<&[f64]>> {
     let n = chains.iter().map(Vec::len).min()?;
-    if n < MIN_DRAWS || chains.iter().any(|c| c[..n].iter().any(|v| !v.is_finite())) {
+    if n < MIN_DRAWS || chains.iter().any(|c| c[c.len() - n..].iter().any(|v| !v.is_finite())) {
         return None;
     }
     let half = n / 2;
-    Some(chains.iter().flat_map(|c| [&c[..half], &c[n - half..n]]).collect())
+    // Each chain's last n draws: a chain that started later (restarted) is compared with
+    // the others' draws of the same time.
+    Some(
+        chains
+            .iter()
+            .map(|c| &c[c.len() - n..])
+            .flat_map(|c| [&c[..half], &c[n - half..n]])
+            .collect(),
+    )
 }
 
 fn mean(v: &[f64]) -> f64 {

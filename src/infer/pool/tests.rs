@@ -67,7 +67,10 @@ fn check_pooling_in(cfg: &FitConfig, data: &Dataset, groups: &[Vec<usize>], chun
         last = Some(want);
     }
     assert!(parts.iter().all(Fit::is_finished), "{label}: the parts finish with the whole fit");
-    assert_eq!(posted_kept, whole.draws_kept(), "{label}: each kept draw is posted once");
+    // Each kept draw is posted once (and a restarted chain's dropped ones that were
+    // posted before the restart).
+    let restarted = whole.chains.iter().any(|c| c.restarted);
+    assert!(posted_kept == whole.draws_kept() || restarted && posted_kept > whole.draws_kept(), "{label}: each kept draw is posted once ({posted_kept} posted, {} kept)", whole.draws_kept());
     for part in &parts {
         for (i, ci) in part.chain_indices().into_iter().enumerate() {
             assert_eq!(part.chains[i].draws, whole.chains[ci].draws, "{label}: chain {ci}'s draws");
@@ -153,6 +156,48 @@ fn chains_run_apart_extend_as_the_whole_fit_does_bit_for_bit() {
         }
     }
     assert!(extended, "chains that disagree after 8 draws draw more");
+}
+
+#[test]
+fn chains_that_stop_exploring_restart_alike_apart_and_in_the_whole_fit() {
+    // A step size adapted for 2% acceptance: most trajectories diverge, so every chain
+    // counts as stuck at the end of its budget and starts again, once.
+    let data = Synthetic::NbExp.generate(40, 3);
+    let mut cfg = extending(2, 3000);
+    cfg.inference.target_accept = 0.02;
+    cfg.inference.warmup = 40;
+    // (A part with all the chains decides for itself.)
+    check_pooling_in(&cfg, &data, &[vec![0, 1]], &[5, 9, 3, 11]);
+    for chunks in [[5, 9, 3, 11], [17, 1, 40, 2]] {
+        let (decisions, whole) = check_pooling_in(&cfg, &data, &[vec![0], vec![1]], &chunks);
+        // Once per fit, when a chain has diverged 20 times (the 4th decision, at 20
+        // draws); then the cap decides, as before.
+        let restarts: Vec<&Extension> = decisions.iter().filter(|e| matches!(e, Extension::Restart { .. })).collect();
+        let [Extension::Restart { chains, add, note }] = restarts[..] else { panic!("{decisions:?}") };
+        assert_eq!(decisions[..3], [Extension::More(4), Extension::More(4), Extension::More(4)], "{decisions:?}");
+        assert_eq!((chains, *add), (&vec![0, 1], 50 + 8), "the fresh warm-up and the planned draws: {decisions:?}");
+        assert!(note.starts_with("chain 1 diverged on 20 of its 20 draws, chain 2 diverged on "), "{note}");
+        assert!(note.contains("fresh warm-up of 50 draws"), "{note}");
+        assert!(matches!(decisions.last(), Some(Extension::Done(Some(_)))), "{decisions:?}");
+        assert!(whole.notes.iter().any(|n| n == note), "{:?}", whole.notes);
+    }
+    // Each restarted chain keeps only what it drew after its fresh warm-up.
+    let mut fit = Fit::new(cfg.clone(), &data).unwrap();
+    let mut restarted_at = None;
+    while !fit.is_finished() {
+        fit.step(7).unwrap();
+        if restarted_at.is_none() && fit.restart_note.is_some() {
+            // Decided at the end of the step that reached the budget.
+            restarted_at = Some(fit.steps_done());
+            assert!(fit.chains.iter().all(|c| c.draws.is_empty()), "the draws before the restart are dropped");
+        }
+    }
+    let at = restarted_at.expect("the chains restarted");
+    for c in &fit.chains {
+        assert!(c.restarted);
+        assert_eq!(c.keep_from, at + 50, "chain {}", c.index);
+        assert_eq!(c.draws.len(), fit.total_steps() - c.keep_from, "chain {} keeps every draw after its warm-up", c.index);
+    }
 }
 
 #[test]
