@@ -992,6 +992,55 @@ mod tests {
         }
     }
 
+    fn figures(index: usize, divergences: usize, kept: usize) -> super::super::pool::ChainFigures {
+        super::super::pool::ChainFigures {
+            index,
+            step: 0,
+            loss: 0.0,
+            trace: vec![],
+            gradients: 0,
+            method: Some(crate::summary::MethodDiagnostics { divergences: Some(divergences), ..Default::default() }),
+            mala: None,
+            kept,
+            keep_from: 0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_chain_is_stuck_when_half_its_kept_draws_and_at_least_20_diverge() {
+        let f = [figures(0, 150, 300), figures(1, 149, 300), figures(2, 19, 20), figures(3, 20, 40), figures(4, 0, 0)];
+        let stuck = stuck_chains(&f.iter().collect::<Vec<_>>());
+        let at: Vec<usize> = stuck.iter().map(|s| s.index).collect();
+        assert_eq!(at, vec![0, 3]);
+        assert_eq!(stuck[0], Stuck { index: 0, divergences: 150, kept: 300 });
+    }
+
+    #[test]
+    fn unreliable_draws_with_a_stuck_chain_restart_it_once_within_twice_the_cap() {
+        let spec = ExtendSpec { planned: 300, drawn: 300, gradients_cap: 100_000, restart_warmup: 150, restarted: false };
+        let stuck = [Stuck { index: 1, divergences: 290, kept: 300 }];
+        // 100 gradients per unit over 600 units: the restart's 450 units take 45,000.
+        match spec.decide(false, 60_000, 600, &stuck) {
+            Extension::Restart { chains, add, note } => {
+                assert_eq!((chains, add), (vec![1], 450));
+                assert!(note.starts_with("chain 2 diverged on 290 of its 300 draws: its adapted step"), "{note}");
+            }
+            e => panic!("{e:?}"),
+        }
+        // Not when the draws are reliable, nor without a stuck chain: as before.
+        assert_eq!(spec.decide(true, 60_000, 600, &stuck), Extension::Done(None));
+        assert_eq!(spec.decide(false, 60_000, 600, &[]), Extension::More(150));
+        // Not beyond twice the cap (the extend cap stops the fit then).
+        assert!(matches!(spec.decide(false, 160_000, 600, &stuck), Extension::Done(Some(_))));
+        // Once per fit: then the cap decides, and the notes say after what.
+        let after = ExtendSpec { restarted: true, drawn: 750, ..spec };
+        assert_eq!(after.decide(false, 60_000, 1050, &stuck), Extension::More(150));
+        let Extension::Done(Some(n)) = after.decide(false, 110_000, 1050, &stuck) else { panic!() };
+        assert!(n.starts_with("the chains still disagreed after the restart (110000 gradients"), "{n}");
+        assert_eq!(after.decide(true, 110_000, 1050, &[]), Extension::Done(Some("after the restart the chains agreed".into())));
+    }
+
     #[test]
     fn small_budgets_still_give_a_valid_schedule() {
         let mut c = FitConfig::default();

@@ -200,6 +200,21 @@ mod tests {
     }
 
     #[test]
+    fn chains_of_unequal_length_are_compared_on_their_last_draws() {
+        // One chain drew 300 more before the same 500 a restarted chain drew: its first
+        // 300 sat elsewhere (where it was stuck). Compared on their last 500 they agree.
+        let mut chains = iid_chains(2, 500, 4);
+        let early: Vec<f64> = (0..300).map(|i| 5.0 + 0.001 * i as f64).collect();
+        chains[0].splice(0..0, early);
+        let r = split_rhat(&chains).unwrap();
+        assert!((r - 1.0).abs() < 0.02, "R-hat {r}");
+        // The same chain cut to its first 500 would not.
+        let first = vec![chains[0][..500].to_vec(), chains[1].clone()];
+        assert!(split_rhat(&first).unwrap() > 1.5);
+        assert_eq!(ess(&chains), ess(&[chains[0][300..].to_vec(), chains[1].clone()]));
+    }
+
+    #[test]
     fn a_trend_within_one_chain_raises_rhat() {
         let chains = vec![(0..400).map(|i| i as f64 / 100.0).collect::<Vec<f64>>()];
         assert!(split_rhat(&chains).unwrap() > 1.5);
@@ -234,10 +249,10 @@ mod tests {
     }
 
     #[test]
-    fn unequal_chains_are_cut_to_the_shortest() {
+    fn unequal_chains_are_cut_to_the_shortest_keeping_their_last_draws() {
         let mut chains = iid_chains(2, 200, 4);
         let cut = chains.clone();
-        chains[1].extend([100.0, -100.0]);
+        chains[1].splice(0..0, [100.0, -100.0]);
         assert_eq!(split_rhat(&chains), split_rhat(&cut));
         assert_eq!(ess(&chains), ess(&cut));
     }

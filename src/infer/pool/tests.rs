@@ -163,7 +163,7 @@ fn chains_that_stop_exploring_restart_alike_apart_and_in_the_whole_fit() {
     // A step size adapted for 2% acceptance: most trajectories diverge, so every chain
     // counts as stuck at the end of its budget and starts again, once.
     let data = Synthetic::NbExp.generate(40, 3);
-    let mut cfg = extending(2, 3000);
+    let mut cfg = extending(2, 1000);
     cfg.inference.target_accept = 0.02;
     cfg.inference.warmup = 40;
     // (A part with all the chains decides for itself.)
