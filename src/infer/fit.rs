@@ -171,9 +171,10 @@ pub struct ExtendSpec {
 }
 
 /// A chain whose kept draws diverge this often has a step size (and mass matrix) that
-/// do not fit where it is: it has stopped exploring. Measured on the reference sets'
-/// noise-law fits (2026-12-07): the stuck chains diverged on 83-100% of their kept
-/// draws (448 of 450, 450 of 450, 748 of 900), the others on 1-17%.
+/// do not fit where it is: it has stopped exploring. Measured on the 36 default fits of
+/// `benches/warnings.sh` (2026-12-07): at the first extend decision 5 chains, all of
+/// noise-law fits, had diverged on 167-300 of their 300 draws (before this rule they
+/// went on so: 448 of 450, 450 of 450); no other chain reached half.
 pub const STUCK_DIVERGENCE_SHARE: f64 = 0.5;
 /// ...and at least this many times (a few divergences in a short fit are no pattern).
 pub const STUCK_DIVERGENCES: usize = 20;

@@ -224,13 +224,15 @@ pub fn Plots() -> Html {
     let resized = use_state(|| 0u32);
     let boxes: Boxes = use_mut_ref(Vec::new);
 
-    // Redraw after every render (new snapshot, new data, resize), in the next animation
-    // frame: the snapshot's message task only updates the page's text, and the figures
-    // are drawn in the browser's rendering step, right before layout and paint. Two
-    // shorter tasks instead of one long one, and snapshots arriving within one display
-    // frame are drawn once.
+    // Redraw after every render (new snapshot, new data, resize), in the animation frame
+    // after next: the snapshot's message task only updates the page's text, which the
+    // next rendering step lays out and paints; the figures are drawn in the one after,
+    // right before its paint. Short tasks instead of one long one, and snapshots arriving
+    // within those frames are drawn once.
     // The pending request (dropping it cancels) and whether it has yet to fire.
     let frame_request = use_mut_ref(|| None::<gloo_render::AnimationFrame>);
+    // The drawing frame's request, made by the first (which is not dropped while it runs).
+    let draw_request = use_mut_ref(|| None::<gloo_render::AnimationFrame>);
     let frame_pending = use_mut_ref(|| false);
     {
         let (main_ref, sigma_ref, trace_ref) = (main_ref.clone(), sigma_ref.clone(), trace_ref.clone());
@@ -239,53 +241,62 @@ pub fn Plots() -> Html {
         let mapping = mapping.clone();
         let boxes = boxes.clone();
         let (frame_request, frame_pending) = (frame_request.clone(), frame_pending.clone());
+        let draw_request = draw_request.clone();
         use_effect(move || {
             if *frame_pending.borrow() {
                 return; // already scheduled; it draws the latest state
             }
             *frame_pending.borrow_mut() = true;
             let pending = frame_pending.clone();
+            let second = draw_request.clone();
+            // Two frames on: the text the message changed is laid out and painted in the
+            // next one, the figures drawn and committed in the one after, so no frame does
+            // both (each was up to ~25 ms; together they made the page's longest gaps).
             let request = gloo_render::request_animation_frame(move |_| {
-                *pending.borrow_mut() = false;
-                let t0 = crate::worker::clock::now_ms();
-                let s = state.borrow();
-                // One view (grid, truth on it) for the three figures.
-                let dpr = browser::device_pixel_ratio();
-                let (a, v) = match compare_views(&s, dpr) {
-                    Some((a, b)) => (Some(a), b),
-                    None => (None, view_of(&s, dpr)),
-                };
-                // The axes drawn, for the browser tests (the two fits share them).
-                let mark_axes = |c: &HtmlCanvasElement, m: &draw::Mapping| {
-                    let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
-                    let _ = c.set_attribute("data-y-axis", &format!("{},{}", m.y.0, m.y.1));
-                };
-                if let (Some(a), Some(c)) = (&a, main_a_ref.cast::<HtmlCanvasElement>()) {
-                    if let Some(m) = draw_on(&c, &boxes, |area| draw::draw_main(area, a)) {
-                        mark_axes(&c, &m);
+                let draw = gloo_render::request_animation_frame(move |_| {
+                    *pending.borrow_mut() = false;
+                    let t0 = crate::worker::clock::now_ms();
+                    let s = state.borrow();
+                    // One view (grid, truth on it) for the three figures.
+                    let dpr = browser::device_pixel_ratio();
+                    let (a, v) = match compare_views(&s, dpr) {
+                        Some((a, b)) => (Some(a), b),
+                        None => (None, view_of(&s, dpr)),
+                    };
+                    // The axes drawn, for the browser tests (the two fits share them).
+                    let mark_axes = |c: &HtmlCanvasElement, m: &draw::Mapping| {
+                        let _ = c.set_attribute("data-x-axis", &format!("{},{}", m.x.0, m.x.1));
+                        let _ = c.set_attribute("data-y-axis", &format!("{},{}", m.y.0, m.y.1));
+                    };
+                    if let (Some(a), Some(c)) = (&a, main_a_ref.cast::<HtmlCanvasElement>()) {
+                        if let Some(m) = draw_on(&c, &boxes, |area| draw::draw_main(area, a)) {
+                            mark_axes(&c, &m);
+                        }
                     }
-                }
-                if let (Some(a), Some(c)) = (&a, sigma_a_ref.cast::<HtmlCanvasElement>()) {
-                    draw_on(&c, &boxes, |area| draw::draw_sigma(area, a));
-                }
-                if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
-                    if let Some(m) = draw_on(&c, &boxes, |a| draw::draw_main(a, &v)) {
-                        *mapping.borrow_mut() = m;
-                        mark_axes(&c, &m);
-                        // Its tick labels as drawn (one per line), for the same.
-                        let _ = c.set_attribute("data-tick-labels", &draw::last_tick_labels().join("\n"));
+                    if let (Some(a), Some(c)) = (&a, sigma_a_ref.cast::<HtmlCanvasElement>()) {
+                        draw_on(&c, &boxes, |area| draw::draw_sigma(area, a));
                     }
-                }
-                if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
-                    draw_on(&c, &boxes, |a| draw::draw_sigma(a, &v));
-                }
-                if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
-                    draw_on(&c, &boxes, |a| draw::draw_trace(a, &v));
-                }
-                // Drawing time of the three figures, for the benchmark and the tests.
-                if let Some(c) = main_ref.cast::<web_sys::Element>() {
-                    let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", crate::worker::clock::now_ms() - t0));
-                }
+                    if let Some(c) = main_ref.cast::<HtmlCanvasElement>() {
+                        if let Some(m) = draw_on(&c, &boxes, |a| draw::draw_main(a, &v)) {
+                            *mapping.borrow_mut() = m;
+                            mark_axes(&c, &m);
+                            // Its tick labels as drawn (one per line), for the same.
+                            let _ = c.set_attribute("data-tick-labels", &draw::last_tick_labels().join("\n"));
+                        }
+                    }
+                    if let Some(c) = sigma_ref.cast::<HtmlCanvasElement>() {
+                        draw_on(&c, &boxes, |a| draw::draw_sigma(a, &v));
+                    }
+                    if let Some(c) = trace_ref.cast::<HtmlCanvasElement>() {
+                        draw_on(&c, &boxes, |a| draw::draw_trace(a, &v));
+                    }
+                    // Drawing time of the three figures, for the benchmark and the tests.
+                    if let Some(c) = main_ref.cast::<web_sys::Element>() {
+                        let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", crate::worker::clock::now_ms() - t0));
+                    }
+                });
+                // Replaces the drawing request that has already fired.
+                *second.borrow_mut() = Some(draw);
             });
             // Replaces the request that has already fired.
             *frame_request.borrow_mut() = Some(request);
