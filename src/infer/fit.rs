@@ -1004,6 +1004,7 @@ mod tests {
             mala: None,
             kept,
             keep_from: 0,
+            restarted_at: None,
             error: None,
         }
     }

@@ -151,6 +151,9 @@ pub struct ChainFigures {
     /// were dropped): the loss trend looks at the units after every chain's.
     #[serde(default)]
     pub keep_from: usize,
+    /// The unit at which the chain started again, if it did.
+    #[serde(default)]
+    pub restarted_at: Option<usize>,
     /// The error that stopped the chain's fit.
     pub error: Option<String>,
 }

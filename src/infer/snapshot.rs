@@ -249,6 +249,7 @@ impl Fit {
             mala: c.method.as_ref().and_then(|m| m.mala()).filter(|m| m.moves >= 100).map(|m| m.mean_accept),
             kept: c.draws.len(),
             keep_from: c.keep_from,
+            restarted_at: c.restarted.then(|| c.keep_from.saturating_sub(self.config.inference.restart_warmup())),
             error: self.error().map(|e| e.to_string()),
         }
     }
@@ -334,6 +335,7 @@ pub fn pool_snapshot(spec: &PoolSpec, grid: &[f64], chains: &[ChainView]) -> Sna
         warm: spec.warm,
         function_draws: function_draws(&all),
         chain_band: narrowest_chain_band,
+        restarts: chains.iter().filter_map(|c| Some((c.figures.index, c.figures.restarted_at?, c.figures.keep_from))).collect(),
     }
 }
 

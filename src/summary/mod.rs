@@ -107,4 +107,9 @@ pub struct Snapshot {
     /// (`diagnostics::chain_band`; a stuck chain is far below 1).
     #[serde(default)]
     pub chain_band: Option<f64>,
+    /// Chains that started again with a fresh warm-up (a stuck NUTS chain,
+    /// `infer::fit::Extension::Restart`): (chain index, the unit it started again at,
+    /// the unit its warm-up ended at); the loss plot marks them.
+    #[serde(default)]
+    pub restarts: Vec<(usize, usize, usize)>,
 }

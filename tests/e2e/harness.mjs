@@ -89,7 +89,10 @@ export async function waitForStep(page, atLeast, timeout = 60_000) {
  * fills over white, so they are matched against the colour blended with white.
  */
 export async function pixelCounts(page, selector, colours) {
-  return page.evaluate(({ selector, colours }) => {
+  return page.evaluate(async ({ selector, colours }) => {
+    // The page draws its figures two animation frames after a change (the first lays
+    // out the text): read the canvas after a third.
+    for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r));
     const c = document.querySelector(selector);
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     const out = {};

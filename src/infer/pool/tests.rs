@@ -180,6 +180,9 @@ fn chains_that_stop_exploring_restart_alike_apart_and_in_the_whole_fit() {
         assert!(note.contains("fresh warm-up of 50 draws"), "{note}");
         assert!(matches!(decisions.last(), Some(Extension::Done(Some(_)))), "{decisions:?}");
         assert!(whole.notes.iter().any(|n| n == note), "{:?}", whole.notes);
+        // The loss plot's marks: both chains, each from its restart over its fresh warm-up.
+        let marks: Vec<(usize, usize)> = whole.restarts.iter().map(|&(i, a, b)| (i, b - a)).collect();
+        assert_eq!(marks, vec![(0, 50), (1, 50)], "{:?}", whole.restarts);
     }
     // Each restarted chain keeps only what it drew after its fresh warm-up.
     let mut fit = Fit::new(cfg.clone(), &data).unwrap();
@@ -193,6 +196,7 @@ fn chains_that_stop_exploring_restart_alike_apart_and_in_the_whole_fit() {
         }
     }
     let at = restarted_at.expect("the chains restarted");
+    assert_eq!(fit.snapshot(&data.grid(10, 0.0)).restarts, vec![(0, at, at + 50), (1, at, at + 50)]);
     for c in &fit.chains {
         assert!(c.restarted);
         assert_eq!(c.keep_from, at + 50, "chain {}", c.index);

@@ -45,6 +45,8 @@ pub struct View<'a> {
     /// names of the phases after them: the loss plot shades them.
     pub phases: (usize, usize),
     pub burn_name: &'a str,
+    /// Chains that started again: (index, start, end of their fresh warm-up), shaded.
+    pub restarts: &'a [(usize, usize, usize)],
     /// Device pixels per CSS pixel: fonts, lines and markers scale with it.
     pub scale: f64,
     /// The fit shown is of the previous data (after a hand edit): drawn grey.
@@ -603,7 +605,19 @@ where
                 }
             }
         }
-        if b_end < xr.1 && (xr.1 - b_end.max(xr.0)) / span > 0.12 && v.phases.1 > 0 {
+        // A restarted chain's fresh warm-up, inside sampling: where the loss jumps.
+        for &(chain, a, b) in v.restarts {
+            let (a, b) = ((a as f64).max(xr.0), (b as f64).min(xr.1));
+            if b > a {
+                chart.draw_series(std::iter::once(Rectangle::new([(a, yr.0), (b, yr.1)], RGBColor(240, 240, 245).filled())))?;
+                if (xr.1 - a) / span > 0.3 {
+                    let name = format!("chain {} starts again", chain + 1);
+                    chart.draw_series(std::iter::once(Text::new(name, (a + 0.01 * span, top), label.clone())))?;
+                }
+            }
+        }
+        let sampling_room = v.restarts.first().map_or(xr.1, |r| r.1 as f64);
+        if b_end < xr.1 && (sampling_room - b_end.max(xr.0)) / span > 0.12 && v.phases.1 > 0 {
             chart.draw_series(std::iter::once(Text::new("sampling".to_string(), (b_end.max(xr.0) + 0.01 * span, top), label)))?;
         }
         let c: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (*a, b.clamp(yr.0, yr.1))).collect();

@@ -58,6 +58,7 @@ pub fn view_of(s: &AppState, scale: f64) -> View<'_> {
         trace: s.frame.as_ref().map(|f| f.snapshot.trace.as_slice()).unwrap_or(&[]),
         loss_label,
         phases: s.frame.as_ref().map_or((0, 0), |f| f.snapshot.phase_ends),
+        restarts: s.frame.as_ref().map(|f| f.snapshot.restarts.as_slice()).unwrap_or(&[]),
         burn_name: match s.fitted.as_ref().map(|f| f.config.inference.method.spec().units) {
             Some(crate::config::Units::Draws) => "warm-up",
             _ => "burn-in",
@@ -88,6 +89,7 @@ pub fn view_of_kept<'a>(a: &'a KeptFit, s: &AppState, scale: f64) -> View<'a> {
         trace: &a.frame.snapshot.trace,
         loss_label: "",
         phases: a.frame.snapshot.phase_ends,
+        restarts: &a.frame.snapshot.restarts,
         burn_name: "burn-in",
         scale,
         stale: false,
