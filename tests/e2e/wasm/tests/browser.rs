@@ -119,6 +119,7 @@ fn the_main_figure_draws_mean_and_bands_on_a_canvas_and_maps_clicks_back() {
         trace: &frame.snapshot.trace,
         loss_label: "loss",
         phases: frame.snapshot.phase_ends,
+        restarts: &[],
         burn_name: "burn-in",
         scale: 1.0,
         stale: false,
