@@ -74,8 +74,8 @@ pub(crate) struct Chain {
     /// No draw is kept before this unit: a restarted chain's own warm-up
     /// ([`Extension::Restart`]).
     pub(crate) keep_from: usize,
-    /// Whether this chain started again ([`Extension::Restart`]).
-    pub(crate) restarted: bool,
+    /// The unit at which this chain started again ([`Extension::Restart`]), if it did.
+    pub(crate) restarted_at: Option<usize>,
 }
 
 /// The budget's phases in per-chain units of work (gradient steps for the warm start).
@@ -260,6 +260,13 @@ impl ExtendSpec {
         }
         Extension::More(add)
     }
+
+    /// [`ExtendSpec::decide`] from the chains' figures (a fit's own, or the pool's of
+    /// chains run apart): the most gradients a chain used, and the stuck chains.
+    pub fn decide_for(&self, reliable: bool, figures: &[&super::pool::ChainFigures], budget: usize) -> Extension {
+        let used = figures.iter().map(|f| f.gradients).max().unwrap_or(0);
+        self.decide(reliable, used, budget, &stuck_chains(figures))
+    }
 }
 
 impl Fit {
@@ -373,7 +380,7 @@ impl Fit {
                 trace: Vec::new(),
                 resume_step: None,
                 keep_from: 0,
-                restarted: false,
+                restarted_at: None,
             });
         }
         let d = model.dim();
@@ -556,11 +563,9 @@ impl Fit {
             self.awaiting_extension = true;
             return;
         }
-        let reliable = self.unreliable_now().is_empty();
-        let used = self.chains.iter().map(|c| c.gradients).max().unwrap_or(0);
-        let figures: Vec<_> = (0..self.chains.len()).map(|i| self.chain_figures(i)).collect();
-        let stuck = stuck_chains(&figures.iter().collect::<Vec<_>>());
-        let e = self.extend_spec().expect("the fit may extend").decide(reliable, used, self.schedule.budget, &stuck);
+        let (warnings, figures) = self.unreliable_now();
+        let figures: Vec<&super::pool::ChainFigures> = figures.iter().collect();
+        let e = self.extend_spec().expect("the fit may extend").decide_for(warnings.is_empty(), &figures, self.schedule.budget);
         self.extend(&e);
     }
 
@@ -623,7 +628,7 @@ impl Fit {
                     c.method = Some(m);
                     c.draws.clear();
                     c.keep_from = self.step + warmup;
-                    c.restarted = true;
+                    c.restarted_at = Some(self.step);
                     c.best_loss = f64::INFINITY;
                     if let Some(p) = self.cache.per_chain.get_mut(ci) {
                         p.clear();

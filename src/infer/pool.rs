@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{stuck_chains, ExtendSpec, Extension, Fit, TRACE_POINTS};
+use super::fit::{ExtendSpec, Extension, Fit, TRACE_POINTS};
 use super::snapshot::{pool_reliability, pool_snapshot};
 use crate::summary::bands::{bands, DrawPrediction};
 use crate::summary::{MethodDiagnostics, Phase, PredictiveSummary, Snapshot};
@@ -297,9 +297,8 @@ impl Pool {
         }
         let views = self.views();
         let reliable = pool_reliability(spec, &self.grid, &views).is_empty();
-        let used = self.chains.iter().flatten().map(|c| c.figures.gradients).max().unwrap_or(0);
         let figures: Vec<&ChainFigures> = self.chains.iter().flatten().map(|c| &c.figures).collect();
-        let e = x.decide(reliable, used, spec.total_steps, &stuck_chains(&figures));
+        let e = x.decide_for(reliable, &figures, spec.total_steps);
         self.spec.as_mut().expect("checked").extended(&e);
         Some(e)
     }

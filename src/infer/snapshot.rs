@@ -94,7 +94,7 @@ impl Fit {
             let preds = self
                 .chains
                 .iter()
-                .map(|c| if c.restarted { vec![] } else { vec![self.predict_draw(&c.params, &grid_fit, &mut ws)] })
+                .map(|c| if c.restarted_at.is_some() { vec![] } else { vec![self.predict_draw(&c.params, &grid_fit, &mut ws)] })
                 .collect();
             return (preds, false);
         }
@@ -159,8 +159,9 @@ impl Fit {
     /// The reliability warnings the kept draws earn now, on the grid of the last
     /// snapshot (60 points over the data's range before the first): what decides
     /// whether an extendable fit draws more (`Fit::step`). The same function as the
-    /// finished snapshot's ([`pool_reliability`]), over this fit's chains.
-    pub(crate) fn unreliable_now(&mut self) -> Vec<String> {
+    /// finished snapshot's ([`pool_reliability`]), over this fit's chains; with the
+    /// chains' figures it read.
+    pub(crate) fn unreliable_now(&mut self) -> (Vec<String>, Vec<ChainFigures>) {
         let grid = if self.cache.grid.is_empty() { self.data.grid(60, 0.0) } else { self.cache.grid.clone() };
         let (per_chain, cached) = self.draw_predictions(&grid);
         let spec = self.pool_spec();
@@ -172,7 +173,7 @@ impl Fit {
         if cached {
             self.cache.per_chain = per_chain;
         }
-        w
+        (w, figures)
     }
 
     /// Progress figures and the predictive summary on `grid` (data units): this fit's
@@ -249,7 +250,7 @@ impl Fit {
             mala: c.method.as_ref().and_then(|m| m.mala()).filter(|m| m.moves >= 100).map(|m| m.mean_accept),
             kept: c.draws.len(),
             keep_from: c.keep_from,
-            restarted_at: c.restarted.then(|| c.keep_from.saturating_sub(self.config.inference.restart_warmup())),
+            restarted_at: c.restarted_at,
             error: self.error().map(|e| e.to_string()),
         }
     }

@@ -69,7 +69,7 @@ fn check_pooling_in(cfg: &FitConfig, data: &Dataset, groups: &[Vec<usize>], chun
     assert!(parts.iter().all(Fit::is_finished), "{label}: the parts finish with the whole fit");
     // Each kept draw is posted once (and a restarted chain's dropped ones that were
     // posted before the restart).
-    let restarted = whole.chains.iter().any(|c| c.restarted);
+    let restarted = whole.chains.iter().any(|c| c.restarted_at.is_some());
     assert!(posted_kept == whole.draws_kept() || restarted && posted_kept > whole.draws_kept(), "{label}: each kept draw is posted once ({posted_kept} posted, {} kept)", whole.draws_kept());
     for part in &parts {
         for (i, ci) in part.chain_indices().into_iter().enumerate() {
@@ -198,7 +198,7 @@ fn chains_that_stop_exploring_restart_alike_apart_and_in_the_whole_fit() {
     let at = restarted_at.expect("the chains restarted");
     assert_eq!(fit.snapshot(&data.grid(10, 0.0)).restarts, vec![(0, at, at + 50), (1, at, at + 50)]);
     for c in &fit.chains {
-        assert!(c.restarted);
+        assert!(c.restarted_at.is_some());
         assert_eq!(c.keep_from, at + 50, "chain {}", c.index);
         assert_eq!(c.draws.len(), fit.total_steps() - c.keep_from, "chain {} keeps every draw after its warm-up", c.index);
     }
