@@ -113,12 +113,15 @@ fn a_custom_noise_formula_reports_its_parameters_in_data_units() {
     assert!(err.starts_with("noise:custom / psgld on 40 points"), "{err}");
     assert!(err.contains("noise law: sigma(x) = a*exp(b*x) (floored at ") && err.contains("a ~ lognormal(-2, 1), b ~ normal(0, 1)"), "{err}");
     let table: Vec<&str> = err.lines().skip_while(|l| !l.starts_with("param ")).collect();
-    assert!(table[0].split_whitespace().eq(["param", "mean", "2.5%", "97.5%", "R-hat"]), "{err}");
+    assert!(table[0].split_whitespace().eq(["param", "mean", "2.5%", "97.5%", "R-hat", "ESS"]), "{err}");
     for (row, name) in table[1..3].iter().zip(["a", "b"]) {
         let v: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(v[0], name, "{err}");
         let (mean, lo, hi): (f64, f64, f64) = (v[1].parse().unwrap(), v[2].parse().unwrap(), v[3].parse().unwrap());
         assert!(lo <= mean && mean <= hi && lo.is_finite() && hi.is_finite(), "{row}");
+        // Two chains x 100 kept draws: the ESS is a whole number of draws, at most all of them.
+        let ess: f64 = v[5].parse().unwrap_or_else(|_| panic!("ESS in {row}"));
+        assert!(ess >= 1.0 && ess <= 200.0 * 200f64.log10() && ess.fract() == 0.0, "{row}");
     }
     // nb_exp's truth is 0.1 exp(0.3 x): a and b in data units, inside loose bounds.
     let a: Vec<f64> = table[1].split_whitespace().skip(1).take(3).map(|v| v.parse().unwrap()).collect();

@@ -43,7 +43,8 @@ mod cli {
         /// PRED.csv columns: x,mean,sd_epistemic,sd_aleatoric,sd_total (data units; sd_total^2 =
         /// sd_epistemic^2 + sd_aleatoric^2), then sigma_mean,sigma_lo,sigma_hi (posterior mean and
         /// 95% band of the noise sd sigma(x)). One row per grid x, in the grid's order. The fitted
-        /// noise parameters (posterior mean, 95% interval, R-hat) go to stderr.
+        /// noise parameters (posterior mean, 95% interval, split R-hat, bulk ESS: how many
+        /// independent draws the chains' draws are worth) go to stderr.
         Fit(FitCmd),
         /// Fit a model to x,y data, then print the next x to measure, best first.
         ///
@@ -663,10 +664,12 @@ mod cli {
             let _ = writeln!(r, "{l}");
         }
         if !s.params.is_empty() {
-            let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7}", "param", "mean", "2.5%", "97.5%", "R-hat");
+            let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7} {:>6}", "param", "mean", "2.5%", "97.5%", "R-hat", "ESS");
             for p in &s.params {
                 let rhat = p.rhat.map_or("-".to_string(), |v| format!("{v:.3}"));
-                let _ = writeln!(r, "{:<8} {:>12.5} {:>12.5} {:>12.5} {:>7}", p.name, p.mean, p.lo, p.hi, rhat);
+                // ESS only where R-hat is: samples from q are independent, nothing to count.
+                let ess = p.rhat.and(p.ess).map_or("-".to_string(), |v| format!("{v:.0}"));
+                let _ = writeln!(r, "{:<8} {:>12.5} {:>12.5} {:>12.5} {:>7} {:>6}", p.name, p.mean, p.lo, p.hi, rhat, ess);
             }
         }
         if let Some(rh) = s.rhat_max {

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::context::Ctx;
 use super::calibration_panel::HeldOut;
 use super::state::{duration, fmt, Action, RunStatus};
-use super::text::method_short;
+use super::text::{method_short, ESS_HELP, RHAT_HELP};
 
 pub fn thousands(n: usize) -> String {
     let s = n.to_string();
@@ -157,14 +157,20 @@ pub fn Results() -> Html {
                 <h3 id="params-h">{"Noise parameters (data units)"}</h3>
                 <table>
                     <thead><tr><th scope="col">{"θ"}</th><th scope="col">{"mean"}</th><th scope="col">{"95% interval"}</th>
-                        if rhat { <th scope="col">{"R-hat"}</th> }</tr></thead>
+                        if rhat {
+                            <th scope="col" title={RHAT_HELP}>{"R-hat"}</th>
+                            <th scope="col" title={ESS_HELP}>{"ESS"}</th>
+                        }</tr></thead>
                     <tbody>
                         { for f.snapshot.params.iter().map(|p| html! {
                             <tr>
                                 <th scope="row">{p.name.clone()}</th>
                                 <td>{fmt(p.mean)}</td>
                                 <td>{format!("{} … {}", fmt(p.lo), fmt(p.hi))}</td>
-                                if rhat { <td>{p.rhat.map(|r| format!("{r:.3}")).unwrap_or_else(|| "–".into())}</td> }
+                                if rhat {
+                                    <td>{p.rhat.map(|r| format!("{r:.3}")).unwrap_or_else(|| "–".into())}</td>
+                                    <td>{p.rhat.and(p.ess).filter(|v| v.is_finite()).map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())}</td>
+                                }
                             </tr>
                         }) }
                     </tbody>

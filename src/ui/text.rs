@@ -26,6 +26,11 @@ pub const FLOOR_NOTE: &str = "σ(x) stays positive: the formula's value f passes
      σ = fl + fl·softplus((f − fl)/fl) with fl = 0.001 × the sd of y (the two-head floor), so σ = f wherever f is \
      well above fl and σ → fl where f falls to or below 0.";
 
+/// The noise-parameter table's column helps.
+pub const RHAT_HELP: &str = "Split R-hat: whether the chains agree on this parameter (1 is perfect; over 1.05 they disagree)";
+pub const ESS_HELP: &str = "Effective sample size: how many independent draws the chains' correlated draws are worth. \
+     Under about 100 the interval's ends are rough and R-hat itself is noisy; more draws raise it";
+
 /// Picker label and one-line description of a method (its registry row).
 pub fn method_info(m: Method) -> (&'static str, &'static str) {
     (m.spec().label, m.spec().description)

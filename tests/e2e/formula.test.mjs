@@ -73,7 +73,12 @@ test('a formula typed on the notebook data fits, and a and b come with intervals
     assert.ok(Number.isFinite(mean) && lo <= mean && mean <= hi, `mean inside its interval: ${cells}`);
     const rhat = Number(cells[2]);
     assert.ok(Number.isFinite(rhat) && rhat > 0.9, `an R-hat per parameter: ${cells}`);
+    const ess = Number(cells[3]);
+    assert.ok(Number.isInteger(ess) && ess >= 1, `an ESS per parameter: ${cells}`);
   }
+  const heads = page.locator('.params table thead th');
+  assert.deepEqual(await heads.allInnerTexts(), ['θ', 'mean', '95% interval', 'R-hat', 'ESS']);
+  assert.match(await heads.nth(4).getAttribute('title'), /Effective sample size/);
   // nb_exp's true law is 0.1 exp(0.3 x): loose bounds in data units.
   const a = Number((await params.nth(0).locator('td').allInnerTexts())[0]);
   assert.ok(a > 0.02 && a < 0.5, `a = ${a}`);

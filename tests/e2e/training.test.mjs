@@ -223,6 +223,7 @@ test('VI chains run on their workers too, with no R-hat anywhere', async () => {
   // draws to a method's own default when a link names the method).
   assert.match((await status(page)).text, /600 samples from q/);
   assert.doesNotMatch(await page.locator('main').innerText(), /R-hat/, 'VI shows no R-hat');
+  assert.doesNotMatch(await page.locator('.params table').innerText(), /ESS/, 'nor an ESS: samples from q are independent');
   await page.close();
 });
 
