@@ -302,7 +302,7 @@ pub const METHODS: [MethodSpec; 4] = [
         description: "The No-U-Turn Sampler that NeuroBayes uses, with its own step-size and mass-matrix adaptation during the warm-up draws and exact full-batch gradients. While its chains still disagree it draws more, within a budget. With 1000 warm-up + 1000 draws and depth 10 (NeuroBayes's settings) it is the reference.",
         rate: None,
         rate_hint: "",
-        default_draws: 300,
+        default_draws: 150,
         units: Units::Draws,
         minibatch: false,
         keeps: Keeps::Draws,
@@ -331,7 +331,9 @@ pub struct RefitBudget {
     pub steps_frac: f64,
 }
 
-pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 30, nuts_draws: 70, steps_frac: 0.25 };
+/// NUTS 20 + 50 draws since v=5's default (100 + 150 at depth 9, whose draws cost as many
+/// gradients as a refit's): 30 + 70 had been a third of v=4's 300 + 300 at depth 7.
+pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 20, nuts_draws: 50, steps_frac: 0.25 };
 
 impl InferenceConfig {
     /// The gradients per chain an extending fit on `n` points stays within:
@@ -525,30 +527,33 @@ pub struct InferenceConfig {
     /// Fraction of the post-warm-start budget discarded as burn-in.
     pub burn_in_frac: f64,
     /// Draws kept per chain, evenly spaced over the sampling phase (NUTS: every draw
-    /// after its warm-up). The default is the default method's (NUTS, 200; the
+    /// after its warm-up). The default is the default method's (NUTS, 150; the
     /// others 100: [`MethodSpec::default_draws`]); NeuroBayes draws 1000.
     pub draws: usize,
     /// NUTS: warm-up draws per chain (step size and mass matrix adapt; none is kept).
-    /// 300 (NeuroBayes: 1000): see `max_depth` for what was measured.
+    /// 100 (NeuroBayes: 1000): see `max_depth` for what was measured.
     pub warmup: usize,
     /// NUTS: target mean acceptance probability of the step-size adaptation.
     pub target_accept: f64,
     /// NUTS: maximum tree depth (at most 2^max_depth - 1 leapfrog steps per draw).
-    /// 7 (NeuroBayes: 10), with 300 warm-up + 300 draws (v=4 links; issue 11, session 11):
-    /// `benches/warnings.sh 0 1 2` on the 2-core AMD EPYC (2026-12-03) warned on 2 of 36
-    /// fits (noise-law R-hat 1.07-1.11 on nb_exp's law seed 1 and bump's seed 1, both at
-    /// their extend cap), against 5 of 36 with v=3's 200 + 200 at depth 8, at 1.2-2.7
-    /// CPU-s a fit on 40 points, 1.9-5.0 on bump and 2.4-4.4 on linear (v=3's: 1.5-2.9,
-    /// 3.1-5.1, 4.1-6.0). The trees still reach depth 7 on 47-97% of draws; more and
-    /// shorter trajectories after a longer warm-up lowered the law R-hat on each of the 5
-    /// fits that warned at v=3 (bump's law seed 0: amp 1.185 -> 1.025). Before (Intel Xeon, 2 cores, load ~10,
-    /// 2026-12-02): 200 warm-up + 200 draws at depth 8, extending, warned on 3 of 36 fits
-    /// (pSGLD's 2 x 20,000 steps: 36 of 36) at 1.9-8.6 CPU-s a fit. The trees reach the
-    /// maximum depth on 77-99% of draws (NeuroBayes's own at depth 10: 83-96%), so a draw
-    /// costs 255 gradients and the planned fit ~100,000 per chain, which is the time the
-    /// target (1/20 of NeuroBayes's) allows at N = 150-200. Tried, not kept: depth 10 with
-    /// 200 + 100 (R-hat <= 1.008 but 6-7 CPU-s at N = 40), depth 7 with 200 + 400 (law
-    /// R-hat up to 1.31), 1000 Adam steps before the warm-up (bump law seed 2: R-hat 1.58).
+    /// 9 (NeuroBayes: 10), with 100 warm-up + 150 draws (v=5 links; issue 11, session 14),
+    /// chosen by the noise parameters' bulk ESS and the fidelity table at the same
+    /// gradients as v=4's 300 + 300 at depth 7 (Intel Xeon, 2 cores, 2026-12-07): the
+    /// 12 noise-law fits of the reference sets (seeds 0-2) reach a smallest ESS of 12-485
+    /// (median 178) against 6-162 (median 55), divergent draws 6-76 per fit against 25-196,
+    /// and `benches/fidelity.sh 0` has a mean |Δmean| / sd_total of 0.026 against 0.032,
+    /// epistemic sd ratios 0.026 from 1 on average against 0.040, theta overlap 0.87
+    /// against 0.82. The trees reach depth 9 on most draws (the references at depth 10:
+    /// 85-95%, whose draws are nearly independent: ESS 1934-3925 of 4000): a longer
+    /// trajectory moves the slow directions much further per gradient.
+    /// `benches/warnings.sh` over seeds 0-5: 8 of 72 fits warn (v=4's: 9), 5 of 24 noise-law
+    /// fits keep an R-hat > 1.05 (v=4's: 7), bump's law most (ESS 12-72 there). 1.7-5.4
+    /// CPU-s a fit. v=4 (session 11) had chosen 300 + 300 at depth 7 over v=3's 200 + 200 at
+    /// depth 8 by the warning count (2 of 36 against 5 of 36 on the AMD EPYC); tried, not kept
+    /// then: depth 10 with 200 + 100 (6-7 CPU-s at N = 40), 1000 Adam steps before the warm-up.
+    /// Tried, not kept now: depth 10 with 100 + 60 (bump's law ESS 26-70 at 5.0-5.5 CPU-s, too
+    /// slow for N = 200), depth 9 with 150 + 100, depth 8 with 150 + 250 (bump's law R-hat up
+    /// to 1.56), nuts-rs's low-rank mass matrix (8x the CPU: its adaptation's eigen-solves).
     pub max_depth: usize,
     /// A method that [`MethodSpec::extends`] (NUTS): while the kept draws would earn a
     /// reliability warning (noise-parameter R-hat, chains that part, a loss still
@@ -601,10 +606,10 @@ impl Default for InferenceConfig {
             sgld_decay_offset: 1000.0,
             cycles: 0,
             burn_in_frac: 0.3,
-            draws: 300,
-            warmup: 300,
+            draws: 150,
+            warmup: 100,
             target_accept: 0.8,
-            max_depth: 7,
+            max_depth: 9,
             extend: true,
             extend_gradients: 100_000,
             vi_lr: 1e-3,

@@ -688,7 +688,7 @@ proptest! {
     ) {
         let s = Settings { config, source };
         let q = s.to_query();
-        prop_assert!(q == "v=4" || q.starts_with("v=4&"), "{q}");
+        prop_assert!(q == "v=5" || q.starts_with("v=5&"), "{q}");
         let defaults = flat_config(&FitConfig::default());
         for (k, v) in parse_query(&q) {
             // A link with steps= or step_size= names its method, and one with draws= its
@@ -761,6 +761,6 @@ fn links_made_before_v2_still_open_to_the_same_settings() {
     let mut s = held.clone();
     s.apply_query(vi_link).unwrap();
     assert_eq!(s, want);
-    // The same settings as a v=4 link are short.
-    assert_eq!(want.to_query(), "v=4&data=linear&n=77&dseed=1&kind=noise_model&noise_law=step&draws=100&method=vi&seed=17&steps=4321");
+    // The same settings as a v=5 link are short.
+    assert_eq!(want.to_query(), "v=5&data=linear&n=77&dseed=1&kind=noise_model&noise_law=step&draws=100&method=vi&seed=17&steps=4321");
 }

@@ -115,18 +115,18 @@ mod cli {
         /// VI: Adam learning rate, cosine-decayed to vi_lr_final (1e-4) [default: 1e-3]
         #[arg(long, allow_hyphen_values = true)]
         learning_rate: Option<f64>,
-        /// Posterior draws kept per chain [default: 300 for NUTS, 100 for the others].
+        /// Posterior draws kept per chain [default: 150 for NUTS, 100 for the others].
         /// Given, it is honoured exactly: NUTS then draws no more than it (unless --extend)
         #[arg(long)]
         draws: Option<usize>,
-        /// NUTS: warm-up draws per chain (step size and mass matrix adapt) [default: 300;
+        /// NUTS: warm-up draws per chain (step size and mass matrix adapt) [default: 100;
         /// NeuroBayes's is 1000]
         #[arg(long)]
         warmup: Option<usize>,
         /// NUTS: target acceptance probability of the step-size adaptation [default: 0.8]
         #[arg(long, allow_hyphen_values = true)]
         target_accept: Option<f64>,
-        /// NUTS: maximum tree depth, at most 2^depth - 1 leapfrog steps per draw [default: 7;
+        /// NUTS: maximum tree depth, at most 2^depth - 1 leapfrog steps per draw [default: 9;
         /// NeuroBayes's is 10]
         #[arg(long)]
         max_depth: Option<usize>,

@@ -74,8 +74,9 @@ const HIDDEN: [&str; 1] = ["fixed_sigma"];
 /// The version of the page's links. A link carries only the settings that differ
 /// from the defaults of its version, frozen in [`link_defaults`]; links without a
 /// version (before v=2) spell out every setting. v=3: NUTS became the default method;
-/// v=4: its default became 300 warm-up + 300 draws at depth 7.
-pub const LINK_VERSION: u32 = 4;
+/// v=4: its default became 300 warm-up + 300 draws at depth 7; v=5: 100 warm-up + 150
+/// draws at depth 9.
+pub const LINK_VERSION: u32 = 5;
 
 /// The defaults behind `v=2` links, frozen: `Settings::default()` when v=2 was made.
 /// Whoever changes a default adds a v=3 snapshot (and keeps this one for old links);
@@ -87,9 +88,14 @@ const LINK_DEFAULTS_V2: &str = include_str!("link_defaults_v2.json");
 const LINK_DEFAULTS_V3: &str = include_str!("link_defaults_v3.json");
 
 /// The defaults behind `v=4` links, frozen: NUTS with 300 warm-up + 300 draws at depth 7,
-/// extending (issue 11: 2 of 36 default fits warned, against 5 of 36 at v=3's). Whoever
-/// changes a default adds a v=5 snapshot and keeps this one.
+/// extending (issue 11: 2 of 36 default fits warned, against 5 of 36 at v=3's).
 const LINK_DEFAULTS_V4: &str = include_str!("link_defaults_v4.json");
+
+/// The defaults behind `v=5` links, frozen: NUTS with 100 warm-up + 150 draws at depth 9,
+/// extending (issue 11, session 14: the noise parameters' ESS about 3x v=4's at the same
+/// gradients, closer to the NUTS references in the fidelity table). Whoever changes a
+/// default adds a v=6 snapshot and keeps this one.
+const LINK_DEFAULTS_V5: &str = include_str!("link_defaults_v5.json");
 
 /// Settings added after the v=2 snapshot was frozen, with the value (as JSON) a v=2 link
 /// (which cannot name them) means by them: their default, which is therefore frozen too
@@ -103,6 +109,7 @@ pub fn link_defaults(version: u32) -> Option<Settings> {
         2 => LINK_DEFAULTS_V2,
         3 => LINK_DEFAULTS_V3,
         4 => LINK_DEFAULTS_V4,
+        5 => LINK_DEFAULTS_V5,
         _ => return None,
     };
     Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
@@ -114,6 +121,7 @@ pub fn link_defaults_json(version: u32) -> Option<Value> {
         2 => LINK_DEFAULTS_V2,
         3 => LINK_DEFAULTS_V3,
         4 => LINK_DEFAULTS_V4,
+        5 => LINK_DEFAULTS_V5,
         _ => return None,
     };
     Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
@@ -472,7 +480,7 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_current_link_versions_snapshot() {
-        // Fails when a default changes (or a setting is added): add a v=4 snapshot, keep
+        // Fails when a default changes (or a setting is added): add a v=6 snapshot, keep
         // the older ones for the links already out there, and bump LINK_VERSION.
         let now = serde_json::to_value(Settings::default()).unwrap();
         assert_eq!(Some(now.clone()), link_defaults_json(LINK_VERSION), "Settings::default() differs from the v={LINK_VERSION} snapshot");
@@ -491,15 +499,15 @@ mod tests {
 
     #[test]
     fn a_link_names_only_the_settings_that_differ_from_the_defaults() {
-        assert_eq!(Settings::default().to_query(), "v=4");
+        assert_eq!(Settings::default().to_query(), "v=5");
         let mut s = Settings::default();
         s.config.inference.draws = 400;
         s.config.model.kind = ModelKind::NoiseModel;
-        assert_eq!(s.to_query(), "v=4&kind=noise_model&draws=400&extend=true");
+        assert_eq!(s.to_query(), "v=5&kind=noise_model&draws=400&extend=true");
         s.source = DataSource::Generated { generator: Synthetic::Linear, n: 77, seed: 1 };
-        assert_eq!(s.to_query(), "v=4&data=linear&n=77&dseed=1&kind=noise_model&draws=400&extend=true");
+        assert_eq!(s.to_query(), "v=5&data=linear&n=77&dseed=1&kind=noise_model&draws=400&extend=true");
         let mut back = Settings::default();
-        back.config.inference.seed = 99; // what the page held: a v=4 link does not keep it
+        back.config.inference.seed = 99; // what the page held: a v=5 link does not keep it
         back.apply_query(&s.to_query()).unwrap();
         assert_eq!(back, s);
         // The full form is the links made before v=2.
@@ -516,7 +524,7 @@ mod tests {
         let q = s.to_query();
         assert_eq!(
             q,
-            "v=4&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
+            "v=5&kind=noise_model&noise_formula=a%20%2B%20b%2Aabs%28x%20-%20c%29%5Ep&noise_law=custom\
              &noise_priors=a%20~%20lognormal%28log%28sd_y%29,%202%29%3B%20p%20~%20normal%281,%200.5%29"
         );
         let mut back = Settings::default();
@@ -557,7 +565,7 @@ mod tests {
         let mut s = Settings::default();
         s.config.inference.steps = 4000;
         let q = s.to_query();
-        assert_eq!(q, "v=4&steps=4000&method=nuts");
+        assert_eq!(q, "v=5&steps=4000&method=nuts");
         let mut back = Settings::default();
         back.apply_query(&q).unwrap();
         assert_eq!(back, s);
@@ -569,6 +577,11 @@ mod tests {
         assert_eq!((v3.warmup, v3.draws, v3.max_depth, v3.extend), (200, 200, 8, true));
         let v4 = opened("v=4");
         assert_eq!((v4.warmup, v4.draws, v4.max_depth, v4.extend), (300, 300, 7, true));
+        let v5 = opened("v=5");
+        assert_eq!((v5.warmup, v5.draws, v5.max_depth, v5.extend), (100, 150, 9, true));
+        // A link made at v=4 that named its draws keeps v=4's warm-up and depth.
+        let v4 = opened("v=4&draws=400&extend=true");
+        assert_eq!((v4.warmup, v4.draws, v4.max_depth), (300, 400, 7));
     }
 
     #[test]
@@ -586,7 +599,7 @@ mod tests {
         let mut s = Settings::default();
         s.config.inference.steps = 1234;
         let before = s.clone();
-        assert!(s.apply_query("v=5&steps=500").unwrap_err().contains("version 5"));
+        assert!(s.apply_query("v=6&steps=500").unwrap_err().contains("version 6"));
         assert!(s.apply_query("v=two").unwrap_err().contains("v"));
         assert_eq!(s, before);
     }

@@ -83,9 +83,9 @@ test('refused settings typed into their fields are named beside them and Train f
   // The settings in force (what a link and Train use) are the valid ones.
   await page.getByRole('button', { name: 'Copy link', exact: true }).click();
   const link = new URL(await page.getByLabel('Link to these settings').inputValue());
-  // A v=4 link names only what differs from the defaults (pSGLD's method and draws, since
+  // A v=5 link names only what differs from the defaults (pSGLD's method and draws, since
   // steps= came without a method): the refused values are not in it.
-  assert.equal(link.search, '?v=4&draws=100&method=psgld&steps=2000');
+  assert.equal(link.search, '?v=5&draws=100&method=psgld&steps=2000');
   await train(page).click();
   await waitForFinish(page, 90_000);
   assert.match((await status(page)).text, /Finished/);
@@ -119,9 +119,9 @@ for (const [query, message] of [
     await page.getByRole('alert').filter({ hasText: "The link's settings could not be used" }).filter({ hasText: message }).waitFor();
     for (const [l, v] of Object.entries(defaults)) assert.equal(await field(page, l).inputValue(), v, `${l} is the default`);
     assert.equal(await summary(page), before);
-    // Nothing half-applied: the address bar now carries the defaults (a v=4 link names none).
-    assert.equal(defaults['Draws kept / chain'], '300');
-    assert.equal(new URL(page.url()).search, '?v=4');
+    // Nothing half-applied: the address bar now carries the defaults (a v=5 link names none).
+    assert.equal(defaults['Draws kept / chain'], '150');
+    assert.equal(new URL(page.url()).search, '?v=5');
     assert.deepEqual(errorsSince(mark), []);
     await page.close();
   });

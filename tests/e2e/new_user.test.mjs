@@ -138,7 +138,7 @@ test('saved settings are announced at load and Restore defaults brings back the 
   await note.waitFor({ state: 'detached' });
   // The first visit's method (NUTS) and its draws; pSGLD's step size is its default again.
   assert.equal(await page.getByLabel('Method', { exact: true }).inputValue(), 'nuts');
-  assert.equal(await page.getByLabel('Draws kept / chain', { exact: true }).inputValue(), '300');
+  assert.equal(await page.getByLabel('Draws kept / chain', { exact: true }).inputValue(), '150');
   assert.equal(await page.getByLabel('Dataset', { exact: true }).inputValue(), 'bump');
   await page.getByLabel('Method', { exact: true }).selectOption('psgld');
   assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '20000');
@@ -151,7 +151,7 @@ test('saved settings are announced at load and Restore defaults brings back the 
   await page.getByLabel('Draws kept / chain', { exact: true }).fill('400');
   await page.getByLabel('Draws kept / chain', { exact: true }).press('Enter');
   await page.getByRole('complementary', { name: 'Settings' }).getByRole('button', { name: 'Restore defaults' }).click();
-  assert.equal(await page.getByLabel('Draws kept / chain', { exact: true }).inputValue(), '300');
+  assert.equal(await page.getByLabel('Draws kept / chain', { exact: true }).inputValue(), '150');
   await page.close();
 });
 
@@ -220,8 +220,8 @@ test('Copy link gives a short link, says Copied, and an old full link still open
   await page.locator('#copied').filter({ hasText: 'Copied' }).waitFor();
   assert.equal(await page.locator('#copied').getAttribute('aria-live'), 'polite', 'announced');
   const link = await page.getByLabel('Link to these settings').inputValue();
-  // A v=2 link meant pSGLD and NeuroBayes's NUTS settings: the v=4 link of the same settings names them.
-  assert.equal(new URL(link).search, '?v=4&draws=100&extend=false&max_depth=10&method=psgld&steps=4321&warmup=1000');
+  // A v=2 link meant pSGLD and NeuroBayes's NUTS settings: the v=5 link of the same settings names them.
+  assert.equal(new URL(link).search, '?v=5&draws=100&extend=false&max_depth=10&method=psgld&steps=4321&warmup=1000');
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
   // A link made before v=2 (every setting spelled out) opens to the same settings.
   const old = 'data=linear&n=77&dseed=1&activation=tanh&hidden=32,16,8&kind=noise_model&noise_law=step&prior_scale=1.0&raw_scale=false&sigma_floor=0.001&batch_size=256&beta_nll=0.0&burn_in_frac=0.3&chains=2&cycles=0&draws=100&kl_ramp_frac=0.3&kl_weight=0.1&mean_warmup=true&method=vi&minibatch_above=1000&psgld_alpha=0.99&psgld_freeze=true&psgld_lambda=0.00001&seed=17&sgld_decay_offset=1000.0&step_size=0.0002&steps=4321&vi_init_sd=0.001&vi_lr=0.001&vi_lr_final=0.0001&warm_start_frac=0.1&warm_start_lr=0.01';
@@ -233,7 +233,7 @@ test('Copy link gives a short link, says Copied, and an old full link still open
   assert.equal(await other.getByLabel('Method', { exact: true }).inputValue(), 'vi');
   assert.equal(await other.getByLabel('Steps', { exact: true }).inputValue(), '4321');
   // The address bar now holds the same settings as a short link.
-  assert.equal(new URL(other.url()).search, '?v=4&data=linear&n=77&dseed=1&kind=noise_model&noise_law=step&draws=100&method=vi&seed=17&steps=4321');
+  assert.equal(new URL(other.url()).search, '?v=5&data=linear&n=77&dseed=1&kind=noise_model&noise_law=step&draws=100&method=vi&seed=17&steps=4321');
   await page.close();
   await other.close();
 });

@@ -219,9 +219,9 @@ test('VI chains run on their workers too, with no R-hat anywhere', async () => {
   await waitForFinish(page, 90_000);
   const s = await poolStats(page);
   assert.ok(s.perWorker.length === 2 && s.perWorker.every((n) => n > 0), `both workers posted (${s.perWorker})`);
-  // The link names no draws: the v=4 default's 300 per chain (the page does not switch
+  // The link names no draws: the v=5 default's 150 per chain (the page does not switch
   // draws to a method's own default when a link names the method).
-  assert.match((await status(page)).text, /600 samples from q/);
+  assert.match((await status(page)).text, /300 samples from q/);
   assert.doesNotMatch(await page.locator('main').innerText(), /R-hat/, 'VI shows no R-hat');
   assert.doesNotMatch(await page.locator('.params table').innerText(), /ESS/, 'nor an ESS: samples from q are independent');
   await page.close();
