@@ -37,7 +37,11 @@ fn main() {
         .unwrap_or_else(|| "unknown CPU".into());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("machine: {cpu}, {} cores; load {}", std::thread::available_parallelism().map_or(0, |n| n.get()), load.split_whitespace().next().unwrap_or("?"));
-    println!("bump N = 150 + 1 point, default fit (NUTS 2 x (200 + 200), depth 8, extend), one thread");
+    let d = FitConfig::default().inference;
+    println!(
+        "bump N = 150 + 1 point, default fit (NUTS {} x ({} + {}), depth {}, extend {}), one thread",
+        d.chains, d.warmup, d.draws, d.max_depth, d.extend
+    );
     println!("seed  fresh s  refit s  ratio  fresh grad/chain  refit grad/chain  refit draws");
     let (mut tf, mut tw, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for seed in 0..seeds {
