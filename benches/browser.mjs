@@ -1,5 +1,5 @@
 // Browser benchmark (issue 5): the release build in headless Chromium, default settings
-// (NUTS since issue 11: 2 chains x (200 warm-up + 200 draws), depth 8, extending while the
+// (NUTS since issue 11; v=5: 2 chains x (100 warm-up + 150 draws), depth 9, extending while the
 // chains disagree; VI on bump two-head), per data set: time from Train to the finished
 // fit, whole-fit gradients per second in the Web Worker, time from Train to the first
 // plot, the main thread's longest gaps while training (a 10 ms setInterval probe; the first
