@@ -104,8 +104,10 @@ struct Job {
     running: bool,
     /// Steps still to do for a Step request while paused.
     pending: usize,
-    /// Milliseconds per `step(1)`, smoothed.
-    ms_per_step: f64,
+    /// Milliseconds per `step(1)`, smoothed; unknown until the first call, which
+    /// therefore does one step (a NUTS draw at depth 9 can take 20-40 ms in the browser:
+    /// a guess of 60 steps had the first plot wait 1.5 s).
+    ms_per_step: Option<f64>,
     last_post: f64,
     snapshot_ms: f64,
     rate: RateMeter,
@@ -159,7 +161,7 @@ impl Job {
     fn chunk(&mut self) -> Outcome {
         let start = now_ms();
         loop {
-            let mut n = ((CALL_MS / self.ms_per_step.max(1e-4)) as usize).clamp(1, 10_000);
+            let mut n = self.ms_per_step.map_or(1, |ms| ((CALL_MS / ms.max(1e-4)) as usize).clamp(1, 10_000));
             if !self.running {
                 n = n.min(self.pending);
             }
@@ -171,7 +173,7 @@ impl Job {
             self.pending = self.pending.saturating_sub(done);
             if done > 0 {
                 let per = dt / done as f64;
-                self.ms_per_step = 0.7 * self.ms_per_step + 0.3 * per;
+                self.ms_per_step = Some(self.ms_per_step.map_or(per, |ms| 0.7 * ms + 0.3 * per));
                 self.rate.add(done, dt);
             }
             if let Err(e) = result {
@@ -239,7 +241,7 @@ fn handle(job: &mut Option<Job>, msg: ToChains) -> Option<FromChains> {
                         sent: Vec::new(),
                         running: true,
                         pending: 0,
-                        ms_per_step: 0.05,
+                        ms_per_step: None,
                         last_post: f64::NEG_INFINITY,
                         snapshot_ms: 0.0,
                         rate: RateMeter::default(),
