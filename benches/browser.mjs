@@ -96,7 +96,7 @@ try {
     const b = readFileSync(join(dist, f));
     console.log(`  ${f.padEnd(34)} ${(statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6)} KB  ${(gzipSync(b, { level: 9 }).length / 1024).toFixed(0).padStart(5)} KB gzip`);
   }
-  console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (NUTS, 2 chains x (300 warm-up + 300 draws), depth 7, extend; VI where the case says), Train ${PAUSE_MS} ms after the page is ready`);
+  console.log(`median of ${REPEATS} runs (gaps: median / max), default settings (NUTS, 2 chains x (100 warm-up + 150 draws), depth 9, extend; VI where the case says), Train ${PAUSE_MS} ms after the page is ready`);
   if (EXTRA) console.log(`every case with ${EXTRA} (grad/s counts the status line's steps: NUTS's are draws)`);
   if (WORKERS) console.log(`on ${WORKERS} worker(s) (window.bayesbandWorkers)`);
   console.log('case                                  N   fit s  grad/s  first plot ms  gap 1st s ms  gap later ms  NLL     cov95   NB CPU-s / fit s  workers  pool ms/post (max)  posted MB  load before/after');
