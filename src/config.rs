@@ -331,8 +331,8 @@ pub struct RefitBudget {
     pub steps_frac: f64,
 }
 
-/// NUTS 20 + 50 draws since v=5's default (100 + 150 at depth 9, whose draws cost as many
-/// gradients as a refit's): 30 + 70 had been a third of v=4's 300 + 300 at depth 7.
+/// NUTS 20 + 50 draws, a refit's draws costing what the fresh fit's do: about a third of
+/// v=5's 100 + 150 at depth 9 (30 + 70 was a third of v=4's 300 + 300 at depth 7).
 pub const REFIT: RefitBudget = RefitBudget { nuts_warmup: 20, nuts_draws: 50, steps_frac: 0.25 };
 
 impl InferenceConfig {

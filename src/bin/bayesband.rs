@@ -667,8 +667,7 @@ mod cli {
             let _ = writeln!(r, "{:<8} {:>12} {:>12} {:>12} {:>7} {:>6}", "param", "mean", "2.5%", "97.5%", "R-hat", "ESS");
             for p in &s.params {
                 let rhat = p.rhat.map_or("-".to_string(), |v| format!("{v:.3}"));
-                // ESS only where R-hat is: samples from q are independent, nothing to count.
-                let ess = p.rhat.and(p.ess).map_or("-".to_string(), |v| format!("{v:.0}"));
+                let ess = p.ess.map_or("-".to_string(), |v| format!("{v:.0}"));
                 let _ = writeln!(r, "{:<8} {:>12.5} {:>12.5} {:>12.5} {:>7} {:>6}", p.name, p.mean, p.lo, p.hi, rhat, ess);
             }
         }

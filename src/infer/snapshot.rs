@@ -361,7 +361,7 @@ fn kept_from(spec: &PoolSpec, chains: &[ChainView]) -> usize {
 }
 
 /// Each noise parameter (`names`) in data units, pooled over the chains (split R-hat
-/// across them when `chains_compare`; none for samples from q), and its ESS.
+/// and its ESS across them when `chains_compare`; neither for samples from q).
 fn param_summaries(names: &[String], per_chain: &[&[DrawPrediction]], chains_compare: bool) -> Vec<ParamSummary> {
     let mut params = Vec::new();
     for (k, name) in names.iter().enumerate() {
@@ -374,8 +374,9 @@ fn param_summaries(names: &[String], per_chain: &[&[DrawPrediction]], chains_com
             mean,
             lo: quantile(&pooled, 0.025),
             hi: quantile(&pooled, 0.975),
+            // Samples from q are independent: no chains to compare, no draws to count.
             rhat: if chains_compare { split_rhat(&chains) } else { None },
-            ess: ess(&chains),
+            ess: if chains_compare { ess(&chains) } else { None },
         });
     }
     params

@@ -50,6 +50,7 @@ pub struct ParamSummary {
     pub hi: f64,
     /// Split R-hat over the pooled chains (None until there are enough draws).
     pub rhat: Option<f64>,
+    /// Bulk ESS over the pooled chains (None for samples from q and with too few draws).
     pub ess: Option<f64>,
 }
 

@@ -103,28 +103,25 @@ const LINK_DEFAULTS_V5: &str = include_str!("link_defaults_v5.json");
 pub const ADDED_AFTER_V2: [(&str, &str, &str); 3] =
     [("model", "noise_formula", r#""""#), ("model", "noise_priors", r#""""#), ("inference", "holdout_frac", "0.0")];
 
+/// The frozen snapshot of each link version this page reads.
+fn link_defaults_text(version: u32) -> Option<&'static str> {
+    match version {
+        2 => Some(LINK_DEFAULTS_V2),
+        3 => Some(LINK_DEFAULTS_V3),
+        4 => Some(LINK_DEFAULTS_V4),
+        5 => Some(LINK_DEFAULTS_V5),
+        _ => None,
+    }
+}
+
 /// The frozen defaults of a link version (None: a version this page does not know).
 pub fn link_defaults(version: u32) -> Option<Settings> {
-    let text = match version {
-        2 => LINK_DEFAULTS_V2,
-        3 => LINK_DEFAULTS_V3,
-        4 => LINK_DEFAULTS_V4,
-        5 => LINK_DEFAULTS_V5,
-        _ => return None,
-    };
-    Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
+    link_defaults_text(version).map(|t| serde_json::from_str(t).expect("the link defaults snapshot parses"))
 }
 
 /// The frozen snapshot of a link version as JSON (for the test that it is complete).
 pub fn link_defaults_json(version: u32) -> Option<Value> {
-    let text = match version {
-        2 => LINK_DEFAULTS_V2,
-        3 => LINK_DEFAULTS_V3,
-        4 => LINK_DEFAULTS_V4,
-        5 => LINK_DEFAULTS_V5,
-        _ => return None,
-    };
-    Some(serde_json::from_str(text).expect("the link defaults snapshot parses"))
+    link_defaults_text(version).map(|t| serde_json::from_str(t).expect("the link defaults snapshot parses"))
 }
 
 impl Settings {

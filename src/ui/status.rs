@@ -169,7 +169,7 @@ pub fn Results() -> Html {
                                 <td>{format!("{} … {}", fmt(p.lo), fmt(p.hi))}</td>
                                 if rhat {
                                     <td>{p.rhat.map(|r| format!("{r:.3}")).unwrap_or_else(|| "–".into())}</td>
-                                    <td>{p.rhat.and(p.ess).filter(|v| v.is_finite()).map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())}</td>
+                                    <td>{p.ess.filter(|v| v.is_finite()).map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())}</td>
                                 }
                             </tr>
                         }) }
