@@ -149,10 +149,12 @@ impl Conductor {
                 if run != r.run || worker >= r.parts.len() {
                     return vec![];
                 }
-                // The first error ends the fit: the other workers stop, the page keeps
-                // the last frame.
+                // The first error ends the fit: the other workers stop, the page keeps a
+                // frame of every chain's last post (the failing worker posts its last
+                // good state just before its error), whether or not a round was complete.
+                let last = r.frame_now().map(Out::Page);
                 let others = (0..r.parts.len()).filter(|&v| v != worker).map(|v| Out::Worker(v, ToChains::Stop));
-                let out = std::iter::once(Out::Page(FromWorker::Error { run, message })).chain(others).collect();
+                let out = last.into_iter().chain([Out::Page(FromWorker::Error { run, message })]).chain(others).collect();
                 self.run = None;
                 out
             }
@@ -202,6 +204,20 @@ impl Run {
         if !(all_finished || round) {
             return None;
         }
+        self.build_frame(all_finished)
+    }
+
+    /// A frame of what every chain last posted, round or not, when the fit stops with
+    /// an error; None if nothing new came since the last frame.
+    fn frame_now(&mut self) -> Option<FromWorker> {
+        if !self.parts.iter().any(|p| p.fresh) {
+            return None;
+        }
+        self.parts.iter_mut().for_each(|p| p.running = false);
+        self.build_frame(false)
+    }
+
+    fn build_frame(&mut self, all_finished: bool) -> Option<FromWorker> {
         let snapshot = self.pool.snapshot()?;
         self.parts.iter_mut().for_each(|p| p.fresh = false);
         let chains: usize = self.parts.iter().map(|p| p.chains).sum();

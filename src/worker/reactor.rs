@@ -350,7 +350,14 @@ pub async fn fit_reactor(mut scope: ReactorScope<ToChains, FromChains>) {
                 j.running = false;
                 Some(FromChains::Posts(j.frame()))
             }
-            Outcome::Failed(message) => Some(FromChains::Error { run: j.run, message }),
+            Outcome::Failed(message) => {
+                // The fit is back at its state before the failing call: post it first,
+                // so the page keeps the last good draws, not an older post's.
+                if scope.send(FromChains::Posts(j.frame())).await.is_err() {
+                    return;
+                }
+                Some(FromChains::Error { run: j.run, message })
+            }
         };
         if let Some(out) = out {
             if scope.send(out).await.is_err() {

@@ -63,23 +63,30 @@ impl Sim {
         }
     }
 
-    /// Up to `n` steps if busy, then a post (None when idle).
+    /// Up to `n` steps if busy, then a post (None when idle); after a failed call, the
+    /// last good state's post, then the error.
     fn tick(&mut self, n: usize) -> Option<FromChains> {
-        let j = self.job.as_mut()?;
+        self.tick_all(n).pop()
+    }
+
+    fn tick_all(&mut self, n: usize) -> Vec<FromChains> {
+        let Some(j) = self.job.as_mut() else { return vec![] };
         let busy = (j.5 || j.6 > 0) && !j.1.is_finished() && !j.1.awaiting_extension();
         if !busy {
-            return None;
+            return vec![];
         }
         let n = if j.5 { n } else { n.min(j.6) };
         let before = j.1.steps_done();
         if let Err(e) = j.1.step(n) {
             let run = j.0;
+            (j.5, j.6) = (false, 0);
+            let last = self.post();
             self.job = None;
-            return Some(FromChains::Error { run, message: e.to_string() });
+            return vec![last, FromChains::Error { run, message: e.to_string() }];
         }
         let j = self.job.as_mut().unwrap();
         j.6 = j.6.saturating_sub(j.1.steps_done() - before);
-        Some(self.post())
+        vec![self.post()]
     }
 }
 
@@ -121,7 +128,7 @@ fn deliver(c: &mut Conductor, sims: &mut [Sim], msgs: Vec<(usize, ToChains)>, pa
 fn tick(c: &mut Conductor, sims: &mut [Sim], n: usize) -> Vec<FromWorker> {
     let mut page = Vec::new();
     for w in 0..sims.len() {
-        if let Some(reply) = sims[w].tick(n) {
+        for reply in sims[w].tick_all(n) {
             let mut msgs = Vec::new();
             for o in c.receive(w, reply) {
                 match o {
@@ -348,6 +355,63 @@ fn the_first_error_ends_the_fit_and_stops_the_other_workers() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(matches!(&errors[0], FromWorker::Error { run: 9, message } if message.contains("diverged")));
     assert!(sims.iter().all(|s| s.job.is_none()), "both workers stopped");
+}
+
+#[test]
+fn after_an_error_the_page_has_a_frame_of_the_last_good_state_first() {
+    // One chain per worker; as in the reactor, a worker makes several calls between
+    // posts (here 4 silent calls of 100 steps, then a posted one), so its last post is
+    // older than its failing call. The frame before the error is made of the failing
+    // chain's state before its failing call and the other's last post, whether the
+    // round of posts was complete or not. (pSGLD at step size 1 diverges in its first
+    // steps after the 1,600-step warm start: the frame shows the warm start's end.)
+    for first in [0, 1] {
+        let mut c = Conductor::new(2);
+        let mut sims = vec![Sim::default(), Sim::default()];
+        let mut page = Vec::new();
+        let mut config = cfg(2, 4000);
+        config.inference.step_size = 1.0;
+        let msgs = c.send(start(9 + first as u32, config, vec![]));
+        deliver(&mut c, &mut sims, msgs, &mut page);
+        let mut expected = None;
+        let mut out = Vec::new();
+        'ticks: for _ in 0..20 {
+            for w in [first, 1 - first] {
+                let fit = &mut sims[w].job.as_mut().unwrap().1;
+                for _ in 0..4 {
+                    if fit.step(100).is_err() {
+                        break;
+                    }
+                }
+                // What the page should see if this worker fails now: a failed call
+                // leaves its fit as it was before the call; the other worker is as
+                // it was at its last post.
+                let mut pool = Pool::new(data().grid(25, 0.05));
+                for s in &mut sims {
+                    let (_, fit, _, grid, eval_x, ..) = s.job.as_mut().unwrap();
+                    pool.apply(&fit.pool_spec(), fit.chain_posts(grid, &mut vec![], eval_x));
+                }
+                let good = pool.snapshot().unwrap().summary;
+                for reply in sims[w].tick_all(100) {
+                    let failed = matches!(reply, FromChains::Error { .. });
+                    out.extend(c.receive(w, reply).into_iter().filter_map(|o| match o {
+                        Out::Page(p) => Some(p),
+                        Out::Worker(..) => None,
+                    }));
+                    if failed {
+                        expected = Some(good);
+                        break 'ticks;
+                    }
+                }
+            }
+        }
+        let n = out.len();
+        assert!(n >= 2 && matches!(out[n - 1], FromWorker::Error { .. }), "{out:?}");
+        let FromWorker::Snapshot(f) = &out[n - 2] else { panic!("no frame before the error: {:?}", out[n - 2]) };
+        let expected = expected.unwrap();
+        assert!(expected.mean.iter().all(|m| m.is_finite()));
+        assert_eq!(f.snapshot.summary, expected);
+    }
 }
 
 #[test]
