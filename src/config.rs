@@ -547,8 +547,9 @@ pub struct InferenceConfig {
     /// 85-95%, whose draws are nearly independent: ESS 1934-3925 of 4000): a longer
     /// trajectory moves the slow directions much further per gradient.
     /// `benches/warnings.sh` over seeds 0-5: 8 of 72 fits warn (v=4's: 9), 5 of 24 noise-law
-    /// fits keep an R-hat > 1.05 (v=4's: 7), bump's law most (ESS 12-175 there). 1.7-5.4
-    /// CPU-s a fit. v=4 (session 11) had chosen 300 + 300 at depth 7 over v=3's 200 + 200 at
+    /// fits keep an R-hat > 1.05 (v=4's: 7), bump's law most (ESS 12-175 there); with
+    /// session 15's mass-matrix windows (`infer::nuts::short_warmup_window`) 6 of 72 and 1
+    /// of 24 (bump's law ESS 74-154 over seeds 0-8). 1.7-5.6 CPU-s a fit. v=4 (session 11) had chosen 300 + 300 at depth 7 over v=3's 200 + 200 at
     /// depth 8 by the warning count (2 of 36 against 5 of 36 on the AMD EPYC); tried, not kept
     /// then: depth 10 with 200 + 100 (6-7 CPU-s at N = 40), 1000 Adam steps before the warm-up.
     /// Tried, not kept now: depth 10 with 100 + 60 (bump's law ESS 26-70 at 5.0-5.5 CPU-s, too

@@ -343,23 +343,18 @@ pub async fn fit_reactor(mut scope: ReactorScope<ToChains, FromChains>) {
         if !j.busy() {
             continue;
         }
-        let out = match j.chunk() {
-            Outcome::Continue if j.post_due() || !j.busy() => Some(FromChains::Posts(j.frame())),
-            Outcome::Continue => None,
+        let outs = match j.chunk() {
+            Outcome::Continue if j.post_due() || !j.busy() => vec![FromChains::Posts(j.frame())],
+            Outcome::Continue => vec![],
             Outcome::Finished => {
                 j.running = false;
-                Some(FromChains::Posts(j.frame()))
+                vec![FromChains::Posts(j.frame())]
             }
-            Outcome::Failed(message) => {
-                // The fit is back at its state before the failing call: post it first,
-                // so the page keeps the last good draws, not an older post's.
-                if scope.send(FromChains::Posts(j.frame())).await.is_err() {
-                    return;
-                }
-                Some(FromChains::Error { run: j.run, message })
-            }
+            // The fit is back at its state before the failing call: post it first, so
+            // the page keeps the last good draws, not an older post's.
+            Outcome::Failed(message) => vec![FromChains::Posts(j.frame()), FromChains::Error { run: j.run, message }],
         };
-        if let Some(out) = out {
+        for out in outs {
             if scope.send(out).await.is_err() {
                 return;
             }

@@ -63,12 +63,13 @@ impl Sim {
         }
     }
 
-    /// Up to `n` steps if busy, then a post (None when idle); after a failed call, the
-    /// last good state's post, then the error.
+    /// The last message of [`Sim::tick_all`].
     fn tick(&mut self, n: usize) -> Option<FromChains> {
         self.tick_all(n).pop()
     }
 
+    /// Up to `n` steps if busy, then a post (nothing when idle); after a failed call,
+    /// as the reactor does, the last good state's post, then the error.
     fn tick_all(&mut self, n: usize) -> Vec<FromChains> {
         let Some(j) = self.job.as_mut() else { return vec![] };
         let busy = (j.5 || j.6 > 0) && !j.1.is_finished() && !j.1.awaiting_extension();
